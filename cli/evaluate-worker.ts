@@ -1,0 +1,16 @@
+/** A worker thread of `remediator evaluate`: evaluates one file per message. */
+import { parentPort, workerData } from "node:worker_threads";
+import type { Config } from "../shared/core/config.ts";
+import { errorMessage } from "../shared/core/errors.ts";
+import { evaluateFile } from "./evaluate-files.ts";
+
+const { config, now } = workerData as { config: Config; now: string };
+const clock = new Date(now);
+
+parentPort?.on("message", async ({ index, file }: { index: number; file: string }) => {
+  try {
+    parentPort?.postMessage({ index, result: await evaluateFile(file, config, clock) });
+  } catch (error) {
+    parentPort?.postMessage({ index, error: errorMessage(error) });
+  }
+});

@@ -1,0 +1,21 @@
+/** What a command may touch: injected so the whole CLI runs in-process in tests. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly stdin: NodeJS.ReadableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The clock, for exemption expiry. */
+  readonly now: () => Date;
+}
+
+/** Exit statuses, documented in the README. */
+export const EXIT = {
+  ok: 0,
+  failOn: 1,
+  usage: 2,
+  unreadableInput: 3,
+} as const;
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}

@@ -1,0 +1,44 @@
+/** The `remediator` command line: dispatches to a command and maps errors to exit statuses. */
+import { ConfigError, errorMessage } from "../shared/core/errors.ts";
+import { EVALUATE_USAGE, evaluateCommand } from "./commands/evaluate.ts";
+import { rulesCommand } from "./commands/rules.ts";
+import { type CliIo, EXIT, UsageError } from "./io.ts";
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  evaluate: {
+    run: evaluateCommand,
+    summary: "judge CloudTrail records offline and print what would be done",
+  },
+  rules: { run: rulesCommand, summary: "list the rule catalogue with each rule's rationale" },
+};
+
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(16)} ${summary}`);
+  return `Usage: remediator <command> [options]\n\nCommands:\n${lines.join("\n")}\n\n${EVALUATE_USAGE}\n`;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    (name === undefined ? io.stderr : io.stdout).write(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`remediator: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    // parseArgs reports unknown or malformed options with these codes.
+    const code = (error as { code?: string }).code ?? "";
+    if (error instanceof UsageError || error instanceof ConfigError || code.startsWith("ERR_PARSE_ARGS")) {
+      io.stderr.write(`remediator ${name}: ${errorMessage(error)}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}

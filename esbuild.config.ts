@@ -1,0 +1,70 @@
+/**
+ * Bundles each Lambda function (`functions/<name>/index.ts` → `dist/functions/<name>/index.mjs`)
+ * and the CLI (`dist/cli/remediator.mjs` and its worker) as minified ESM for Node 20+.
+ *
+ * `mainFields: ["module", "main"]` makes esbuild take the AWS SDK's ES module builds, which it can
+ * tree-shake; the default resolution picks the CommonJS builds and nearly doubles the bundle.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { type BuildOptions, build, type Metafile } from "esbuild";
+
+const FUNCTIONS_DIR = "functions";
+
+/** Code under this licence may be a development-time test oracle only, never shipped. */
+const FORBIDDEN_IN_BUNDLE = /@cloud-copilot[\\/]iam-simulate/;
+
+export function functionEntries(): Record<string, string> {
+  if (!existsSync(FUNCTIONS_DIR)) return {};
+  const entries: Record<string, string> = {};
+  for (const name of readdirSync(FUNCTIONS_DIR)) {
+    const entry = join(FUNCTIONS_DIR, name, "index.ts");
+    if (existsSync(entry)) entries[`functions/${name}/index`] = entry;
+  }
+  return entries;
+}
+
+export const sharedOptions: BuildOptions = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  minify: true,
+  sourcemap: false,
+  metafile: true,
+  legalComments: "none",
+  mainFields: ["module", "main"],
+  outExtension: { ".js": ".mjs" },
+  // Some CommonJS dependencies call require() for Node built-ins; give ESM bundles one.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  logLevel: "warning",
+};
+
+function assertNoForbiddenCode(metafile: Metafile): void {
+  const offenders = Object.keys(metafile.inputs).filter((input) => FORBIDDEN_IN_BUNDLE.test(input));
+  if (offenders.length > 0) {
+    throw new Error(`AGPL code must not be bundled (it is a test oracle only): ${offenders.slice(0, 3).join(", ")}`);
+  }
+}
+
+export async function buildAll(outdir = "dist"): Promise<Metafile> {
+  const result = await build({
+    ...sharedOptions,
+    entryPoints: {
+      ...functionEntries(),
+      "cli/remediator": "cli/main.ts",
+      "cli/evaluate-worker": "cli/evaluate-worker.ts",
+    },
+    outdir,
+  });
+  const metafile = result.metafile as Metafile;
+  assertNoForbiddenCode(metafile);
+  return metafile;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const metafile = await buildAll();
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    console.log(`${file}  ${(output.bytes / 1024).toFixed(1)} KiB`);
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * S3 Files and EFS calls. Both services share one model (file system, resource policy, access
+ * points, mount targets guarded by security groups); their CloudTrail bodies are camelCase.
+ * S3 Files replaces a mount target's whole group set with `UpdateMountTarget`; EFS does the same
+ * with `ModifyMountTargetSecurityGroups`. EFS names an access point's creation permissions
+ * `creationInfo`, S3 Files `creationPermissions`.
+ */
+import { z } from "zod";
+import { formatZodIssues } from "../config.ts";
+import { InvalidInputError } from "../errors.ts";
+import type { ChangeDetail, FileSystemService } from "../types.ts";
+
+export const S3FILES_SOURCE = "s3files.amazonaws.com";
+export const EFS_SOURCE = "elasticfilesystem.amazonaws.com";
+
+/** The calls whose judgement changes the verdict; each is routed to the remediator. */
+export const FILE_SYSTEM_JUDGED_EVENTS: Record<FileSystemService, readonly string[]> = {
+  s3files: [
+    "PutFileSystemPolicy",
+    "DeleteFileSystemPolicy",
+    "CreateAccessPoint",
+    "CreateMountTarget",
+    "UpdateMountTarget",
+    "CreateFileSystem",
+  ],
+  efs: [
+    "PutFileSystemPolicy",
+    "DeleteFileSystemPolicy",
+    "CreateAccessPoint",
+    "CreateMountTarget",
+    "ModifyMountTargetSecurityGroups",
+    "CreateFileSystem",
+  ],
+};
+
+/** Known mutating calls that no rule judges: recorded as ignored with this reason, not as unknown. */
+const RECOGNISED_UNJUDGED: Record<FileSystemService, readonly string[]> = {
+  s3files: [
+    "DeleteFileSystem",
+    "DeleteAccessPoint",
+    "DeleteMountTarget",
+    "TagResource",
+    "UntagResource",
+    "PutSynchronizationConfiguration",
+  ],
+  efs: [
+    "DeleteFileSystem",
+    "DeleteAccessPoint",
+    "DeleteMountTarget",
+    "TagResource",
+    "UntagResource",
+    "CreateTags",
+    "DeleteTags",
+    "UpdateFileSystem",
+    "UpdateFileSystemProtection",
+    "PutLifecycleConfiguration",
+    "PutBackupPolicy",
+    "PutAccountPreferences",
+    "CreateReplicationConfiguration",
+    "DeleteReplicationConfiguration",
+  ],
+};
+
+export function isRecognisedUnjudged(service: FileSystemService, eventName: string): boolean {
+  return RECOGNISED_UNJUDGED[service].includes(eventName);
+}
+
+const uid = z.number().int().min(0);
+
+const policyParametersSchema = z.looseObject({
+  fileSystemId: z.string().min(1),
+  // A policy is a JSON string; tolerate a pipeline that already parsed it.
+  policy: z.union([z.string(), z.record(z.string(), z.unknown()).transform((p) => JSON.stringify(p))]),
+  bypassPolicyLockoutSafetyCheck: z.boolean().optional(),
+});
+
+const fileSystemIdSchema = z.looseObject({ fileSystemId: z.string().min(1) });
+
+const accessPointParametersSchema = z.looseObject({
+  fileSystemId: z.string().min(1),
+  posixUser: z
+    .looseObject({ uid: uid.optional(), gid: uid.optional(), secondaryGids: z.array(uid).optional() })
+    .nullish(),
+  rootDirectory: z
+    .looseObject({
+      path: z.string().optional(),
+      creationPermissions: z
+        .looseObject({
+          ownerUid: uid.optional(),
+          ownerGid: uid.optional(),
+          permissions: z.string().optional(),
+        })
+        .optional(),
+      creationInfo: z
+        .looseObject({
+          ownerUid: uid.optional(),
+          ownerGid: uid.optional(),
+          permissions: z.string().optional(),
+        })
+        .optional(),
+    })
+    .nullish(),
+});
+
+const accessPointResponseSchema = z
+  .looseObject({ accessPointId: z.string().optional(), accessPointArn: z.string().optional() })
+  .nullish();
+
+const mountTargetParametersSchema = z.looseObject({
+  fileSystemId: z.string().optional(),
+  mountTargetId: z.string().optional(),
+  securityGroups: z.array(z.string()).optional(),
+});
+
+const mountTargetResponseSchema = z
+  .looseObject({
+    fileSystemId: z.string().optional(),
+    mountTargetId: z.string().optional(),
+    vpcId: z.string().optional(),
+    securityGroups: z.array(z.string()).optional(),
+  })
+  .nullish();
+
+const createFileSystemParametersSchema = z
+  .looseObject({ kmsKeyId: z.string().optional(), encrypted: z.boolean().optional() })
+  .nullish();
+
+const createFileSystemResponseSchema = z
+  .looseObject({
+    fileSystemId: z.string().optional(),
+    fileSystemArn: z.string().optional(),
+    kmsKeyId: z.string().optional(),
+    encrypted: z.boolean().optional(),
+  })
+  .nullish();
+
+function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new InvalidInputError(`${where}: ${formatZodIssues(result.error)}`);
+  return result.data;
+}
+
+/** Normalises a judged S3 Files / EFS call; `undefined` when the call is not one of those. */
+export function fileSystemChange(
+  service: FileSystemService,
+  eventName: string,
+  requestParameters: unknown,
+  responseElements: unknown,
+): ChangeDetail | undefined {
+  if (!FILE_SYSTEM_JUDGED_EVENTS[service].includes(eventName)) return undefined;
+  switch (eventName) {
+    case "PutFileSystemPolicy": {
+      const params = parseOrThrow(policyParametersSchema, requestParameters, "requestParameters");
+      return {
+        kind: "fs-policy-put",
+        service,
+        fileSystemId: params.fileSystemId,
+        policyText: params.policy,
+        bypassPolicyLockoutSafetyCheck: params.bypassPolicyLockoutSafetyCheck ?? false,
+      };
+    }
+    case "DeleteFileSystemPolicy": {
+      const params = parseOrThrow(fileSystemIdSchema, requestParameters, "requestParameters");
+      return { kind: "fs-policy-deleted", service, fileSystemId: params.fileSystemId };
+    }
+    case "CreateAccessPoint": {
+      const params = parseOrThrow(accessPointParametersSchema, requestParameters, "requestParameters");
+      const response = parseOrThrow(accessPointResponseSchema, responseElements, "responseElements");
+      const root = params.rootDirectory ?? undefined;
+      const creation = root?.creationPermissions ?? root?.creationInfo;
+      return {
+        kind: "access-point-created",
+        service,
+        fileSystemId: params.fileSystemId,
+        accessPointId: response?.accessPointId,
+        accessPointArn: response?.accessPointArn,
+        posixUser: params.posixUser
+          ? {
+              uid: params.posixUser.uid,
+              gid: params.posixUser.gid,
+              secondaryGids: params.posixUser.secondaryGids ?? [],
+            }
+          : undefined,
+        rootDirectory: root
+          ? {
+              path: root.path,
+              creationPermissions: creation
+                ? {
+                    ownerUid: creation.ownerUid,
+                    ownerGid: creation.ownerGid,
+                    permissions: creation.permissions,
+                  }
+                : undefined,
+            }
+          : undefined,
+      };
+    }
+    case "CreateMountTarget":
+    case "UpdateMountTarget":
+    case "ModifyMountTargetSecurityGroups": {
+      const params = parseOrThrow(mountTargetParametersSchema, requestParameters, "requestParameters");
+      const response = parseOrThrow(mountTargetResponseSchema, responseElements, "responseElements");
+      const action = eventName === "CreateMountTarget" ? "create" : "update";
+      if (action === "update" && !params.mountTargetId) {
+        throw new InvalidInputError("requestParameters.mountTargetId: missing");
+      }
+      if (action === "create" && !params.fileSystemId) {
+        throw new InvalidInputError("requestParameters.fileSystemId: missing");
+      }
+      return {
+        kind: "mount-target-security-groups",
+        service,
+        action,
+        fileSystemId: params.fileSystemId ?? response?.fileSystemId,
+        mountTargetId: params.mountTargetId ?? response?.mountTargetId,
+        vpcId: response?.vpcId,
+        // With no groups in the request, AWS attaches the VPC's default group; the response tells which.
+        securityGroups: params.securityGroups ?? response?.securityGroups ?? [],
+      };
+    }
+    case "CreateFileSystem": {
+      const params = parseOrThrow(createFileSystemParametersSchema, requestParameters, "requestParameters");
+      const response = parseOrThrow(createFileSystemResponseSchema, responseElements, "responseElements");
+      return {
+        kind: "file-system-created",
+        service,
+        fileSystemId: response?.fileSystemId,
+        fileSystemArn: response?.fileSystemArn,
+        kmsKeyId: params?.kmsKeyId ?? response?.kmsKeyId,
+        encrypted: params?.encrypted ?? response?.encrypted,
+      };
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The engine's one entry point: a raw input in, one `Evaluation` out. Pure: the caller supplies the
+ * configuration, the time and whatever live facts it has read.
+ */
+import { type Config, type Exemption, ruleModeOf } from "./config.ts";
+import { errorMessage } from "./errors.ts";
+import { describeActor } from "./intake/cloudtrail-record.ts";
+import { type IntakeResult, intakeRecord } from "./intake/intake.ts";
+import { RULES } from "./rules/index.ts";
+import type { JudgeContext, LiveFacts, Rule } from "./rules/rule.ts";
+import type { Change, ChangeKind, ChangeMeta, Finding, PlanStep, RuleMode, Verdict } from "./types.ts";
+
+/** One decision about one input: what the CLI prints, and what the runtime acts on and audits. */
+export interface Evaluation {
+  readonly eventID: string | null;
+  readonly eventName: string | null;
+  readonly eventSource: string | null;
+  readonly actor: string | null;
+  readonly resource: string | null;
+  readonly verdict: Verdict;
+  readonly findings: readonly Finding[];
+  /** The remediation to run: only enforced, un-exempted findings contribute. */
+  readonly plan: readonly PlanStep[];
+  readonly reason: string;
+  /** The full evidence, for the runtime and the audit record; not part of the CLI's JSON line. */
+  readonly meta?: ChangeMeta;
+  readonly change?: Change;
+  readonly exemption?: Exemption;
+  /** Mode of each rule that found a violation. */
+  readonly modes?: Readonly<Record<string, RuleMode>>;
+}
+
+export interface EvaluateOptions {
+  readonly config: Config;
+  /** For exemption expiry. */
+  readonly now: Date;
+  readonly facts?: LiveFacts;
+  readonly rules?: readonly Rule[];
+}
+
+/** Why no rule judges a change of this kind. */
+const NOTHING_TO_JUDGE: Partial<Record<ChangeKind, string>> = {
+  "sg-rules-revoked": "removes rules: it can only narrow access",
+  "sg-created": "a new security group has no inbound rules",
+  "sg-deleted": "deleting a security group removes its rules",
+};
+
+function exemptionEnd(expires: string): number {
+  // A bare date means "through that day", UTC.
+  return /^\d{4}-\d{2}-\d{2}$/.test(expires) ? Date.parse(`${expires}T23:59:59.999Z`) : Date.parse(expires);
+}
+
+/** The first unexpired exemption that covers this change and every rule that fired, if any. */
+export function findExemption(
+  change: Change,
+  ruleIds: readonly string[],
+  exemptions: readonly Exemption[],
+  now: Date,
+): Exemption | undefined {
+  return exemptions.find(
+    (exemption) =>
+      exemptionEnd(exemption.expires) >= now.getTime() &&
+      (exemption.resource !== undefined
+        ? change.resourceIds.includes(exemption.resource)
+        : exemption.account === change.meta.account) &&
+      (exemption.rules === undefined || ruleIds.every((id) => exemption.rules?.includes(id))),
+  );
+}
+
+function dedupeSteps(steps: readonly PlanStep[]): PlanStep[] {
+  const byCall = new Map<string, PlanStep>();
+  for (const step of steps) {
+    const key = `${step.api} ${JSON.stringify(step.params)}`;
+    const seen = byCall.get(key);
+    byCall.set(key, seen ? { ...seen, reason: `${seen.reason}; ${step.reason}` } : step);
+  }
+  return [...byCall.values()];
+}
+
+function evaluationBase(change: Change) {
+  return {
+    eventID: change.meta.eventId,
+    eventName: change.meta.eventName,
+    eventSource: change.meta.eventSource,
+    actor: describeActor(change.meta.actor),
+    resource: change.resource,
+    meta: change.meta,
+    change,
+  };
+}
+
+/** Runs every applicable rule on a change and applies modes and exemptions. */
+export function judgeChange(change: Change, options: EvaluateOptions): Evaluation {
+  const context: JudgeContext = { config: options.config, facts: options.facts ?? {} };
+  const findings: Finding[] = [];
+  const plan: PlanStep[] = [];
+  const notes: string[] = [];
+  const modes: Record<string, RuleMode> = {};
+  const errors: string[] = [];
+  let applicable = 0;
+  for (const rule of options.rules ?? RULES) {
+    if (!rule.appliesTo.includes(change.detail.kind)) continue;
+    const mode = ruleModeOf(options.config, rule.id, rule.defaultMode);
+    if (mode === "off") continue;
+    applicable++;
+    try {
+      const outcome = rule.evaluate(change, context);
+      if (outcome.status === "not-applicable") continue;
+      notes.push(...(outcome.notes ?? []));
+      if (outcome.status !== "violation") continue;
+      modes[rule.id] = mode;
+      findings.push(...outcome.findings);
+      if (mode === "enforce") plan.push(...outcome.plan);
+    } catch (error) {
+      // A rule that throws is a bug in the rule: recorded, and it never causes a write.
+      errors.push(`rule ${rule.id} errored: ${errorMessage(error)}`);
+    }
+  }
+  const base = evaluationBase(change);
+  const noteText = notes.length > 0 ? ` Live check: ${notes.join("; ")}.` : "";
+  if (findings.length === 0) {
+    if (errors.length > 0) {
+      return { ...base, verdict: "invalid", findings: [], plan: [], reason: errors.join("; ") };
+    }
+    const why = NOTHING_TO_JUDGE[change.detail.kind];
+    if (applicable === 0) {
+      return why
+        ? { ...base, verdict: "compliant", findings: [], plan: [], reason: `${change.meta.eventName} ${why}` }
+        : {
+            ...base,
+            verdict: "ignored",
+            findings: [],
+            plan: [],
+            reason: `every rule that judges ${change.meta.eventName} is off`,
+          };
+    }
+    return {
+      ...base,
+      verdict: "compliant",
+      findings: [],
+      plan: [],
+      reason: `no rule found a violation.${noteText}`.trim(),
+    };
+  }
+  const ruleIds = Object.keys(modes);
+  const exemption = findExemption(change, ruleIds, options.config.exemptions, options.now);
+  const errorText = errors.length > 0 ? ` ${errors.join("; ")}.` : "";
+  if (exemption) {
+    return {
+      ...base,
+      verdict: "violation",
+      findings,
+      plan: [],
+      modes,
+      exemption,
+      reason: `exempted until ${exemption.expires} (owner ${exemption.owner}): ${exemption.reason}.${errorText}`,
+    };
+  }
+  const notifyOnly = ruleIds.filter((id) => modes[id] === "notify");
+  const steps = dedupeSteps(plan);
+  const modeText = notifyOnly.length > 0 ? ` Notify only: ${notifyOnly.join(", ")}.` : "";
+  const action =
+    steps.length > 0 ? `${steps.length} remediation step(s) planned.` : "no remediation planned.";
+  return {
+    ...base,
+    verdict: "violation",
+    findings,
+    plan: steps,
+    modes,
+    reason: `${findings.length} finding(s); ${action}${modeText}${noteText}${errorText}`,
+  };
+}
+
+function fromIntake(result: Exclude<IntakeResult, { status: "change" }>): Evaluation {
+  switch (result.status) {
+    case "ignored":
+      return {
+        eventID: result.meta.eventId,
+        eventName: result.meta.eventName,
+        eventSource: result.meta.eventSource,
+        actor: describeActor(result.meta.actor),
+        resource: result.resource ?? null,
+        verdict: "ignored",
+        findings: [],
+        plan: [],
+        reason: result.reason,
+        meta: result.meta,
+      };
+    case "ignored-partial":
+    case "invalid":
+      return {
+        eventID: result.partial.eventId ?? null,
+        eventName: result.partial.eventName ?? null,
+        eventSource: result.partial.eventSource ?? null,
+        actor: null,
+        resource: null,
+        verdict: result.status === "invalid" ? "invalid" : "ignored",
+        findings: [],
+        plan: [],
+        reason: result.status === "invalid" ? result.error : result.reason,
+      };
+  }
+}
+
+/** One raw input (EventBridge event or CloudTrail record) to one evaluation. Never throws on bad input. */
+export function evaluateRecord(raw: unknown, options: EvaluateOptions): Evaluation {
+  const intake = intakeRecord(raw, { selfRoleArns: options.config.selfRoleArns });
+  if (intake.status !== "change") return fromIntake(intake);
+  return judgeChange(intake.change, options);
+}
+
+/** The CLI's JSON line: exactly the documented fields, in a stable order. */
+export function reportLine(evaluation: Evaluation) {
+  return {
+    eventID: evaluation.eventID,
+    eventName: evaluation.eventName,
+    eventSource: evaluation.eventSource,
+    actor: evaluation.actor,
+    resource: evaluation.resource,
+    verdict: evaluation.verdict,
+    findings: evaluation.findings,
+    plan: evaluation.plan,
+    reason: evaluation.reason,
+  };
+}
+
+/** An input that could not even be read (unreadable file, not JSON) still gets its one line. */
+export function unreadableInput(source: string, error: string): Evaluation {
+  return {
+    eventID: null,
+    eventName: null,
+    eventSource: null,
+    actor: null,
+    resource: source,
+    verdict: "invalid",
+    findings: [],
+    plan: [],
+    reason: error,
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The contract every rule implements (one rule per file, named by its id), and the facts a rule
+ * may use beyond the change itself. Offline (the CLI) the facts are empty and a rule says what it
+ * would check live; the runtime fills them from AWS before judging.
+ */
+import type { Config } from "../config.ts";
+import type { Change, ChangeKind, Finding, PlanStep, RuleMode, Severity } from "../types.ts";
+
+/** What the runtime read from AWS for this change. Every field is optional: offline, none is known. */
+export interface LiveFacts {
+  /** Entries of managed prefix lists, by id. */
+  readonly prefixListCidrs?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Security groups attached to a mount target: the file systems they guard and the CIDRs of the
+   * VPC the mount target lives in (NFS from outside them is a violation, however narrow).
+   */
+  readonly mountTargetGuards?: ReadonlyMap<string, MountTargetGuard>;
+  /** The last policy known to be good, per file-system id (restored when a policy is deleted). */
+  readonly lastKnownGoodPolicy?: ReadonlyMap<string, string>;
+}
+
+export interface MountTargetGuard {
+  readonly fileSystemIds: readonly string[];
+  readonly vpcCidrs: readonly string[];
+}
+
+export interface JudgeContext {
+  readonly config: Config;
+  readonly facts: LiveFacts;
+}
+
+export type RuleOutcome =
+  | { readonly status: "not-applicable" }
+  | { readonly status: "compliant"; readonly notes?: readonly string[] }
+  | {
+      readonly status: "violation";
+      readonly findings: readonly Finding[];
+      /** The remediation when the rule is enforced; empty for notify-only rules. */
+      readonly plan: readonly PlanStep[];
+      readonly notes?: readonly string[];
+    };
+
+export interface Rule {
+  /** Stable, kebab-case id: the file name, the config key, the audit key. */
+  readonly id: string;
+  readonly title: string;
+  readonly severity: Severity;
+  readonly defaultMode: RuleMode;
+  /** Why the rule exists: shown by `remediator rules` and in notifications. */
+  readonly rationale: string;
+  readonly appliesTo: readonly ChangeKind[];
+  evaluate(change: Change, context: JudgeContext): RuleOutcome;
+}
+
+export const NOT_APPLICABLE: RuleOutcome = { status: "not-applicable" };
