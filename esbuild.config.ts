@@ -36,14 +36,18 @@ export const sharedOptions: BuildOptions = {
   mainFields: ["module", "main"],
   outExtension: { ".js": ".mjs" },
   // Some CommonJS dependencies call require() for Node built-ins; give ESM bundles one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   logLevel: "warning",
 };
 
 function assertNoForbiddenCode(metafile: Metafile): void {
   const offenders = Object.keys(metafile.inputs).filter((input) => FORBIDDEN_IN_BUNDLE.test(input));
   if (offenders.length > 0) {
-    throw new Error(`AGPL code must not be bundled (it is a test oracle only): ${offenders.slice(0, 3).join(", ")}`);
+    throw new Error(
+      `AGPL code must not be bundled (it is a test oracle only): ${offenders.slice(0, 3).join(", ")}`,
+    );
   }
 }
 
