@@ -299,12 +299,19 @@ export class DynamoDbAuditLedger implements AuditLedger {
   readonly #tableName: string;
   readonly #clock: Clock;
 
-  constructor(client: DynamoDBClient, options: DynamoDbAuditLedgerOptions) {
+  /**
+   * @param client a DynamoDB client, or a document client already wrapping one (the items this
+   *   adapter builds never hold `undefined`, so the wrapper's marshalling options do not matter).
+   */
+  constructor(client: DynamoDBClient | DynamoDBDocumentClient, options: DynamoDbAuditLedgerOptions) {
     if (!options.tableName) throw new RemediatorError("audit ledger: no table name given");
     // A thin marshalling wrapper over the injected client (same connection, same middleware).
-    this.#documents = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
-    });
+    this.#documents =
+      client instanceof DynamoDBDocumentClient
+        ? client
+        : DynamoDBDocumentClient.from(client, {
+            marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+          });
     this.#tableName = options.tableName;
     this.#clock = options.clock;
   }
@@ -424,7 +431,7 @@ export class DynamoDbAuditLedger implements AuditLedger {
           ...(filters.length > 0 ? { FilterExpression: filters.join(" AND ") } : {}),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: { ...values, ":pk": `DAY#${day}` },
-          ExclusiveStartKey: startKey,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           ...(query.pageSize ? { Limit: query.pageSize } : {}),
         });
         for (const item of page.Items ?? []) yield fromAuditItem(item);
