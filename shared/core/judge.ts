@@ -67,7 +67,8 @@ export function findExemption(
   );
 }
 
-function dedupeSteps(steps: readonly PlanStep[]): PlanStep[] {
+function dedupeSteps(steps: readonly PlanStep[]): readonly PlanStep[] {
+  if (steps.length < 2) return steps;
   const byCall = new Map<string, PlanStep>();
   for (const step of steps) {
     const key = `${step.api} ${JSON.stringify(step.params)}`;

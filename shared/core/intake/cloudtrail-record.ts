@@ -2,43 +2,76 @@
  * The CloudTrail record at the boundary: unwrap an EventBridge envelope, validate the fields every
  * decision relies on, and pull out the evidence (who, when, where from).
  */
-import { z } from "zod";
-import { formatZodIssues } from "../config.ts";
 import { InvalidInputError } from "../errors.ts";
 import type { Actor, ChangeMeta } from "../types.ts";
 
 export const CLOUDTRAIL_API_CALL = "AWS API Call via CloudTrail";
 export const CLOUDTRAIL_SERVICE_EVENT = "AWS Service Event via CloudTrail";
 
-const parameters = z.record(z.string(), z.unknown()).nullish();
+/**
+ * The fields of a CloudTrail record that decisions rely on, as checked by `readCloudTrailRecord`;
+ * every other field is left as it is. CloudTrail writes `null` for absent bodies.
+ */
+export interface CloudTrailRecord {
+  readonly eventID: string;
+  readonly eventName: string;
+  readonly eventSource: string;
+  readonly eventTime: string;
+  readonly eventType?: string | null;
+  readonly awsRegion?: string | null;
+  readonly recipientAccountId?: string | null;
+  readonly errorCode?: string | null;
+  readonly readOnly?: boolean | null;
+  readonly userIdentity?: Record<string, unknown> | null;
+  readonly sourceIPAddress?: string | null;
+  readonly userAgent?: string | null;
+  readonly requestID?: string | null;
+  readonly requestParameters?: Record<string, unknown> | null;
+  readonly responseElements?: Record<string, unknown> | null;
+}
 
-export const cloudTrailRecordSchema = z.looseObject({
-  eventID: z.string().min(1),
-  eventName: z.string().min(1),
-  eventSource: z.string().min(1),
-  eventTime: z.string().min(1),
-  eventType: z.string().optional(),
-  awsRegion: z.string().optional(),
-  recipientAccountId: z.string().optional(),
-  errorCode: z.string().nullish(),
-  errorMessage: z.string().nullish(),
-  readOnly: z.boolean().optional(),
-  userIdentity: z.record(z.string(), z.unknown()).nullish(),
-  sourceIPAddress: z.string().optional(),
-  userAgent: z.string().optional(),
-  requestID: z.string().optional(),
-  requestParameters: parameters,
-  responseElements: parameters,
-});
+/*
+ * The record envelope is checked by hand, in place, rather than with a schema: it is read for every
+ * record of a trail, most of which are about other services, and a schema library's copy of each
+ * record costs as much as the JSON parse itself. The per-event bodies are validated with schemas.
+ */
+const REQUIRED_STRINGS = ["eventID", "eventName", "eventSource", "eventTime"] as const;
+const OPTIONAL_FIELDS = [
+  ["eventType", "string"],
+  ["awsRegion", "string"],
+  ["recipientAccountId", "string"],
+  ["errorCode", "string"],
+  ["readOnly", "boolean"],
+  ["userIdentity", "object"],
+  ["sourceIPAddress", "string"],
+  ["userAgent", "string"],
+  ["requestID", "string"],
+  ["requestParameters", "object"],
+  ["responseElements", "object"],
+] as const;
 
-export type CloudTrailRecord = z.infer<typeof cloudTrailRecordSchema>;
-
-const eventBridgeEnvelopeSchema = z.looseObject({
-  "detail-type": z.string(),
-  detail: z.record(z.string(), z.unknown()),
-  account: z.string().optional(),
-  region: z.string().optional(),
-});
+export function readCloudTrailRecord(candidate: unknown): CloudTrailRecord {
+  const record = asRecord(candidate);
+  if (!record) throw new InvalidInputError("CloudTrail record: expected a JSON object");
+  for (const key of REQUIRED_STRINGS) {
+    const value = record[key];
+    if (typeof value !== "string" || value.length === 0) {
+      throw new InvalidInputError(
+        `CloudTrail record: ${key}: ${value === undefined ? "missing" : "expected a non-empty string"}`,
+      );
+    }
+  }
+  for (const [key, type] of OPTIONAL_FIELDS) {
+    const value = record[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== type || (type === "object" && Array.isArray(value))) {
+      throw new InvalidInputError(
+        `CloudTrail record: ${key}: expected ${type === "object" ? "an object" : `a ${type}`}`,
+      );
+    }
+  }
+  return record as unknown as CloudTrailRecord;
+}
 
 export type UnwrappedRecord =
   | {
@@ -88,23 +121,20 @@ export function unwrapRecord(raw: unknown): UnwrappedRecord {
   let candidate: unknown = outer;
   let envelopeAccount: string | undefined;
   if ("detail-type" in outer || "detail" in outer) {
-    const envelope = eventBridgeEnvelopeSchema.safeParse(outer);
-    if (!envelope.success) {
-      throw new InvalidInputError(`EventBridge event: ${formatZodIssues(envelope.error)}`);
-    }
-    const detailType = envelope.data["detail-type"];
+    const detailType = outer["detail-type"];
+    if (typeof detailType !== "string")
+      throw new InvalidInputError("EventBridge event: detail-type: expected a string");
     if (detailType === CLOUDTRAIL_SERVICE_EVENT) {
       return { kind: "service-event", detailType, partial: salvageMeta(outer) };
     }
     if (detailType !== CLOUDTRAIL_API_CALL) {
       throw new InvalidInputError(`detail-type: expected "${CLOUDTRAIL_API_CALL}", got "${detailType}"`);
     }
-    candidate = envelope.data.detail;
-    envelopeAccount = envelope.data.account;
+    if (!asRecord(outer.detail)) throw new InvalidInputError("EventBridge event: detail: expected an object");
+    candidate = outer.detail;
+    envelopeAccount = optionalString(outer.account);
   }
-  const parsed = cloudTrailRecordSchema.safeParse(candidate);
-  if (!parsed.success) throw new InvalidInputError(`CloudTrail record: ${formatZodIssues(parsed.error)}`);
-  return { kind: "record", record: parsed.data, envelopeAccount };
+  return { kind: "record", record: readCloudTrailRecord(candidate), envelopeAccount };
 }
 
 /**
@@ -142,11 +172,11 @@ export function metaOf(record: CloudTrailRecord, envelopeAccount: string | undef
     eventSource: record.eventSource,
     eventTime: record.eventTime,
     account: record.recipientAccountId ?? envelopeAccount ?? actor.accountId,
-    region: record.awsRegion,
+    region: record.awsRegion ?? undefined,
     actor,
-    sourceIp: record.sourceIPAddress,
-    userAgent: record.userAgent,
-    requestId: record.requestID,
+    sourceIp: record.sourceIPAddress ?? undefined,
+    userAgent: record.userAgent ?? undefined,
+    requestId: record.requestID ?? undefined,
   };
 }
 

@@ -12,7 +12,7 @@
 import { z } from "zod";
 import { formatZodIssues } from "../config.ts";
 import { InvalidInputError } from "../errors.ts";
-import { canonicalCidr, InvalidCidrError } from "../net/cidr.ts";
+import { canonicalCidr, InvalidCidrError, reachOf } from "../net/cidr.ts";
 import { normalizeProtocol, portRangeOf } from "../net/ports.ts";
 import type { ChangeDetail, SgPeer, SgRule } from "../types.ts";
 
@@ -117,7 +117,7 @@ function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: str
 
 function validCidr(text: string, where: string): string {
   try {
-    canonicalCidr(text);
+    reachOf(text); // parses (and remembers) the CIDR: the rules will ask the same question
     return text;
   } catch (error) {
     if (error instanceof InvalidCidrError) throw new InvalidInputError(`${where}: ${error.message}`);
@@ -219,7 +219,10 @@ function authorizeChange(
   const ids = ruleIdsByKey(responseElements);
   const egress = direction === "egress";
   const add = (shape: RuleShape, peer: SgPeer, where: string, description?: string) => {
-    const ruleId = ids.get(ruleKey(egress, shape.rawProtocol, shape.fromPort, shape.toPort, peer));
+    const ruleId =
+      ids.size > 0
+        ? ids.get(ruleKey(egress, shape.rawProtocol, shape.fromPort, shape.toPort, peer))
+        : undefined;
     rules.push(
       ruleOf(groupId, direction, shape, peer, where, {
         ...(ruleId ? { ruleId } : {}),

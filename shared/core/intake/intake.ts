@@ -149,6 +149,10 @@ export function intakeRecord(raw: unknown, options: IntakeOptions): IntakeResult
     }
     const { record } = unwrapped;
     meta = metaOf(record, unwrapped.envelopeAccount);
+    const service = SERVICE_BY_SOURCE[record.eventSource];
+    if (!service) {
+      return ignored(meta, `event source ${record.eventSource} is not one the remediator judges`);
+    }
     if (record.errorCode) {
       return ignored(meta, `the call failed (errorCode ${record.errorCode}): nothing changed`);
     }
@@ -163,10 +167,6 @@ export function intakeRecord(raw: unknown, options: IntakeOptions): IntakeResult
         meta,
         `made by the remediator's own role (${meta.actor.issuerArn ?? meta.actor.arn}): loop guard`,
       );
-    }
-    const service = SERVICE_BY_SOURCE[record.eventSource];
-    if (!service) {
-      return ignored(meta, `event source ${record.eventSource} is not one the remediator judges`);
     }
     let detail: ChangeDetail | undefined;
     if (service === "ec2") {

@@ -171,3 +171,21 @@ export function classifyCidr(cidr: Cidr): SourceReach {
   if (isPrivateCidr(cidr)) return "private";
   return cidr.prefix < NARROWEST_INTERNET_PREFIX[cidr.version] ? "internet" : "public-network";
 }
+
+/*
+ * A trail repeats the same few sources (0.0.0.0/0, the VPC ranges) thousands of times: remember the
+ * answer per string. Bounded, so a trail of endless distinct CIDRs cannot grow it without limit.
+ */
+const REACH_CACHE_LIMIT = 4096;
+const reachByText = new Map<string, SourceReach>();
+
+/** `classifyCidr(parseCidr(text))`, memoised. Throws `InvalidCidrError` like `parseCidr`. */
+export function reachOf(text: string): SourceReach {
+  let reach = reachByText.get(text);
+  if (reach === undefined) {
+    reach = classifyCidr(parseCidr(text));
+    if (reachByText.size >= REACH_CACHE_LIMIT) reachByText.clear();
+    reachByText.set(text, reach);
+  }
+  return reach;
+}

@@ -2,7 +2,7 @@
  * What the security-group rules share: which peers reach a sensitive port from the internet, and
  * the surgical revoke that removes exactly those rules and nothing else.
  */
-import { classifyCidr, parseCidr } from "../net/cidr.ts";
+import { reachOf } from "../net/cidr.ts";
 import { describePorts, exposedSensitivePorts } from "../net/ports.ts";
 import type { PlanStep, SgRule } from "../types.ts";
 import type { JudgeContext } from "./rule.ts";
@@ -46,8 +46,7 @@ export function scanInternetExposure(
     if (ports.length === 0) continue;
     const { peer } = rule;
     if (peer.kind === "cidr") {
-      if (classifyCidr(parseCidr(peer.cidr)) === "internet")
-        exposures.push({ rule, ports, internetCidr: peer.cidr });
+      if (reachOf(peer.cidr) === "internet") exposures.push({ rule, ports, internetCidr: peer.cidr });
     } else if (peer.kind === "prefix-list") {
       const entries = context.facts.prefixListCidrs?.get(peer.prefixListId);
       if (!entries) {
@@ -56,7 +55,7 @@ export function scanInternetExposure(
         );
         continue;
       }
-      const internet = entries.find((cidr) => classifyCidr(parseCidr(cidr)) === "internet");
+      const internet = entries.find((cidr) => reachOf(cidr) === "internet");
       if (internet) exposures.push({ rule, ports, internetCidr: internet });
     }
   }
