@@ -5,7 +5,14 @@
  */
 import { errorMessage, InvalidInputError } from "../errors.ts";
 import type { Actor, Change, ChangeDetail, ChangeMeta, FileSystemService, Service } from "../types.ts";
-import { metaOf, type PartialMeta, partitionOf, salvageMeta, unwrapRecord } from "./cloudtrail-record.ts";
+import {
+  type CloudTrailRecord,
+  metaOf,
+  type PartialMeta,
+  partitionOf,
+  salvageMeta,
+  unwrapRecord,
+} from "./cloudtrail-record.ts";
 import { EC2_JUDGED_EVENTS, ec2Change } from "./ec2-security-groups.ts";
 import {
   EFS_SOURCE,
@@ -132,8 +139,24 @@ export function resourceNames(meta: ChangeMeta, detail: ChangeDetail): { resourc
   }
 }
 
-function ignored(meta: ChangeMeta, reason: string): IntakeResult {
-  return { status: "ignored", meta, resource: undefined, reason };
+function ignored(meta: ChangeMeta, reason: string, resource?: string): IntakeResult {
+  return { status: "ignored", meta, resource, reason };
+}
+
+function detailOf(service: Service, record: CloudTrailRecord): ChangeDetail | undefined {
+  return service === "ec2"
+    ? ec2Change(record.eventName, record.requestParameters, record.responseElements)
+    : fileSystemChange(service, record.eventName, record.requestParameters, record.responseElements);
+}
+
+/** For the audit line of a failed call or a loop-guarded one: the resource it was about, when readable. */
+function resourceOf(meta: ChangeMeta, service: Service, record: CloudTrailRecord): string | undefined {
+  try {
+    const detail = detailOf(service, record);
+    return detail ? resourceNames(meta, detail).resource : undefined;
+  } catch {
+    return undefined; // a failed call may carry parameters AWS rejected; the reason still says why
+  }
 }
 
 export function intakeRecord(raw: unknown, options: IntakeOptions): IntakeResult {
@@ -154,7 +177,11 @@ export function intakeRecord(raw: unknown, options: IntakeOptions): IntakeResult
       return ignored(meta, `event source ${record.eventSource} is not one the remediator judges`);
     }
     if (record.errorCode) {
-      return ignored(meta, `the call failed (errorCode ${record.errorCode}): nothing changed`);
+      return ignored(
+        meta,
+        `the call failed (errorCode ${record.errorCode}): nothing changed`,
+        resourceOf(meta, service, record),
+      );
     }
     if (record.eventType === "AwsServiceEvent") {
       return ignored(meta, "an AWS service event (such as a client connection), not a configuration change");
@@ -166,22 +193,18 @@ export function intakeRecord(raw: unknown, options: IntakeOptions): IntakeResult
       return ignored(
         meta,
         `made by the remediator's own role (${meta.actor.issuerArn ?? meta.actor.arn}): loop guard`,
+        resourceOf(meta, service, record),
       );
     }
-    let detail: ChangeDetail | undefined;
-    if (service === "ec2") {
-      detail = ec2Change(record.eventName, record.requestParameters, record.responseElements);
-      if (!detail) return ignored(meta, `${record.eventName} is not a security-group change`);
-    } else {
-      detail = fileSystemChange(service, record.eventName, record.requestParameters, record.responseElements);
-      if (!detail) {
-        return ignored(
-          meta,
-          isRecognisedUnjudged(service, record.eventName)
-            ? `${record.eventName} cannot open access to a file system: recorded, not judged`
-            : `${record.eventName} is not a ${service === "efs" ? "EFS" : "S3 Files"} call the remediator judges`,
-        );
-      }
+    const detail = detailOf(service, record);
+    if (!detail) {
+      if (service === "ec2") return ignored(meta, `${record.eventName} is not a security-group change`);
+      return ignored(
+        meta,
+        isRecognisedUnjudged(service, record.eventName)
+          ? `${record.eventName} cannot open access to a file system: recorded, not judged`
+          : `${record.eventName} is not a ${service === "efs" ? "EFS" : "S3 Files"} call the remediator judges`,
+      );
     }
     const { resource, ids } = resourceNames(meta, detail);
     return { status: "change", change: { meta, resource, resourceIds: ids, detail } };

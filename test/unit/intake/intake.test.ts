@@ -165,6 +165,26 @@ describe("ignored records say why", () => {
     expect(result.status === "ignored" && result.reason).toMatch(reason);
   });
 
+  it("a failed call or a loop-guarded one still names the resource it was about", () => {
+    const failed = intakeRecord(
+      loadFixture("ec2-AuthorizeSecurityGroupIngress-panther-console-errorCode-UnauthorizedOperation.json"),
+      NO_SELF,
+    );
+    expect(failed).toMatchObject({
+      resource: "arn:aws:ec2:us-west-2:112233445566:security-group/sg-04f0b44316f7d2471",
+    });
+    const own = intakeRecord(
+      loadFixture("synthetic-ec2-AuthorizeSecurityGroupIngress-by-remediator-role.json"),
+      {
+        selfRoleArns: ["arn:aws:iam::111122223333:role/s3files-remediator-remediate"],
+      },
+    );
+    expect(own).toMatchObject({
+      status: "ignored",
+      resource: "arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0a1b2c3d4e5f60718",
+    });
+  });
+
   it("read-only calls", () => {
     const raw = variantOf("ec2-CreateSecurityGroup-panther-terraform.json", (r) => {
       r.eventName = "DescribeSecurityGroups";
