@@ -307,7 +307,7 @@ describe("notifyAll with the real channels", () => {
 
     const result = await notifyAll(notifiers, auditRecord({ eventId: "fanout-1", account: ACCOUNT }));
 
-    expect(result.sent.sort()).toEqual(["eventbridge", "securityhub", "sns"]);
+    expect([...result.sent].sort()).toEqual(["eventbridge", "securityhub", "sns"]);
     expect(result.failures).toHaveLength(1);
     expect(result.failures[0]?.notifier).toBe("sns");
     expect(await receive(inbox.url)).toHaveLength(1);
