@@ -1,0 +1,73 @@
+/**
+ * The file-system policy engine's public API, for rules, the runtime and the CLI. Pure: no AWS, no
+ * clock, no environment.
+ */
+import { analyzePolicy, enforcesTls, problemsOf } from "./analysis.ts";
+import { type PolicyDocument, parsePolicy, statementLabel } from "./document.ts";
+import type { PolicyScope } from "./universe.ts";
+
+export type { AccessClass, AccessGrant, PolicyAnalysis, PolicyProblems } from "./analysis.ts";
+/** Evaluates the policy over a representative set of callers and contexts and classifies every grant. */
+export { analyzePolicy, isAdminPrincipal, problemsOf } from "./analysis.ts";
+/** The deny-baseline template and its placeholder substitution. */
+export { builtInDenyBaseline, renderBaseline } from "./baseline.ts";
+export type { ConditionClause, PolicyDocument, PolicyStatement, PrincipalEntry } from "./document.ts";
+/**
+ * `parsePolicy(text)`: parses PutFileSystemPolicy text; throws `InvalidInputError` (plain message)
+ * when it is malformed or truncated JSON, longer than 20,000 characters, or not an IAM policy.
+ */
+export { MAX_POLICY_CHARS, parsePolicy, policyFromJson, statementLabel } from "./document.ts";
+export type { EditGoals, EditProof, PolicyEdit } from "./edit.ts";
+/** Minimal edits and their proof (no widening, goals met). */
+export { editPolicy, NO_EDIT_GOALS, proveEdit, proveNoWidening } from "./edit.ts";
+/** `evaluatePolicy(policy, request)`: allowed, explicitly denied or implicitly denied, with the deciding statements. */
+export {
+  type Decision,
+  evaluatePolicy,
+  type PolicyDecision,
+  type PolicyRequest,
+  principalContext,
+  type RequestPrincipal,
+} from "./evaluate.ts";
+export type { ActionExplanation, GrantExplanation, PolicyExplanation } from "./explain.ts";
+/** Who can mount, write and be root, and why. */
+export { explainPolicy } from "./explain.ts";
+export type { PolicyScope } from "./universe.ts";
+export { clientActions, fileSystemArn, rootActionOf } from "./universe.ts";
+
+export interface SafetyVerdict {
+  readonly safe: boolean;
+  /** One plain sentence per problem, naming the statements. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * The "is this policy safe" check the runtime uses on live state: no public client access, no
+ * client access for accounts outside the owner and the trusted accounts, no `ClientRootAccess`
+ * outside the admin principals, and (EFS, when `requireTls`) every request without TLS denied.
+ * Accepts the policy text or an already parsed document; malformed text throws `InvalidInputError`.
+ */
+export function isPolicySafe(
+  policy: string | PolicyDocument,
+  scope: PolicyScope,
+  options: { readonly requireTls?: boolean } = {},
+): SafetyVerdict {
+  const document = typeof policy === "string" ? parsePolicy(policy) : policy;
+  const analysis = analyzePolicy(document, scope);
+  const problems = problemsOf(analysis);
+  const sentences: string[] = [];
+  const statementsOf = (grants: typeof problems.publicGrants) =>
+    [...new Set(grants.flatMap((g) => g.allowedBy.map(statementLabel)))].join(", ");
+  if (problems.publicGrants.length > 0)
+    sentences.push(`public client access (${statementsOf(problems.publicGrants)})`);
+  if (problems.crossAccountGrants.length > 0)
+    sentences.push(
+      `client access outside the trusted accounts (${statementsOf(problems.crossAccountGrants)})`,
+    );
+  if (problems.rootOutsideAdmins.length > 0)
+    sentences.push(`root access outside the admin principals (${statementsOf(problems.rootOutsideAdmins)})`);
+  if (options.requireTls && scope.service === "efs" && !enforcesTls(document, scope).enforced)
+    sentences.push("clients without TLS are not denied");
+  if (!analysis.complete) sentences.push("too many condition combinations to check completely");
+  return { safe: sentences.length === 0, problems: sentences };
+}
