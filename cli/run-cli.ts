@@ -1,5 +1,6 @@
 /** The `remediator` command line: dispatches to a command and maps errors to exit statuses. */
 import { ConfigError, errorMessage } from "../shared/core/errors.ts";
+import { AUDIT_USAGE, auditCommand } from "./commands/audit.ts";
 import { EVALUATE_USAGE, evaluateCommand } from "./commands/evaluate.ts";
 import { rulesCommand } from "./commands/rules.ts";
 import { type CliIo, EXIT, UsageError } from "./io.ts";
@@ -12,11 +13,12 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     summary: "judge CloudTrail records offline and print what would be done",
   },
   rules: { run: rulesCommand, summary: "list the rule catalogue with each rule's rationale" },
+  audit: { run: auditCommand, summary: "read the remediation log (audit ledger), newest first" },
 };
 
 export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(16)} ${summary}`);
-  return `Usage: remediator <command> [options]\n\nCommands:\n${lines.join("\n")}\n\n${EVALUATE_USAGE}\n`;
+  return `Usage: remediator <command> [options]\n\nCommands:\n${lines.join("\n")}\n\n${EVALUATE_USAGE}\n\n${AUDIT_USAGE}\n`;
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
