@@ -1,0 +1,183 @@
+/**
+ * The state table (key `pk` S / `sk` S) in DynamoDB: last known good policy per file system,
+ * known-good security-group set per mount target, which file systems a security group guards,
+ * the reconcile cursor, and the eventIDs already handled (a conditional write with a lease, so two
+ * deliveries of one event never both act, and a crashed attempt does not block the redelivery
+ * forever). Items that only serve deduplication carry `expiresAt` (epoch seconds) for DynamoDB TTL.
+ */
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { MountTargetGuard } from "../core/rules/rule.ts";
+import type { FileSystemService } from "../core/types.ts";
+import type { Claim, StateStore } from "../runtime/live-ports.ts";
+import { awsErrorName, type RetryPolicy, withRetry } from "../runtime/retry.ts";
+
+export interface DynamoDbStateOptions {
+  readonly tableName: string;
+  readonly retry: RetryPolicy;
+  /** How long a handled eventID is remembered. */
+  readonly dedupeTtlDays: number;
+  /** How long a claim blocks other deliveries of the same event (an attempt that died frees it then). */
+  readonly leaseSeconds?: number;
+}
+
+const DONE = "done";
+const IN_PROGRESS = "in-progress";
+
+export class DynamoDbStateStore implements StateStore {
+  private readonly table: string;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly options: DynamoDbStateOptions,
+  ) {
+    this.table = options.tableName;
+  }
+
+  private async get(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    const answer = await withRetry("dynamodb:GetItem", this.options.retry, () =>
+      this.client.send(new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true })),
+    );
+    return answer.Item;
+  }
+
+  private async put(item: Record<string, unknown>): Promise<void> {
+    await withRetry("dynamodb:PutItem", this.options.retry, () =>
+      this.client.send(new PutCommand({ TableName: this.table, Item: item })),
+    );
+  }
+
+  async lastKnownGoodPolicy(service: FileSystemService, fileSystemId: string): Promise<string | undefined> {
+    const item = await this.get(`fs#${service}#${fileSystemId}`, "known-good-policy");
+    return typeof item?.policy === "string" ? item.policy : undefined;
+  }
+
+  async saveKnownGoodPolicy(service: FileSystemService, fileSystemId: string, policy: string, at: Date) {
+    await this.put({
+      pk: `fs#${service}#${fileSystemId}`,
+      sk: "known-good-policy",
+      policy,
+      recordedAt: at.toISOString(),
+    });
+  }
+
+  async knownGoodSecurityGroups(service: FileSystemService, mountTargetId: string) {
+    const item = await this.get(`mt#${service}#${mountTargetId}`, "known-good-security-groups");
+    return Array.isArray(item?.securityGroups) ? (item.securityGroups as string[]) : undefined;
+  }
+
+  async saveKnownGoodSecurityGroups(
+    service: FileSystemService,
+    mountTargetId: string,
+    groups: readonly string[],
+    at: Date,
+  ) {
+    await this.put({
+      pk: `mt#${service}#${mountTargetId}`,
+      sk: "known-good-security-groups",
+      securityGroups: [...groups],
+      recordedAt: at.toISOString(),
+    });
+  }
+
+  async guards(groupIds: readonly string[]): Promise<ReadonlyMap<string, MountTargetGuard>> {
+    const guards = new Map<string, MountTargetGuard>();
+    const items = await Promise.all(groupIds.map((id) => this.get(`sg#${id}`, "guard")));
+    items.forEach((item, index) => {
+      const id = groupIds[index];
+      if (item && id && Array.isArray(item.fileSystemIds) && Array.isArray(item.vpcCidrs)) {
+        guards.set(id, {
+          fileSystemIds: item.fileSystemIds as string[],
+          vpcCidrs: item.vpcCidrs as string[],
+        });
+      }
+    });
+    return guards;
+  }
+
+  async saveGuard(groupId: string, guard: MountTargetGuard, at: Date): Promise<void> {
+    // One group may guard mount targets of several file systems: keep the union. A lost update
+    // between two writers only drops a fact the next read of a mount target puts back.
+    const item = await this.get(`sg#${groupId}`, "guard");
+    const known = Array.isArray(item?.fileSystemIds) ? (item.fileSystemIds as string[]) : [];
+    await this.put({
+      pk: `sg#${groupId}`,
+      sk: "guard",
+      fileSystemIds: [...new Set([...known, ...guard.fileSystemIds])].sort(),
+      vpcCidrs: [...guard.vpcCidrs],
+      recordedAt: at.toISOString(),
+    });
+  }
+
+  async claimEvent(eventId: string, at: Date): Promise<Claim> {
+    const now = at.getTime();
+    try {
+      await withRetry("dynamodb:PutItem", this.options.retry, () =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: {
+              pk: `event#${eventId}`,
+              sk: "dedupe",
+              status: IN_PROGRESS,
+              leaseUntil: now + (this.options.leaseSeconds ?? 120) * 1000,
+              expiresAt: Math.floor(now / 1000) + this.options.dedupeTtlDays * 86_400,
+            },
+            ConditionExpression: "attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :now)",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ":inProgress": IN_PROGRESS, ":now": now },
+          }),
+        ),
+      );
+      return "claimed";
+    } catch (error) {
+      if (awsErrorName(error) !== "ConditionalCheckFailedException") throw error;
+      const item = await this.get(`event#${eventId}`, "dedupe");
+      return item?.status === DONE ? "done" : "in-progress";
+    }
+  }
+
+  async completeEvent(eventId: string, summary: string, at: Date): Promise<void> {
+    await this.put({
+      pk: `event#${eventId}`,
+      sk: "dedupe",
+      status: DONE,
+      summary,
+      completedAt: at.toISOString(),
+      expiresAt: Math.floor(at.getTime() / 1000) + this.options.dedupeTtlDays * 86_400,
+    });
+  }
+
+  async releaseEvent(eventId: string): Promise<void> {
+    await withRetry("dynamodb:DeleteItem", this.options.retry, () =>
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: `event#${eventId}`, sk: "dedupe" },
+          ConditionExpression: "#status = :inProgress",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":inProgress": IN_PROGRESS },
+        }),
+      ),
+    ).catch((error: unknown) => {
+      if (awsErrorName(error) !== "ConditionalCheckFailedException") throw error;
+    });
+  }
+
+  async reconcileCursor(service: FileSystemService): Promise<string | undefined> {
+    const item = await this.get(`reconcile#${service}`, "cursor");
+    return typeof item?.nextToken === "string" ? item.nextToken : undefined;
+  }
+
+  async saveReconcileCursor(
+    service: FileSystemService,
+    nextToken: string | undefined,
+    at: Date,
+  ): Promise<void> {
+    await this.put({
+      pk: `reconcile#${service}`,
+      sk: "cursor",
+      ...(nextToken ? { nextToken } : {}),
+      recordedAt: at.toISOString(),
+    });
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * EFS adapter: file systems, their policy, access points and mount targets (with their security
+ * groups) through the EFS API. The client is injected; every call goes through the retry policy.
+ */
+import {
+  type AccessPointDescription,
+  DeleteAccessPointCommand,
+  type DeleteAccessPointCommandInput,
+  DescribeAccessPointsCommand,
+  DescribeFileSystemPolicyCommand,
+  DescribeFileSystemsCommand,
+  DescribeMountTargetSecurityGroupsCommand,
+  DescribeMountTargetsCommand,
+  type EFSClient,
+  type FileSystemDescription,
+  ListTagsForResourceCommand,
+  ModifyMountTargetSecurityGroupsCommand,
+  type ModifyMountTargetSecurityGroupsCommandInput,
+  type MountTargetDescription,
+  PutFileSystemPolicyCommand,
+  type PutFileSystemPolicyCommandInput,
+} from "@aws-sdk/client-efs";
+import type {
+  AccessPointState,
+  CallResult,
+  FileSystemApi,
+  FileSystemSummary,
+  MountTargetState,
+  Page,
+} from "../runtime/live-ports.ts";
+import { awsErrorName, type RetryPolicy, withRetry } from "../runtime/retry.ts";
+
+const NOT_FOUND = new Set([
+  "FileSystemNotFound",
+  "PolicyNotFound",
+  "AccessPointNotFound",
+  "MountTargetNotFound",
+  "ResourceNotFoundException",
+]);
+
+function isNotFound(error: unknown): boolean {
+  return NOT_FOUND.has(awsErrorName(error));
+}
+
+function requestIdOf(error: unknown): string | undefined {
+  return (error as { $metadata?: { requestId?: string } }).$metadata?.requestId;
+}
+
+function summaryOf(fs: FileSystemDescription): FileSystemSummary | undefined {
+  if (!fs.FileSystemId) return undefined;
+  return {
+    fileSystemId: fs.FileSystemId,
+    fileSystemArn: fs.FileSystemArn,
+    ownerId: fs.OwnerId,
+    kmsKeyId: fs.KmsKeyId,
+    encrypted: fs.Encrypted,
+  };
+}
+
+function accessPointOf(ap: AccessPointDescription): AccessPointState | undefined {
+  if (!ap.AccessPointId || !ap.FileSystemId) return undefined;
+  const creation = ap.RootDirectory?.CreationInfo;
+  return {
+    accessPointId: ap.AccessPointId,
+    accessPointArn: ap.AccessPointArn,
+    fileSystemId: ap.FileSystemId,
+    posixUser: ap.PosixUser
+      ? { uid: ap.PosixUser.Uid, gid: ap.PosixUser.Gid, secondaryGids: ap.PosixUser.SecondaryGids ?? [] }
+      : undefined,
+    rootDirectory: ap.RootDirectory
+      ? {
+          path: ap.RootDirectory.Path,
+          creationPermissions: creation
+            ? { ownerUid: creation.OwnerUid, ownerGid: creation.OwnerGid, permissions: creation.Permissions }
+            : undefined,
+        }
+      : undefined,
+  };
+}
+
+export class EfsFileSystemAdapter implements FileSystemApi {
+  readonly service = "efs" as const;
+  readonly operations;
+
+  constructor(
+    private readonly client: EFSClient,
+    private readonly retry: RetryPolicy,
+  ) {
+    this.operations = {
+      "elasticfilesystem:PutFileSystemPolicy": (params: Readonly<Record<string, unknown>>) =>
+        this.act("elasticfilesystem:PutFileSystemPolicy", () =>
+          this.client.send(
+            new PutFileSystemPolicyCommand(params as unknown as PutFileSystemPolicyCommandInput),
+          ),
+        ),
+      "elasticfilesystem:DeleteAccessPoint": (params: Readonly<Record<string, unknown>>) =>
+        this.act("elasticfilesystem:DeleteAccessPoint", () =>
+          this.client.send(new DeleteAccessPointCommand(params as unknown as DeleteAccessPointCommandInput)),
+        ),
+      "elasticfilesystem:ModifyMountTargetSecurityGroups": (params: Readonly<Record<string, unknown>>) =>
+        this.act("elasticfilesystem:ModifyMountTargetSecurityGroups", () =>
+          this.client.send(
+            new ModifyMountTargetSecurityGroupsCommand(
+              params as unknown as ModifyMountTargetSecurityGroupsCommandInput,
+            ),
+          ),
+        ),
+    };
+  }
+
+  private async act(
+    name: string,
+    call: () => Promise<{ $metadata: { requestId?: string } }>,
+  ): Promise<CallResult> {
+    try {
+      const answer = await withRetry(name, this.retry, call);
+      return { requestId: answer.$metadata.requestId, alreadyGone: false };
+    } catch (error) {
+      // Deleting an access point that is already gone has nothing left to do.
+      if (name.endsWith("DeleteAccessPoint") && isNotFound(error)) {
+        return { requestId: requestIdOf(error), alreadyGone: true };
+      }
+      throw error;
+    }
+  }
+
+  private async read<T>(name: string, call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await withRetry(name, this.retry, call);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async getFileSystem(fileSystemId: string): Promise<FileSystemSummary | undefined> {
+    const answer = await this.read("elasticfilesystem:DescribeFileSystems", () =>
+      this.client.send(new DescribeFileSystemsCommand({ FileSystemId: fileSystemId })),
+    );
+    const fs = answer?.FileSystems?.[0];
+    return fs ? summaryOf(fs) : undefined;
+  }
+
+  async listFileSystems(nextToken: string | undefined): Promise<Page<FileSystemSummary>> {
+    const answer = await withRetry("elasticfilesystem:DescribeFileSystems", this.retry, () =>
+      this.client.send(new DescribeFileSystemsCommand({ Marker: nextToken })),
+    );
+    return {
+      items: (answer.FileSystems ?? []).map(summaryOf).filter((fs) => fs !== undefined),
+      nextToken: answer.NextMarker || undefined,
+    };
+  }
+
+  async getPolicy(fileSystemId: string): Promise<string | undefined> {
+    const answer = await this.read("elasticfilesystem:DescribeFileSystemPolicy", () =>
+      this.client.send(new DescribeFileSystemPolicyCommand({ FileSystemId: fileSystemId })),
+    );
+    return answer?.Policy || undefined;
+  }
+
+  async getAccessPoint(accessPointId: string): Promise<AccessPointState | undefined> {
+    const answer = await this.read("elasticfilesystem:DescribeAccessPoints", () =>
+      this.client.send(new DescribeAccessPointsCommand({ AccessPointId: accessPointId })),
+    );
+    const ap = answer?.AccessPoints?.[0];
+    return ap ? accessPointOf(ap) : undefined;
+  }
+
+  async listAccessPoints(fileSystemId: string): Promise<readonly AccessPointState[]> {
+    const points: AccessPointState[] = [];
+    let nextToken: string | undefined;
+    do {
+      const answer = await this.read("elasticfilesystem:DescribeAccessPoints", () =>
+        this.client.send(
+          new DescribeAccessPointsCommand({ FileSystemId: fileSystemId, NextToken: nextToken }),
+        ),
+      );
+      for (const ap of answer?.AccessPoints ?? []) {
+        const state = accessPointOf(ap);
+        if (state) points.push(state);
+      }
+      nextToken = answer?.NextToken;
+    } while (nextToken);
+    return points;
+  }
+
+  private async withGroups(mt: MountTargetDescription): Promise<MountTargetState | undefined> {
+    if (!mt.MountTargetId || !mt.FileSystemId) return undefined;
+    const mountTargetId = mt.MountTargetId;
+    const groups = await this.read("elasticfilesystem:DescribeMountTargetSecurityGroups", () =>
+      this.client.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: mountTargetId })),
+    );
+    if (!groups) return undefined;
+    return {
+      mountTargetId,
+      fileSystemId: mt.FileSystemId,
+      vpcId: mt.VpcId,
+      securityGroups: groups.SecurityGroups ?? [],
+    };
+  }
+
+  async getMountTarget(mountTargetId: string): Promise<MountTargetState | undefined> {
+    const answer = await this.read("elasticfilesystem:DescribeMountTargets", () =>
+      this.client.send(new DescribeMountTargetsCommand({ MountTargetId: mountTargetId })),
+    );
+    const mt = answer?.MountTargets?.[0];
+    return mt ? this.withGroups(mt) : undefined;
+  }
+
+  async listMountTargets(fileSystemId: string): Promise<readonly MountTargetState[]> {
+    const targets: MountTargetState[] = [];
+    let marker: string | undefined;
+    do {
+      const answer = await this.read("elasticfilesystem:DescribeMountTargets", () =>
+        this.client.send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId, Marker: marker })),
+      );
+      for (const mt of answer?.MountTargets ?? []) {
+        const state = await this.withGroups(mt);
+        if (state) targets.push(state);
+      }
+      marker = answer?.NextMarker || undefined;
+    } while (marker);
+    return targets;
+  }
+
+  async tags(resourceId: string): Promise<Readonly<Record<string, string>>> {
+    const tags: Record<string, string> = {};
+    let nextToken: string | undefined;
+    do {
+      const answer = await this.read("elasticfilesystem:ListTagsForResource", () =>
+        this.client.send(new ListTagsForResourceCommand({ ResourceId: resourceId, NextToken: nextToken })),
+      );
+      for (const tag of answer?.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? "";
+      nextToken = answer?.NextToken;
+    } while (nextToken);
+    return tags;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The composition root shared by both Lambda functions, the demo and the benchmarks: builds every
+ * adapter from the settings and the SDK clients, which are created here and nowhere else.
+ *
+ * Clients get no `endpoint` and no region from code: the SDK resolves `AWS_REGION`,
+ * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` itself (that is how the tests and the demo
+ * point them at the emulator). The EC2, EFS and S3 Files clients make one attempt per call because
+ * the runtime's retry policy (`retry.ts`) already retries, and two layers would multiply.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { EFSClient } from "@aws-sdk/client-efs";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { S3FilesClient } from "@aws-sdk/client-s3files";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SecurityHubClient } from "@aws-sdk/client-securityhub";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDbAuditLedger } from "../adapters/audit-dynamodb.ts";
+import { DynamoDbStateStore } from "../adapters/dynamodb-state.ts";
+import { Ec2SecurityGroupAdapter } from "../adapters/ec2-security-groups.ts";
+import { EfsFileSystemAdapter } from "../adapters/efs-file-systems.ts";
+import { EventBridgeNotifier } from "../adapters/notify-eventbridge.ts";
+import { SecurityHubNotifier } from "../adapters/notify-securityhub.ts";
+import { SlackNotifier } from "../adapters/notify-slack.ts";
+import { SnsNotifier } from "../adapters/notify-sns.ts";
+import { S3FilesFileSystemAdapter } from "../adapters/s3files-file-systems.ts";
+import { PlanExecutor } from "./executor.ts";
+import { type PipelineObserver, RemediationPipeline } from "./pipeline.ts";
+import { type AuditLedger, type Clock, type Notifier, systemClock } from "./ports.ts";
+import { Reconciler } from "./reconcile.ts";
+import type { RetryPolicy } from "./retry.ts";
+import type { Settings } from "./settings.ts";
+
+export interface AwsClients {
+  readonly ec2: EC2Client;
+  readonly efs: EFSClient;
+  readonly s3files: S3FilesClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly sns: SNSClient;
+  readonly events: EventBridgeClient;
+  readonly securityHub: SecurityHubClient | undefined;
+  readonly secrets: SecretsManagerClient | undefined;
+}
+
+/** The SDK clients, built once per Lambda container. */
+export function createClients(settings: Settings): AwsClients {
+  return {
+    ec2: new EC2Client({ maxAttempts: 1 }),
+    efs: new EFSClient({ maxAttempts: 1 }),
+    s3files: new S3FilesClient({ maxAttempts: 1 }),
+    dynamodb: new DynamoDBClient({}),
+    sns: new SNSClient({}),
+    events: new EventBridgeClient({}),
+    securityHub: settings.securityHubEnabled ? new SecurityHubClient({}) : undefined,
+    secrets: settings.slackWebhookSecretArn ? new SecretsManagerClient({}) : undefined,
+  };
+}
+
+export interface RuntimeOptions {
+  readonly clock?: Clock;
+  readonly observer?: PipelineObserver;
+  /** Injected by tests so back-off does not wait. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Replaces the ledger or the notifiers (tests, benchmarks). */
+  readonly ledger?: AuditLedger;
+  readonly notifiers?: readonly Notifier[];
+}
+
+export interface Runtime {
+  readonly pipeline: RemediationPipeline;
+  readonly reconciler: Reconciler;
+}
+
+/** `arn:aws:sns:REGION:ACCOUNT:name` → region and account, for Security Hub's product ARN. */
+function topicHome(topicArn: string): { region: string; account: string } {
+  const [, , , region = "", account = ""] = topicArn.split(":");
+  return { region, account };
+}
+
+export function buildRuntime(settings: Settings, clients: AwsClients, options: RuntimeOptions = {}): Runtime {
+  const clock = options.clock ?? systemClock;
+  const retry: RetryPolicy = { ...settings.retry, ...(options.sleep ? { sleep: options.sleep } : {}) };
+  const documents = DynamoDBDocumentClient.from(clients.dynamodb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const ec2 = new Ec2SecurityGroupAdapter(clients.ec2, retry);
+  const efs = new EfsFileSystemAdapter(clients.efs, retry);
+  const s3files = new S3FilesFileSystemAdapter(clients.s3files, retry);
+  const state = new DynamoDbStateStore(documents, {
+    tableName: settings.stateTableName,
+    retry,
+    dedupeTtlDays: settings.dedupeTtlDays,
+  });
+  const home = topicHome(settings.notifyTopicArn);
+  const notifiers: Notifier[] = [
+    new EventBridgeNotifier(clients.events, { eventBusName: settings.eventBusName }),
+    new SnsNotifier(clients.sns, { topicArn: settings.notifyTopicArn }),
+  ];
+  if (clients.secrets && settings.slackWebhookSecretArn) {
+    notifiers.push(new SlackNotifier(clients.secrets, { secretId: settings.slackWebhookSecretArn }));
+  }
+  if (clients.securityHub) {
+    notifiers.push(new SecurityHubNotifier(clients.securityHub, { ...home, clock }));
+  }
+  const pipeline = new RemediationPipeline({
+    mode: settings.mode,
+    config: settings.config,
+    exemptTagKey: settings.exemptTagKey,
+    ec2,
+    fileSystems: { efs, s3files },
+    state,
+    executor: new PlanExecutor(ec2.operations, efs.operations, s3files.operations),
+    ledger:
+      options.ledger ?? new DynamoDbAuditLedger(documents, { tableName: settings.auditTableName, clock }),
+    notifiers: options.notifiers ?? notifiers,
+    clock,
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+  const reconciler = new Reconciler({
+    pipeline,
+    fileSystems: [s3files, efs],
+    state,
+    clock,
+    maxFileSystems: settings.reconcileMaxFileSystems,
+    region: home.region || undefined,
+  });
+  return { pipeline, reconciler };
+}

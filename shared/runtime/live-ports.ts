@@ -1,0 +1,128 @@
+/**
+ * The ports through which the pipeline reads live state and acts: one per AWS service family, plus
+ * the state table. Adapters in `shared/adapters` implement them with an injected SDK client.
+ * Reads return plain data; "not there" is `undefined`, never an exception.
+ */
+import type { MountTargetGuard } from "../core/rules/rule.ts";
+import type { AccessPointRootDirectory, FileSystemService, PosixUser } from "../core/types.ts";
+
+/** What one executed API call left behind, for the audit record. */
+export interface CallResult {
+  readonly requestId: string | undefined;
+  /** The target was already gone (rule revoked, access point deleted): the call counts as success. */
+  readonly alreadyGone: boolean;
+}
+
+/** An operation the executor may run, keyed by `Service:Operation`; params are the exact SDK input. */
+export type Operations = Readonly<
+  Record<string, (params: Readonly<Record<string, unknown>>) => Promise<CallResult>>
+>;
+
+/** One security-group rule as `DescribeSecurityGroupRules` returns it. */
+export interface LiveSgRule {
+  readonly ruleId: string;
+  readonly groupId: string;
+  readonly isEgress: boolean;
+  readonly ipProtocol: string;
+  readonly fromPort: number | undefined;
+  readonly toPort: number | undefined;
+  readonly cidrIpv4?: string;
+  readonly cidrIpv6?: string;
+  readonly prefixListId?: string;
+  readonly referencedGroupId?: string;
+  readonly description?: string;
+}
+
+export interface SecurityGroupApi {
+  /** Every rule of the group; `undefined` when the group no longer exists. */
+  describeRules(groupId: string): Promise<readonly LiveSgRule[] | undefined>;
+  /** The CIDRs of a managed prefix list; `undefined` when it no longer exists. */
+  prefixListCidrs(prefixListId: string): Promise<readonly string[] | undefined>;
+  /** IPv4 and IPv6 CIDRs associated with a VPC. */
+  vpcCidrs(vpcId: string): Promise<readonly string[]>;
+  tags(groupId: string): Promise<Readonly<Record<string, string>>>;
+  readonly operations: Operations;
+}
+
+export interface FileSystemSummary {
+  readonly fileSystemId: string;
+  readonly fileSystemArn: string | undefined;
+  readonly ownerId: string | undefined;
+  readonly kmsKeyId: string | undefined;
+  readonly encrypted: boolean | undefined;
+}
+
+export interface AccessPointState {
+  readonly accessPointId: string;
+  readonly accessPointArn: string | undefined;
+  readonly fileSystemId: string;
+  readonly posixUser: PosixUser | undefined;
+  readonly rootDirectory: AccessPointRootDirectory | undefined;
+}
+
+export interface MountTargetState {
+  readonly mountTargetId: string;
+  readonly fileSystemId: string;
+  readonly vpcId: string | undefined;
+  readonly securityGroups: readonly string[];
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextToken: string | undefined;
+}
+
+/** S3 Files and EFS share one model; each has its adapter behind this port. */
+export interface FileSystemApi {
+  readonly service: FileSystemService;
+  getFileSystem(fileSystemId: string): Promise<FileSystemSummary | undefined>;
+  listFileSystems(nextToken: string | undefined): Promise<Page<FileSystemSummary>>;
+  /** The policy text; `undefined` when the file system has none (or is gone). */
+  getPolicy(fileSystemId: string): Promise<string | undefined>;
+  getAccessPoint(accessPointId: string): Promise<AccessPointState | undefined>;
+  listAccessPoints(fileSystemId: string): Promise<readonly AccessPointState[]>;
+  getMountTarget(mountTargetId: string): Promise<MountTargetState | undefined>;
+  /** Mount targets with their security groups. */
+  listMountTargets(fileSystemId: string): Promise<readonly MountTargetState[]>;
+  /** Tags of a file system or access point (id or ARN). */
+  tags(resourceId: string): Promise<Readonly<Record<string, string>>>;
+  readonly operations: Operations;
+}
+
+/** Outcome of claiming an eventID before acting on it. */
+export type Claim = "claimed" | "done" | "in-progress";
+
+/**
+ * The state table (key `pk`/`sk`): what must survive between invocations to restore a deleted
+ * policy or a swapped group set, and the eventIDs already handled.
+ */
+export interface StateStore {
+  lastKnownGoodPolicy(service: FileSystemService, fileSystemId: string): Promise<string | undefined>;
+  saveKnownGoodPolicy(
+    service: FileSystemService,
+    fileSystemId: string,
+    policy: string,
+    at: Date,
+  ): Promise<void>;
+  knownGoodSecurityGroups(
+    service: FileSystemService,
+    mountTargetId: string,
+  ): Promise<readonly string[] | undefined>;
+  saveKnownGoodSecurityGroups(
+    service: FileSystemService,
+    mountTargetId: string,
+    groups: readonly string[],
+    at: Date,
+  ): Promise<void>;
+  /** Which file systems each security group guards (written when mount targets are read). */
+  guards(groupIds: readonly string[]): Promise<ReadonlyMap<string, MountTargetGuard>>;
+  saveGuard(groupId: string, guard: MountTargetGuard, at: Date): Promise<void>;
+  /** Conditional write: only one invocation may act on an eventID at a time, and only once. */
+  claimEvent(eventId: string, at: Date): Promise<Claim>;
+  completeEvent(eventId: string, summary: string, at: Date): Promise<void>;
+  /** Gives the claim back after a retryable failure, so the redelivery may act. */
+  releaseEvent(eventId: string): Promise<void>;
+  /** Where the last reconcile run stopped, per service. */
+  reconcileCursor(service: FileSystemService): Promise<string | undefined>;
+  saveReconcileCursor(service: FileSystemService, nextToken: string | undefined, at: Date): Promise<void>;
+}

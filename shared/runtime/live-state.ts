@@ -1,0 +1,305 @@
+/**
+ * Reads the live state a change is about and turns it into the changes the engine judges.
+ * The event says what changed and who did it; the verdict comes from what is there now: a rule
+ * already revoked, a policy already fixed or an access point already deleted leaves nothing to do.
+ */
+import { canonicalCidr } from "../core/net/cidr.ts";
+import { normalizeProtocol, portRangeOf } from "../core/net/ports.ts";
+import type { LiveFacts, MountTargetGuard } from "../core/rules/rule.ts";
+import type { Change, ChangeDetail, FileSystemService, SgPeer, SgRule } from "../core/types.ts";
+import type { FileSystemApi, LiveSgRule, SecurityGroupApi, StateStore } from "./live-ports.ts";
+
+export interface LiveDeps {
+  readonly ec2: SecurityGroupApi;
+  readonly fileSystems: Readonly<Record<FileSystemService, FileSystemApi>>;
+  readonly state: StateStore;
+}
+
+/** Tags of one resource, for live exemptions. */
+export interface TagSet {
+  readonly resource: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface LiveView {
+  /** What to judge; absent when the subject of the change is gone (`goneReason` says why). */
+  readonly change: Change | undefined;
+  readonly goneReason?: string;
+  /**
+   * Further changes judged with the main one: for a mount target, the inbound rules of each
+   * security group attached to it.
+   */
+  readonly related: readonly Change[];
+  readonly facts: LiveFacts;
+  /** Plain-JSON snapshot for the audit record. */
+  readonly snapshot: unknown;
+  readonly tagSets: readonly TagSet[];
+  /** For a mount target whose group set was replaced: the known-good set to restore. */
+  readonly knownGoodGroups?: readonly string[];
+  /** For a mount target: who it is, so a restore step can be planned. */
+  readonly mountTarget?: { readonly service: FileSystemService; readonly mountTargetId: string };
+}
+
+function peerOf(rule: LiveSgRule): SgPeer | undefined {
+  if (rule.cidrIpv4) return { kind: "cidr", cidr: rule.cidrIpv4 };
+  if (rule.cidrIpv6) return { kind: "cidr", cidr: rule.cidrIpv6 };
+  if (rule.prefixListId) return { kind: "prefix-list", prefixListId: rule.prefixListId };
+  if (rule.referencedGroupId) return { kind: "security-group", groupId: rule.referencedGroupId };
+  return undefined;
+}
+
+/** A rule as `DescribeSecurityGroupRules` returns it, in the engine's model. */
+export function sgRuleOf(rule: LiveSgRule): SgRule | undefined {
+  const protocol = normalizeProtocol(rule.ipProtocol);
+  const peer = peerOf(rule);
+  if (!protocol || !peer) return undefined;
+  const from = rule.fromPort !== undefined && rule.fromPort >= 0 ? rule.fromPort : undefined;
+  const to = rule.toPort !== undefined && rule.toPort >= 0 ? rule.toPort : undefined;
+  return {
+    groupId: rule.groupId,
+    direction: rule.isEgress ? "egress" : "ingress",
+    protocol,
+    rawProtocol: rule.ipProtocol,
+    ports: portRangeOf(from, to),
+    fromPort: from,
+    toPort: to,
+    peer,
+    ruleId: rule.ruleId,
+    ...(rule.description ? { description: rule.description } : {}),
+  };
+}
+
+function peerKey(peer: SgPeer): string {
+  if (peer.kind === "cidr") {
+    try {
+      return `cidr:${canonicalCidr(peer.cidr)}`;
+    } catch {
+      return `cidr:${peer.cidr}`;
+    }
+  }
+  return peer.kind === "prefix-list" ? `pl:${peer.prefixListId}` : `sg:${peer.groupId}`;
+}
+
+function contentKey(rule: SgRule): string {
+  return `${rule.direction}|${rule.protocol}|${rule.ports.from}-${rule.ports.to}|${peerKey(rule.peer)}`;
+}
+
+/**
+ * The live rules the event is about: by rule id where the record named it, otherwise by content
+ * (direction, protocol, ports, peer). A rule whose direction the record could not tell is matched
+ * by id only, and the live rule tells the direction.
+ */
+export function concernedRules(eventRules: readonly SgRule[], live: readonly LiveSgRule[]): SgRule[] {
+  const liveRules = live.map(sgRuleOf).filter((rule): rule is SgRule => rule !== undefined);
+  const ids = new Set(eventRules.flatMap((rule) => (rule.ruleId ? [rule.ruleId] : [])));
+  const keys = new Set(
+    eventRules.filter((rule) => !rule.ruleId && !rule.directionAssumed).map((rule) => contentKey(rule)),
+  );
+  return liveRules.filter((rule) => (rule.ruleId && ids.has(rule.ruleId)) || keys.has(contentKey(rule)));
+}
+
+async function prefixListFacts(ec2: SecurityGroupApi, rules: readonly SgRule[]) {
+  const ids = [
+    ...new Set(rules.flatMap((rule) => (rule.peer.kind === "prefix-list" ? [rule.peer.prefixListId] : []))),
+  ];
+  const entries = await Promise.all(ids.map((id) => ec2.prefixListCidrs(id)));
+  const map = new Map<string, readonly string[]>();
+  ids.forEach((id, index) => {
+    const cidrs = entries[index];
+    if (cidrs) map.set(id, cidrs);
+  });
+  return map;
+}
+
+function withDetail(change: Change, detail: ChangeDetail): Change {
+  return { ...change, detail };
+}
+
+function gone(reason: string, snapshot: unknown): LiveView {
+  return { change: undefined, goneReason: reason, related: [], facts: {}, snapshot, tagSets: [] };
+}
+
+function fsArnOf(change: Change, fileSystemId: string): string {
+  return change.resourceIds.find((id) => id.endsWith(`file-system/${fileSystemId}`)) ?? fileSystemId;
+}
+
+/** Reads the live state behind `change`. */
+export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView> {
+  const { detail } = change;
+  switch (detail.kind) {
+    case "sg-rules-added":
+    case "sg-rules-modified": {
+      const [live, guards] = await Promise.all([
+        deps.ec2.describeRules(detail.groupId),
+        deps.state.guards([detail.groupId]),
+      ]);
+      if (!live)
+        return gone(`security group ${detail.groupId} no longer exists`, { groupId: detail.groupId });
+      const rules = concernedRules(detail.rules, live);
+      const snapshot = { groupId: detail.groupId, rules: rules.map(snapshotSgRule) };
+      if (rules.length === 0) {
+        return gone(
+          `the rule(s) of this change are no longer in ${detail.groupId} (already revoked)`,
+          snapshot,
+        );
+      }
+      const [prefixListCidrs, tags] = await Promise.all([
+        prefixListFacts(deps.ec2, rules),
+        deps.ec2.tags(detail.groupId),
+      ]);
+      return {
+        change: withDetail(change, { kind: detail.kind, groupId: detail.groupId, rules }),
+        related: [],
+        facts: { prefixListCidrs, mountTargetGuards: guards },
+        snapshot,
+        tagSets: [{ resource: change.resource, tags }],
+      };
+    }
+    case "fs-policy-put":
+    case "fs-policy-deleted": {
+      const api = deps.fileSystems[detail.service];
+      const { fileSystemId } = detail;
+      const [fs, policy, lastKnownGood] = await Promise.all([
+        api.getFileSystem(fileSystemId),
+        api.getPolicy(fileSystemId),
+        deps.state.lastKnownGoodPolicy(detail.service, fileSystemId),
+      ]);
+      if (!fs) return gone(`file system ${fileSystemId} no longer exists`, { fileSystemId });
+      const tags = await api.tags(fileSystemId);
+      const live: ChangeDetail = policy
+        ? {
+            kind: "fs-policy-put",
+            service: detail.service,
+            fileSystemId,
+            policyText: policy,
+            bypassPolicyLockoutSafetyCheck: false,
+          }
+        : { kind: "fs-policy-deleted", service: detail.service, fileSystemId };
+      return {
+        change: withDetail(change, live),
+        related: [],
+        facts: lastKnownGood ? { lastKnownGoodPolicy: new Map([[fileSystemId, lastKnownGood]]) } : {},
+        snapshot: { fileSystemId, policy: policy ?? null },
+        tagSets: [{ resource: change.resource, tags }],
+      };
+    }
+    case "access-point-created": {
+      const api = deps.fileSystems[detail.service];
+      const id = detail.accessPointId;
+      if (!id) return gone("the record names no access point id: nothing can be read live", {});
+      const ap = await api.getAccessPoint(id);
+      if (!ap) return gone(`access point ${id} no longer exists`, { accessPointId: id });
+      const [apTags, fsTags] = await Promise.all([api.tags(id), api.tags(ap.fileSystemId)]);
+      return {
+        change: withDetail(change, {
+          kind: "access-point-created",
+          service: detail.service,
+          fileSystemId: ap.fileSystemId,
+          accessPointId: ap.accessPointId,
+          accessPointArn: ap.accessPointArn ?? detail.accessPointArn,
+          posixUser: ap.posixUser,
+          rootDirectory: ap.rootDirectory,
+        }),
+        related: [],
+        facts: {},
+        snapshot: ap,
+        tagSets: [
+          { resource: change.resource, tags: apTags },
+          { resource: fsArnOf(change, ap.fileSystemId), tags: fsTags },
+        ],
+      };
+    }
+    case "mount-target-security-groups": {
+      const api = deps.fileSystems[detail.service];
+      const id = detail.mountTargetId;
+      if (!id) return gone("the record names no mount target id: nothing can be read live", {});
+      const mt = await api.getMountTarget(id);
+      if (!mt) return gone(`mount target ${id} no longer exists`, { mountTargetId: id });
+      const [vpcCidrs, groupRules, tags, knownGood] = await Promise.all([
+        mt.vpcId ? deps.ec2.vpcCidrs(mt.vpcId) : Promise.resolve([] as string[]),
+        Promise.all(mt.securityGroups.map((groupId) => deps.ec2.describeRules(groupId))),
+        api.tags(mt.fileSystemId),
+        deps.state.knownGoodSecurityGroups(detail.service, id),
+      ]);
+      const guard: MountTargetGuard = { fileSystemIds: [mt.fileSystemId], vpcCidrs };
+      const guards = new Map(mt.securityGroups.map((groupId) => [groupId, guard] as const));
+      const ingress = groupRules.map((rules) =>
+        (rules ?? [])
+          .filter((rule) => !rule.isEgress)
+          .map(sgRuleOf)
+          .filter((r): r is SgRule => r !== undefined),
+      );
+      const prefixListCidrs = await prefixListFacts(deps.ec2, ingress.flat());
+      // Each attached group's inbound rules are judged as if just added, with this mount target's
+      // guard facts; exemptions of the mount target and its file system cover them too.
+      const related: Change[] = mt.securityGroups.map((groupId, index) => ({
+        ...change,
+        resource: groupId,
+        resourceIds: [groupId, ...change.resourceIds],
+        detail: { kind: "sg-rules-added", groupId, rules: ingress[index] ?? [] },
+      }));
+      return {
+        change: withDetail(change, {
+          kind: "mount-target-security-groups",
+          service: detail.service,
+          action: detail.action,
+          fileSystemId: mt.fileSystemId,
+          mountTargetId: id,
+          vpcId: mt.vpcId,
+          securityGroups: mt.securityGroups,
+        }),
+        related,
+        facts: { mountTargetGuards: guards, prefixListCidrs },
+        snapshot: {
+          mountTargetId: id,
+          fileSystemId: mt.fileSystemId,
+          vpcId: mt.vpcId ?? null,
+          securityGroups: mt.securityGroups,
+          inboundRules: Object.fromEntries(
+            mt.securityGroups.map((g, i) => [g, (ingress[i] ?? []).map(snapshotSgRule)]),
+          ),
+        },
+        tagSets: [{ resource: change.resource, tags }],
+        ...(knownGood ? { knownGoodGroups: knownGood } : {}),
+        mountTarget: { service: detail.service, mountTargetId: id },
+      };
+    }
+    case "file-system-created": {
+      const api = deps.fileSystems[detail.service];
+      const id = detail.fileSystemId;
+      if (!id) return gone("the record names no file system id: nothing can be read live", {});
+      const fs = await api.getFileSystem(id);
+      if (!fs) return gone(`file system ${id} no longer exists`, { fileSystemId: id });
+      const tags = await api.tags(id);
+      return {
+        change: withDetail(change, {
+          ...detail,
+          fileSystemArn: fs.fileSystemArn ?? detail.fileSystemArn,
+          kmsKeyId: fs.kmsKeyId,
+          encrypted: fs.encrypted,
+        }),
+        related: [],
+        facts: {},
+        snapshot: fs,
+        tagSets: [{ resource: change.resource, tags }],
+      };
+    }
+    default:
+      // Revokes, group creation and deletion can only narrow access: judged as recorded.
+      return { change, related: [], facts: {}, snapshot: null, tagSets: [] };
+  }
+}
+
+function snapshotSgRule(rule: SgRule) {
+  const { peer } = rule;
+  const source =
+    peer.kind === "cidr" ? peer.cidr : peer.kind === "prefix-list" ? peer.prefixListId : peer.groupId;
+  return {
+    ruleId: rule.ruleId ?? null,
+    direction: rule.direction,
+    protocol: rule.rawProtocol,
+    fromPort: rule.fromPort ?? null,
+    toPort: rule.toPort ?? null,
+    peer: source,
+  };
+}

@@ -1,0 +1,473 @@
+/**
+ * The remediation use-case: one input in, one audit record out.
+ *
+ *   intake → deduplicate → read LIVE state → judge → decide (mode, exemption, loop guard)
+ *          → plan → execute → read back and verify → audit → notify
+ *
+ * The audit record is written before any notification, and a notifier failing never costs it.
+ * Retryable failures (throttling, 5xx, timeouts that outlast the retries) are rethrown after the
+ * claim on the eventID is released, so the queue redelivers the input; everything else ends as an
+ * audit record.
+ */
+import type { Config } from "../core/config.ts";
+import { errorMessage, RemediatorError } from "../core/errors.ts";
+import { describeActor } from "../core/intake/cloudtrail-record.ts";
+import { intakeRecord } from "../core/intake/intake.ts";
+import { type Evaluation, evaluateRecord, judgeChange } from "../core/judge.ts";
+import type { Change, ChangeMeta, Finding, PlanStep, RuleMode } from "../core/types.ts";
+import type { PlanExecutor } from "./executor.ts";
+import { exemptionFromTags } from "./exemption-tag.ts";
+import type { StateStore } from "./live-ports.ts";
+import { type LiveDeps, type LiveView, readLive } from "./live-state.ts";
+import { type NotifyAllOptions, notifyAll } from "./notify-all.ts";
+import type {
+  AuditLedger,
+  AuditRecord,
+  AuditVerdict,
+  Clock,
+  Notifier,
+  Outcome,
+  RemediationMode,
+} from "./ports.ts";
+import { isRetryableAwsError } from "./retry.ts";
+
+/** Where the pipeline reports what logs and metrics should show; a no-op by default. */
+export interface PipelineObserver {
+  decided?(record: AuditRecord, ledger: "written" | "duplicate"): void;
+  duplicate?(eventId: string): void;
+  notifyFailed?(notifier: string, record: AuditRecord, error: unknown): void;
+  stateWriteFailed?(what: string, error: unknown): void;
+}
+
+export interface PipelineDeps extends LiveDeps {
+  readonly mode: RemediationMode;
+  readonly config: Config;
+  readonly exemptTagKey: string;
+  readonly state: StateStore;
+  readonly executor: PlanExecutor;
+  readonly ledger: AuditLedger;
+  readonly notifiers: readonly Notifier[];
+  readonly clock: Clock;
+  readonly observer?: PipelineObserver;
+  /** Which verdicts reach which channel (default: violation, exempted, failed). */
+  readonly notifyOptions?: NotifyAllOptions;
+}
+
+/** What became of one input. */
+export type PipelineResult =
+  | { readonly status: "decided"; readonly record: AuditRecord; readonly ledger: "written" | "duplicate" }
+  /** The eventID was already handled: nothing read, done or recorded again. */
+  | { readonly status: "duplicate"; readonly eventId: string }
+  /** Reconcile only: a compliant resource, not recorded (it would flood the ledger every run). */
+  | { readonly status: "compliant"; readonly resource: string };
+
+interface Decision {
+  readonly verdict: AuditVerdict;
+  readonly outcome: Outcome;
+  readonly mode: RemediationMode | RuleMode;
+  readonly findings: readonly Finding[];
+  readonly rules: readonly string[];
+  readonly plan: readonly PlanStep[];
+  readonly before: unknown;
+  readonly after: unknown;
+  readonly requestIds: readonly string[];
+  readonly error: string | undefined;
+  readonly reason: string;
+}
+
+/** Merges the main evaluation with those of related changes (a mount target's groups). */
+function combine(evaluations: readonly Evaluation[]): Evaluation {
+  const [first, ...rest] = evaluations;
+  if (!first) throw new RemediatorError("nothing to combine");
+  const violations = evaluations.filter((e) => e.verdict === "violation");
+  if (violations.length === 0) {
+    const invalid = evaluations.find((e) => e.verdict === "invalid");
+    return invalid ?? first;
+  }
+  if (rest.length === 0) return first;
+  const allExempt = violations.every((e) => e.exemption !== undefined);
+  return {
+    ...first,
+    verdict: "violation",
+    findings: violations.flatMap((e) => e.findings),
+    plan: violations.flatMap((e) => e.plan),
+    modes: Object.assign({}, ...violations.map((e) => e.modes ?? {})),
+    ...(allExempt ? { exemption: violations[0]?.exemption } : { exemption: undefined }),
+    reason: violations.map((e) => e.reason).join(" "),
+  };
+}
+
+/**
+ * For a mount target whose group set was replaced (UpdateMountTarget, ModifyMountTargetSecurityGroups):
+ * restoring the known-good set undoes exactly that change and leaves groups shared with other
+ * resources untouched; otherwise the offending rules are revoked.
+ */
+function restorePlan(view: LiveView, evaluation: Evaluation): readonly PlanStep[] {
+  const { change, knownGoodGroups, mountTarget } = view;
+  if (change?.detail.kind !== "mount-target-security-groups" || change.detail.action !== "update") {
+    return evaluation.plan;
+  }
+  if (!knownGoodGroups || !mountTarget || evaluation.plan.length === 0) return evaluation.plan;
+  const current = [...change.detail.securityGroups].sort().join(",");
+  if ([...knownGoodGroups].sort().join(",") === current) return evaluation.plan;
+  const reason = "restore the mount target's last known good security groups (undo the swap)";
+  return mountTarget.service === "s3files"
+    ? [
+        {
+          api: "s3files:UpdateMountTarget",
+          params: { mountTargetId: mountTarget.mountTargetId, securityGroups: [...knownGoodGroups] },
+          reason,
+        },
+      ]
+    : [
+        {
+          api: "elasticfilesystem:ModifyMountTargetSecurityGroups",
+          params: { MountTargetId: mountTarget.mountTargetId, SecurityGroups: [...knownGoodGroups] },
+          reason,
+        },
+      ];
+}
+
+function effectiveMode(
+  global: RemediationMode,
+  modes: Readonly<Record<string, RuleMode>>,
+): RemediationMode | RuleMode {
+  if (global !== "enforce") return global;
+  const ruleModes = Object.values(modes);
+  return ruleModes.length > 0 && ruleModes.every((m) => m === "notify") ? "notify" : "enforce";
+}
+
+export class RemediationPipeline {
+  constructor(private readonly deps: PipelineDeps) {}
+
+  /**
+   * One input (EventBridge event or CloudTrail record). `fallbackId` names the audit record of an
+   * input so broken it carries no eventID (the SQS message id, say).
+   */
+  async handle(raw: unknown, fallbackId: string): Promise<PipelineResult> {
+    const { deps } = this;
+    const intake = intakeRecord(raw, { selfRoleArns: deps.config.selfRoleArns });
+    if (intake.status !== "change") {
+      const evaluation = evaluateRecord(raw, { config: deps.config, now: deps.clock.now() });
+      return this.finish(
+        this.recordOf(evaluation.meta, evaluation, fallbackId, {
+          verdict: evaluation.verdict === "invalid" ? "invalid" : "ignored",
+          outcome: "no-action",
+          mode: deps.mode,
+          findings: [],
+          rules: [],
+          plan: [],
+          before: null,
+          after: null,
+          requestIds: [],
+          error: evaluation.verdict === "invalid" ? evaluation.reason : undefined,
+          reason: evaluation.reason,
+        }),
+      );
+    }
+    return this.handleChange(intake.change, { dedupe: true, recordCompliant: true });
+  }
+
+  /** An input that is not even JSON: acknowledged with an `invalid` record keyed by `fallbackId`. */
+  async recordUnreadable(fallbackId: string, problem: string): Promise<PipelineResult> {
+    return this.finish(
+      this.recordOf(undefined, undefined, fallbackId, {
+        verdict: "invalid",
+        outcome: "no-action",
+        mode: this.deps.mode,
+        findings: [],
+        rules: [],
+        plan: [],
+        before: null,
+        after: null,
+        requestIds: [],
+        error: problem,
+        reason: `unreadable input: ${problem}`,
+      }),
+    );
+  }
+
+  /** A change already normalised (by intake, or built by the reconcile sweep). */
+  async handleChange(
+    change: Change,
+    options: { readonly dedupe: boolean; readonly recordCompliant: boolean },
+  ): Promise<PipelineResult> {
+    const { deps } = this;
+    const eventId = change.meta.eventId;
+    if (options.dedupe) {
+      const claim = await deps.state.claimEvent(eventId, deps.clock.now());
+      if (claim === "done") {
+        deps.observer?.duplicate?.(eventId);
+        return { status: "duplicate", eventId };
+      }
+      if (claim === "in-progress") {
+        throw new RemediatorError(`event ${eventId} is being handled by another delivery`, {
+          retryable: true,
+        });
+      }
+    }
+    try {
+      let decision: Decision;
+      try {
+        decision = await this.decide(change);
+      } catch (error) {
+        if (isRetryableAwsError(error)) throw error;
+        decision = this.failed(error);
+      }
+      if (!options.recordCompliant && (decision.verdict === "compliant" || decision.verdict === "ignored")) {
+        return { status: "compliant", resource: change.resource };
+      }
+      const record = this.recordOf(change.meta, undefined, eventId, decision, change.resource);
+      const result = await this.finish(record);
+      if (options.dedupe)
+        await deps.state.completeEvent(eventId, `${record.verdict}/${record.outcome}`, deps.clock.now());
+      return result;
+    } catch (error) {
+      if (options.dedupe) {
+        await deps.state
+          .releaseEvent(eventId)
+          .catch((e: unknown) => deps.observer?.stateWriteFailed?.("release", e));
+      }
+      throw error;
+    }
+  }
+
+  private failed(error: unknown): Decision {
+    return {
+      verdict: "failed",
+      outcome: "failed",
+      mode: this.deps.mode,
+      findings: [],
+      rules: [],
+      plan: [],
+      before: null,
+      after: null,
+      requestIds: [],
+      error: errorMessage(error),
+      reason: `could not decide: ${errorMessage(error)}`,
+    };
+  }
+
+  /** Audit first; then notify, once, only when the record is new. */
+  private async finish(record: AuditRecord): Promise<PipelineResult> {
+    const { deps } = this;
+    const ledger = await deps.ledger.record(record);
+    deps.observer?.decided?.(record, ledger);
+    // A duplicate means the first delivery already notified: each decision is told once.
+    if (ledger === "written") {
+      const result = await notifyAll(deps.notifiers, record, deps.notifyOptions);
+      for (const failure of result.failures)
+        deps.observer?.notifyFailed?.(failure.notifier, record, failure.error);
+    }
+    return { status: "decided", record, ledger };
+  }
+
+  private recordOf(
+    meta: ChangeMeta | undefined,
+    evaluation: Evaluation | undefined,
+    fallbackId: string,
+    decision: Decision,
+    resource?: string,
+  ): AuditRecord {
+    return {
+      eventId: meta?.eventId ?? evaluation?.eventID ?? fallbackId,
+      eventTime: meta?.eventTime,
+      decidedAt: this.deps.clock.now().toISOString(),
+      account: meta?.account,
+      region: meta?.region,
+      actor: meta ? describeActor(meta.actor) : undefined,
+      sourceIp: meta?.sourceIp,
+      userAgent: meta?.userAgent,
+      eventName: meta?.eventName ?? evaluation?.eventName ?? undefined,
+      eventSource: meta?.eventSource ?? evaluation?.eventSource ?? undefined,
+      resource: resource ?? evaluation?.resource ?? undefined,
+      ...decision,
+    };
+  }
+
+  private judge(view: LiveView, change: Change, config: Config): Evaluation {
+    const now = this.deps.clock.now();
+    const options = { config, now, facts: view.facts };
+    const evaluations = [change, ...view.related].map((c) => judgeChange(c, options));
+    const combined = combine(evaluations);
+    return { ...combined, plan: restorePlan(view, combined) };
+  }
+
+  private configWithTag(view: LiveView): { config: Config; note: string } {
+    const tag = exemptionFromTags(view.tagSets, this.deps.exemptTagKey);
+    if (tag.status === "valid") {
+      return {
+        config: { ...this.deps.config, exemptions: [...this.deps.config.exemptions, tag.exemption] },
+        note: "",
+      };
+    }
+    return {
+      config: this.deps.config,
+      note: tag.status === "malformed" ? ` Ignored exemption: ${tag.problem}.` : "",
+    };
+  }
+
+  private async decide(change: Change): Promise<Decision> {
+    const { deps } = this;
+    const base = { mode: deps.mode, requestIds: [] as string[], error: undefined };
+    if (deps.mode === "off") {
+      // The kill switch: judged from the event alone, nothing read, nothing done, nothing sent.
+      const offline = judgeChange(change, { config: deps.config, now: deps.clock.now() });
+      return {
+        ...base,
+        verdict: offline.verdict === "invalid" ? "invalid" : offline.verdict,
+        outcome: "no-action",
+        findings: offline.findings,
+        rules: Object.keys(offline.modes ?? {}),
+        plan: offline.plan,
+        before: null,
+        after: null,
+        reason: `remediation is off: judged from the event only. ${offline.reason}`,
+      };
+    }
+    const view = await readLive(change, deps);
+    if (!view.change) {
+      return {
+        ...base,
+        verdict: "compliant",
+        outcome: "already-compliant",
+        findings: [],
+        rules: [],
+        plan: [],
+        before: view.snapshot,
+        after: null,
+        reason: `${view.goneReason}: nothing to do.`,
+      };
+    }
+    await this.learnGuards(view);
+    const { config, note } = this.configWithTag(view);
+    const evaluation = this.judge(view, view.change, config);
+    const rules = Object.keys(evaluation.modes ?? {});
+    if (evaluation.verdict !== "violation") {
+      await this.learn(view);
+      const offline = judgeChange(change, { config: deps.config, now: deps.clock.now() });
+      const fixedAlready = offline.verdict === "violation";
+      return {
+        ...base,
+        verdict: evaluation.verdict === "invalid" ? "invalid" : evaluation.verdict,
+        outcome: fixedAlready ? "already-compliant" : "no-action",
+        findings: [],
+        rules: [],
+        plan: [],
+        before: view.snapshot,
+        after: null,
+        reason: fixedAlready
+          ? `the change was unsafe when made, but the live state is compliant now (fixed before this event was handled): nothing to do. ${evaluation.reason}${note}`
+          : `${evaluation.reason}${note}`,
+      };
+    }
+    const mode = effectiveMode(deps.mode, evaluation.modes ?? {});
+    const violation = { ...base, findings: evaluation.findings, rules, before: view.snapshot, after: null };
+    if (evaluation.exemption) {
+      return {
+        ...violation,
+        verdict: "exempted",
+        outcome: "notified",
+        mode,
+        plan: [],
+        reason: evaluation.reason,
+      };
+    }
+    const reason = `${evaluation.reason}${note}`;
+    if (deps.mode === "notify" || deps.mode === "dry-run") {
+      const outcome = deps.mode === "notify" ? "notified" : "dry-run";
+      return {
+        ...violation,
+        verdict: "violation",
+        outcome,
+        mode,
+        plan: evaluation.plan,
+        reason: `${reason} Mode ${deps.mode}: nothing done.`,
+      };
+    }
+    if (evaluation.plan.length === 0) {
+      return { ...violation, verdict: "violation", outcome: "notified", mode, plan: [], reason };
+    }
+    const execution = await deps.executor.run(evaluation.plan);
+    const requestIds = execution.steps.flatMap((s) => (s.requestId ? [s.requestId] : []));
+    const verified = await this.verify(change);
+    if (execution.error || !verified.compliant) {
+      return {
+        ...violation,
+        verdict: "failed",
+        outcome: "failed",
+        mode,
+        plan: evaluation.plan,
+        after: verified.snapshot,
+        requestIds,
+        error: execution.error ?? `read back after the plan ran, still unsafe: ${verified.reason}`,
+        reason: `${reason} Remediation failed.`,
+      };
+    }
+    const goneNote = execution.steps.some((s) => s.alreadyGone) ? " (part of it was already gone)" : "";
+    return {
+      ...violation,
+      verdict: "violation",
+      outcome: "remediated",
+      mode,
+      plan: evaluation.plan,
+      after: verified.snapshot,
+      requestIds,
+      reason: `${reason} Remediated and verified${goneNote}.`,
+    };
+  }
+
+  /** Reads the state back and judges it again: the plan worked only if nothing unsafe is left. */
+  private async verify(change: Change): Promise<{ compliant: boolean; snapshot: unknown; reason: string }> {
+    const view = await readLive(change, this.deps);
+    if (!view.change) return { compliant: true, snapshot: view.snapshot, reason: view.goneReason ?? "gone" };
+    const evaluation = this.judge(view, view.change, this.deps.config);
+    if (evaluation.verdict !== "violation") await this.learn(view);
+    return {
+      compliant: evaluation.verdict !== "violation",
+      snapshot: view.snapshot,
+      reason: evaluation.findings.map((f) => f.message).join("; ") || evaluation.reason,
+    };
+  }
+
+  /** A compliant live state is the new known-good state: what a later deletion or swap restores. */
+  private async learn(view: LiveView): Promise<void> {
+    const { deps } = this;
+    const change = view.change;
+    if (!change) return;
+    const now = deps.clock.now();
+    const { detail } = change;
+    const writes: Promise<void>[] = [];
+    if (detail.kind === "fs-policy-put") {
+      writes.push(
+        deps.state.saveKnownGoodPolicy(detail.service, detail.fileSystemId, detail.policyText, now),
+      );
+    } else if (
+      detail.kind === "mount-target-security-groups" &&
+      detail.mountTargetId &&
+      detail.fileSystemId
+    ) {
+      writes.push(
+        deps.state.saveKnownGoodSecurityGroups(
+          detail.service,
+          detail.mountTargetId,
+          detail.securityGroups,
+          now,
+        ),
+      );
+    }
+    await Promise.all(writes).catch((error: unknown) =>
+      deps.observer?.stateWriteFailed?.("known-good state", error),
+    );
+  }
+
+  /** Which file systems a group guards is a fact whatever the verdict: sg-rule events judge with it. */
+  private async learnGuards(view: LiveView): Promise<void> {
+    if (view.change?.detail.kind !== "mount-target-security-groups") return;
+    const now = this.deps.clock.now();
+    const guards = [...(view.facts.mountTargetGuards ?? new Map())];
+    await Promise.all(guards.map(([groupId, guard]) => this.deps.state.saveGuard(groupId, guard, now))).catch(
+      (error: unknown) => this.deps.observer?.stateWriteFailed?.("mount-target guards", error),
+    );
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The reconcile sweep: every S3 Files and EFS file system (policy, access points, mount targets
+ * and the inbound rules of the groups on them) judged live, the same way as an event, so a lost
+ * or late event is caught. Bounded per run: at most `maxFileSystems` per service (whole pages),
+ * then the cursor is saved in the state table and the next run continues from it.
+ * Compliant resources are not recorded (they would flood the ledger every run); they refresh the
+ * known-good state. Every violation, exemption and failure gets its audit record.
+ */
+import { EFS_SOURCE, S3FILES_SOURCE } from "../core/intake/file-systems.ts";
+import { resourceNames } from "../core/intake/intake.ts";
+import type { Change, ChangeDetail, ChangeMeta, FileSystemService } from "../core/types.ts";
+import type { FileSystemApi, FileSystemSummary, StateStore } from "./live-ports.ts";
+import type { PipelineResult, RemediationPipeline } from "./pipeline.ts";
+import type { Clock } from "./ports.ts";
+import { isRetryableAwsError } from "./retry.ts";
+
+export interface ReconcileDeps {
+  readonly pipeline: RemediationPipeline;
+  readonly fileSystems: readonly FileSystemApi[];
+  readonly state: StateStore;
+  readonly clock: Clock;
+  readonly maxFileSystems: number;
+  readonly region: string | undefined;
+}
+
+export interface ReconcileSummary {
+  readonly runId: string;
+  readonly fileSystems: number;
+  readonly resources: number;
+  readonly recorded: number;
+  readonly remediated: number;
+  readonly failed: number;
+  /** Per service: true when the sweep reached the end of the list this run. */
+  readonly complete: Readonly<Record<string, boolean>>;
+  /** Resources that hit a retryable error; the next run sees them again. */
+  readonly deferred: readonly string[];
+}
+
+export class Reconciler {
+  constructor(private readonly deps: ReconcileDeps) {}
+
+  /** One sweep. `hasTime` lets the handler stop before the Lambda timeout. */
+  async sweep(runId: string, hasTime: () => boolean = () => true): Promise<ReconcileSummary> {
+    const totals = { fileSystems: 0, resources: 0, recorded: 0, remediated: 0, failed: 0 };
+    const complete: Record<string, boolean> = {};
+    const deferred: string[] = [];
+    for (const api of this.deps.fileSystems) {
+      let token = await this.deps.state.reconcileCursor(api.service);
+      let swept = 0;
+      do {
+        const page = await api.listFileSystems(token);
+        for (const fs of page.items) {
+          for (const change of await this.changesOf(api, fs, runId)) {
+            totals.resources++;
+            try {
+              const result: PipelineResult = await this.deps.pipeline.handleChange(change, {
+                dedupe: false,
+                recordCompliant: false,
+              });
+              if (result.status === "decided") {
+                totals.recorded++;
+                if (result.record.outcome === "remediated") totals.remediated++;
+                if (result.record.outcome === "failed") totals.failed++;
+              }
+            } catch (error) {
+              if (!isRetryableAwsError(error)) throw error;
+              deferred.push(change.resource);
+            }
+          }
+        }
+        swept += page.items.length;
+        totals.fileSystems += page.items.length;
+        token = page.nextToken;
+      } while (token && swept < this.deps.maxFileSystems && hasTime());
+      complete[api.service] = token === undefined;
+      await this.deps.state.saveReconcileCursor(api.service, token, this.deps.clock.now());
+    }
+    return { runId, ...totals, complete, deferred };
+  }
+
+  /** The synthetic changes that make the pipeline read and judge every part of one file system. */
+  private async changesOf(api: FileSystemApi, fs: FileSystemSummary, runId: string): Promise<Change[]> {
+    const service = api.service;
+    const fileSystemId = fs.fileSystemId;
+    const [accessPoints, mountTargets] = await Promise.all([
+      api.listAccessPoints(fileSystemId),
+      api.listMountTargets(fileSystemId),
+    ]);
+    const details: { aspect: string; detail: ChangeDetail }[] = [
+      {
+        aspect: "file-system",
+        detail: {
+          kind: "file-system-created",
+          service,
+          fileSystemId,
+          fileSystemArn: fs.fileSystemArn,
+          kmsKeyId: fs.kmsKeyId,
+          encrypted: fs.encrypted,
+        },
+      },
+      // The policy is read live whatever the detail says; "deleted" is only the starting guess.
+      { aspect: "policy", detail: { kind: "fs-policy-deleted", service, fileSystemId } },
+      ...accessPoints.map((ap) => ({
+        aspect: ap.accessPointId,
+        detail: {
+          kind: "access-point-created" as const,
+          service,
+          fileSystemId,
+          accessPointId: ap.accessPointId,
+          accessPointArn: ap.accessPointArn,
+          posixUser: ap.posixUser,
+          rootDirectory: ap.rootDirectory,
+        },
+      })),
+      ...mountTargets.map((mt) => ({
+        aspect: mt.mountTargetId,
+        detail: {
+          kind: "mount-target-security-groups" as const,
+          service,
+          action: "create" as const,
+          fileSystemId,
+          mountTargetId: mt.mountTargetId,
+          vpcId: mt.vpcId,
+          securityGroups: mt.securityGroups,
+        },
+      })),
+    ];
+    const now = this.deps.clock.now().toISOString();
+    return details.map(({ aspect, detail }) => {
+      const meta: ChangeMeta = {
+        eventId: `reconcile:${runId}:${service}:${fileSystemId}:${aspect}`,
+        eventName: "Reconcile",
+        eventSource: service === "efs" ? EFS_SOURCE : S3FILES_SOURCE,
+        eventTime: now,
+        account: fs.ownerId,
+        region: this.deps.region,
+        actor: {
+          arn: undefined,
+          type: "Reconcile",
+          accountId: undefined,
+          issuerArn: undefined,
+          invokedBy: undefined,
+        },
+        sourceIp: undefined,
+        userAgent: undefined,
+        requestId: undefined,
+      };
+      const { resource, ids } = resourceNames(meta, detail);
+      return { meta, resource, resourceIds: ids, detail };
+    });
+  }
+}
+
+/** Which services a sweep covers, for the summary log. */
+export type ReconcileServices = readonly FileSystemService[];

@@ -1,0 +1,122 @@
+/**
+ * The runtime's settings: the one module that reads `process.env` for the Lambda functions and the
+ * demo. Every variable is trimmed, validated and typed at start; the result is frozen. A mistake
+ * fails the cold start with one clear message naming every offending variable, rather than a
+ * half-configured guardrail that silently does nothing.
+ *
+ * The SDK's own variables (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, …) are not
+ * read here: the SDK clients resolve them themselves and nothing in the runtime overrides them.
+ */
+import { z } from "zod";
+import type { Config } from "../core/config.ts";
+import { formatZodIssues } from "../core/config.ts";
+import { ConfigError, errorMessage } from "../core/errors.ts";
+import { loadConfig } from "../io/load-config.ts";
+import type { RemediationMode } from "./ports.ts";
+
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+const EVENT_BUS = /^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9/._-]{1,256}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+const text = z.string().trim();
+const positiveInt = (fallback: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max))
+    .optional()
+    .transform((value) => value ?? fallback);
+const flag = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((value) => value === "true" || value === "1");
+
+const envSchema = z.object({
+  AUDIT_TABLE_NAME: text.regex(TABLE_NAME, "must be a DynamoDB table name"),
+  STATE_TABLE_NAME: text.regex(TABLE_NAME, "must be a DynamoDB table name"),
+  NOTIFY_TOPIC_ARN: text.regex(SNS_TOPIC_ARN, "must be an SNS topic ARN"),
+  EVENT_BUS_NAME: text.regex(EVENT_BUS, "must be an EventBridge bus name or ARN"),
+  REMEDIATION_MODE: text.pipe(z.enum(["enforce", "notify", "dry-run", "off"])),
+  SELF_ROLE_ARNS: text.min(1, "must name at least one role ARN (the loop guard)"),
+  /** The engine configuration document (JSON): rule modes, exemptions, sensitive ports, … */
+  REMEDIATOR_CONFIG: z.string().optional(),
+  /** Tag whose presence on a resource exempts it (value: `reason=…;expires=YYYY-MM-DD[;owner=…]`). */
+  EXEMPT_TAG_KEY: text
+    .min(1)
+    .max(128)
+    .optional()
+    .transform((v) => v || "remediator:exempt"),
+  /** Secrets Manager secret holding the Slack incoming-webhook URL; Slack is off without it. */
+  SLACK_WEBHOOK_SECRET_ARN: text.regex(SECRET_ARN, "must be a Secrets Manager secret ARN").optional(),
+  /** Also report each decision as a Security Hub finding. */
+  SECURITY_HUB_ENABLED: flag,
+  /** S3 bucket (Object Lock) for an append-only JSON copy of each audit record. */
+  AUDIT_ARCHIVE_BUCKET: text.regex(BUCKET, "must be an S3 bucket name").optional(),
+  /** Attempts per AWS call on throttling, 5xx and timeouts (the first included). */
+  RETRY_MAX_ATTEMPTS: positiveInt(4, 10),
+  /** First back-off delay; doubled each attempt, with full jitter, capped at 5 s. */
+  RETRY_BASE_DELAY_MS: positiveInt(100, 10_000),
+  /** How many file systems (per service) one reconcile run sweeps before handing over to the next. */
+  RECONCILE_MAX_FILE_SYSTEMS: positiveInt(50, 10_000),
+  /** How long an eventID stays remembered for deduplication. */
+  DEDUPE_TTL_DAYS: positiveInt(14, 365),
+});
+
+/** Every setting of the runtime, validated. */
+export interface Settings {
+  readonly auditTableName: string;
+  readonly stateTableName: string;
+  readonly notifyTopicArn: string;
+  readonly eventBusName: string;
+  readonly mode: RemediationMode;
+  readonly selfRoleArns: readonly string[];
+  /** The engine configuration, with `SELF_ROLE_ARNS` merged into `selfRoleArns`. */
+  readonly config: Config;
+  readonly exemptTagKey: string;
+  readonly slackWebhookSecretArn: string | undefined;
+  readonly securityHubEnabled: boolean;
+  readonly auditArchiveBucket: string | undefined;
+  readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number };
+  readonly reconcileMaxFileSystems: number;
+  readonly dedupeTtlDays: number;
+}
+
+/** Reads and validates the runtime settings. Throws one `ConfigError` naming every problem. */
+export function loadSettings(env: Readonly<Record<string, string | undefined>> = process.env): Settings {
+  const known = Object.fromEntries(
+    Object.keys(envSchema.shape).map((key) => [key, env[key] === "" ? undefined : env[key]]),
+  );
+  const parsed = envSchema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid environment: ${formatZodIssues(parsed.error)}`);
+  }
+  const e = parsed.data;
+  let config: Config;
+  try {
+    config = loadConfig({
+      env: { REMEDIATOR_CONFIG: e.REMEDIATOR_CONFIG, SELF_ROLE_ARNS: e.SELF_ROLE_ARNS },
+    });
+  } catch (error) {
+    throw new ConfigError(`invalid environment: ${errorMessage(error)}`);
+  }
+  return Object.freeze({
+    auditTableName: e.AUDIT_TABLE_NAME,
+    stateTableName: e.STATE_TABLE_NAME,
+    notifyTopicArn: e.NOTIFY_TOPIC_ARN,
+    eventBusName: e.EVENT_BUS_NAME,
+    mode: e.REMEDIATION_MODE,
+    selfRoleArns: config.selfRoleArns,
+    config,
+    exemptTagKey: e.EXEMPT_TAG_KEY,
+    slackWebhookSecretArn: e.SLACK_WEBHOOK_SECRET_ARN,
+    securityHubEnabled: e.SECURITY_HUB_ENABLED,
+    auditArchiveBucket: e.AUDIT_ARCHIVE_BUCKET,
+    retry: Object.freeze({ maxAttempts: e.RETRY_MAX_ATTEMPTS, baseDelayMs: e.RETRY_BASE_DELAY_MS }),
+    reconcileMaxFileSystems: e.RECONCILE_MAX_FILE_SYSTEMS,
+    dedupeTtlDays: e.DEDUPE_TTL_DAYS,
+  });
+}
