@@ -95,6 +95,7 @@ const RETRYABLE_ERROR_NAMES = new Set([
   "ECONNREFUSED",
   "ETIMEDOUT",
   "EPIPE",
+  "EAI_AGAIN",
 ]);
 
 /** Cancellation reasons of a transaction that a later attempt can get past. */
