@@ -1,0 +1,135 @@
+/**
+ * The IAM statements for the AWS calls the adapters make (EC2, S3 Files, EFS), shared by the
+ * central function roles and the member-account remediation role so the two can never drift.
+ *
+ * Each write is scoped to resource ARNs of one account (and one region, where the role is
+ * regional). `Resource: "*"` appears only for EC2 `Describe*` calls, which support no
+ * resource-level permissions (checked against the IAM service reference in `test/infra`).
+ * Nothing here can reach EventBridge rules: the service-managed `DO-NOT-DELETE-S3-Files*` rules
+ * are denied outright as a second line of defence.
+ */
+import { Aws } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+
+export interface AdapterScope {
+  /** The account whose resources the role may change. */
+  readonly account: string;
+  /** The region, or `*` for a role that serves every region of its account (member role). */
+  readonly region: string;
+}
+
+/** The S3 Files service-managed rules that must never be in scope of any permission. */
+export const S3FILES_MANAGED_RULE_PREFIX = "DO-NOT-DELETE-S3-Files";
+
+function arn(service: string, scope: AdapterScope, resource: string, account = scope.account): string {
+  return `arn:${Aws.PARTITION}:${service}:${scope.region}:${account}:${resource}`;
+}
+
+export function adapterStatements(scope: AdapterScope): iam.PolicyStatement[] {
+  const securityGroups = arn("ec2", scope, "security-group/*");
+  const s3filesFileSystems = arn("s3files", scope, "file-system/*");
+  const s3filesAccessPoints = arn("s3files", scope, "file-system/*/access-point/*");
+  const efsFileSystems = arn("elasticfilesystem", scope, "file-system/*");
+  const efsAccessPoints = arn("elasticfilesystem", scope, "access-point/*");
+  return [
+    new iam.PolicyStatement({
+      sid: "Ec2DescribeNoResourceLevelPermissions",
+      actions: [
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVpcs",
+        // EFS DescribeMountTargetSecurityGroups also needs this on the mount target's interface.
+        "ec2:DescribeNetworkInterfaceAttribute",
+      ],
+      resources: ["*"],
+    }),
+    new iam.PolicyStatement({
+      sid: "Ec2ReadPrefixListEntries",
+      actions: ["ec2:GetManagedPrefixListEntries"],
+      // AWS-managed prefix lists belong to the account `aws`, shared ones to their owner.
+      resources: [arn("ec2", scope, "prefix-list/*", "*")],
+    }),
+    new iam.PolicyStatement({
+      sid: "Ec2RevokeOffendingRules",
+      actions: ["ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
+      resources: [securityGroups],
+    }),
+    new iam.PolicyStatement({
+      sid: "Ec2RestoreMountTargetGroups",
+      // EFS ModifyMountTargetSecurityGroups (and S3 Files UpdateMountTarget, built on EFS) also
+      // need this on the mount target's network interface and the groups it receives.
+      actions: ["ec2:ModifyNetworkInterfaceAttribute"],
+      resources: [arn("ec2", scope, "network-interface/*"), securityGroups],
+    }),
+    new iam.PolicyStatement({
+      sid: "S3FilesReadState",
+      actions: [
+        "s3files:GetFileSystemPolicy",
+        "s3files:ListFileSystems",
+        "s3files:GetAccessPoint",
+        "s3files:ListAccessPoints",
+        "s3files:ListMountTargets",
+        "s3files:GetMountTarget",
+        "s3files:ListTagsForResource",
+      ],
+      resources: [s3filesFileSystems, s3filesAccessPoints],
+    }),
+    new iam.PolicyStatement({
+      sid: "S3FilesRemediate",
+      actions: [
+        "s3files:PutFileSystemPolicy",
+        "s3files:DeleteFileSystemPolicy",
+        "s3files:UpdateMountTarget",
+        "s3files:DeleteAccessPoint",
+      ],
+      resources: [s3filesFileSystems, s3filesAccessPoints],
+    }),
+    new iam.PolicyStatement({
+      sid: "EfsReadState",
+      actions: [
+        "elasticfilesystem:DescribeFileSystemPolicy",
+        "elasticfilesystem:DescribeFileSystems",
+        "elasticfilesystem:DescribeMountTargets",
+        "elasticfilesystem:DescribeMountTargetSecurityGroups",
+        "elasticfilesystem:DescribeAccessPoints",
+        "elasticfilesystem:ListTagsForResource",
+      ],
+      resources: [efsFileSystems, efsAccessPoints],
+    }),
+    new iam.PolicyStatement({
+      sid: "EfsRemediate",
+      actions: [
+        "elasticfilesystem:PutFileSystemPolicy",
+        "elasticfilesystem:ModifyMountTargetSecurityGroups",
+        "elasticfilesystem:DeleteAccessPoint",
+      ],
+      resources: [efsFileSystems, efsAccessPoints],
+    }),
+    s3filesManagedRulesDeny(),
+  ];
+}
+
+/**
+ * An explicit Deny on every change to the S3 Files service-managed EventBridge rules: no Allow
+ * here reaches EventBridge rules at all, and this keeps it so even if a broader policy is attached.
+ */
+export function s3filesManagedRulesDeny(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: "NeverTouchS3FilesManagedRules",
+    effect: iam.Effect.DENY,
+    actions: [
+      "events:DeleteRule",
+      "events:DisableRule",
+      "events:EnableRule",
+      "events:PutRule",
+      "events:PutTargets",
+      "events:RemoveTargets",
+      "events:TagResource",
+      "events:UntagResource",
+    ],
+    resources: [
+      `arn:${Aws.PARTITION}:events:*:*:rule/${S3FILES_MANAGED_RULE_PREFIX}*`,
+      `arn:${Aws.PARTITION}:events:*:*:rule/*/${S3FILES_MANAGED_RULE_PREFIX}*`,
+    ],
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * EventBridge rules that route every CloudTrail event the engine judges into the intake queue.
+ * The patterns are generated from the engine's `JUDGED_EVENTS`, so a newly judged call is routed
+ * the moment the engine learns it.
+ *
+ * Rules match on `detail-type` and `detail.eventSource`, not on `source`: the EventBridge source
+ * of S3 Files CloudTrail events is not documented, the CloudTrail `eventSource` is.
+ */
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import type * as iam from "aws-cdk-lib/aws-iam";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { JUDGED_EVENTS } from "../../shared/core/intake/intake.ts";
+
+export const CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail";
+
+/** One routed family: a CloudTrail event source and the event names judged for it. */
+export interface JudgedEventFamily {
+  /** Short, stable label used in resource names (`ec2`, `s3files`, `efs`). */
+  readonly label: string;
+  readonly eventSource: string;
+  readonly eventNames: readonly string[];
+}
+
+/** Every judged family, from the engine's own list. */
+export function judgedEventFamilies(): JudgedEventFamily[] {
+  return Object.entries(JUDGED_EVENTS).map(([eventSource, eventNames]) => ({
+    label: eventSource.replace(/\.amazonaws\.com$/, "").replace("elasticfilesystem", "efs"),
+    eventSource,
+    eventNames: [...eventNames].sort(),
+  }));
+}
+
+export function judgedEventPattern(family: JudgedEventFamily): events.EventPattern {
+  return {
+    detailType: [CLOUDTRAIL_DETAIL_TYPE],
+    detail: { eventSource: [family.eventSource], eventName: [...family.eventNames] },
+  };
+}
+
+export interface JudgedEventRulesProps {
+  /** Rule name prefix, such as `s3files-remediator-intake`. */
+  readonly namePrefix: string;
+  /** The bus the rules listen on; the account's default bus when absent. */
+  readonly eventBus?: events.IEventBus;
+  /** Where matching events go (the intake queue in the central stack). */
+  readonly queue?: sqs.IQueue;
+  /** Or: forward to another bus (the central bus, from a member account). */
+  readonly forwardTo?: { readonly bus: events.IEventBus; readonly role: iam.IRole };
+}
+
+/** One rule per judged family, each into the queue (or forwarded to the central bus). */
+export class JudgedEventRules extends Construct {
+  readonly rules: events.Rule[] = [];
+  /** Literal names, for alarms (`Ref` of a rule on a custom bus is `bus|rule`). */
+  readonly ruleNames: string[] = [];
+
+  constructor(scope: Construct, id: string, props: JudgedEventRulesProps) {
+    super(scope, id);
+    for (const family of judgedEventFamilies()) {
+      const target = props.queue
+        ? new targets.SqsQueue(props.queue)
+        : props.forwardTo
+          ? new targets.EventBus(props.forwardTo.bus, { role: props.forwardTo.role })
+          : undefined;
+      if (!target) throw new Error("JudgedEventRules needs a queue or a bus to forward to");
+      const ruleName = `${props.namePrefix}-${family.label}`;
+      this.ruleNames.push(ruleName);
+      this.rules.push(
+        new events.Rule(this, `Rule-${family.label}`, {
+          ruleName,
+          description: `Routes judged ${family.eventSource} CloudTrail events to the S3 Files remediator`,
+          eventBus: props.eventBus,
+          eventPattern: judgedEventPattern(family),
+          targets: [target],
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * Guardrail self-protection: any change to the remediator's own rules, buses, queues, functions,
+ * tables, key, archive or topic is sent to the alert topic at once, straight from EventBridge
+ * (not through the queue or the functions, which may be what is being switched off).
+ *
+ * The watchers of EventBridge changes come in a pair that watch each other as well as the rest:
+ * disabling one is reported by the other. A CloudFormation update of the stack shows up here too
+ * (source `cloudformation.amazonaws.com`): a change to the guardrail is worth a message even then.
+ */
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import type * as sns from "aws-cdk-lib/aws-sns";
+import { Construct } from "constructs";
+import { CLOUDTRAIL_DETAIL_TYPE } from "./event-routing.ts";
+
+export interface ProtectedResources {
+  /** Literal names of the remediator's EventBridge rules (routing and schedule). */
+  readonly ruleNames: readonly string[];
+  readonly eventBusNames: readonly string[];
+  readonly functionNames: readonly string[];
+  readonly functionArns: readonly string[];
+  readonly queueUrls: readonly string[];
+  readonly queueArns: readonly string[];
+  readonly tableNames: readonly string[];
+  readonly tableArns: readonly string[];
+  readonly keyIds: readonly string[];
+  readonly bucketNames: readonly string[];
+  readonly topicArn: string;
+}
+
+export interface SelfProtectionProps {
+  readonly name: string;
+  readonly topic: sns.ITopic;
+  readonly resources: ProtectedResources;
+}
+
+/** The changes that can weaken or switch off the guardrail, per CloudTrail event source. */
+export const PROTECTED_CHANGES = {
+  "events.amazonaws.com": [
+    "DisableRule",
+    "DeleteRule",
+    "RemoveTargets",
+    "PutRule",
+    "PutTargets",
+    "DeleteEventBus",
+    "UpdateEventBus",
+    "PutPermission",
+    "RemovePermission",
+  ],
+  /** Lambda's CloudTrail event names carry an API version suffix (`DeleteFunction20150331`): prefixes. */
+  "lambda.amazonaws.com": [
+    "DeleteFunction",
+    "PutFunctionConcurrency",
+    "DeleteFunctionConcurrency",
+    "UpdateFunctionConfiguration",
+    "UpdateFunctionCode",
+    "RemovePermission",
+    "AddPermission",
+    "DeleteEventSourceMapping",
+    "UpdateEventSourceMapping",
+    "PutFunctionEventInvokeConfig",
+  ],
+  "sqs.amazonaws.com": [
+    "DeleteQueue",
+    "PurgeQueue",
+    "SetQueueAttributes",
+    "AddPermission",
+    "RemovePermission",
+  ],
+  "dynamodb.amazonaws.com": [
+    "DeleteTable",
+    "UpdateTable",
+    "UpdateContinuousBackups",
+    "UpdateTimeToLive",
+    "PutResourcePolicy",
+    "DeleteResourcePolicy",
+  ],
+  "kms.amazonaws.com": [
+    "DisableKey",
+    "ScheduleKeyDeletion",
+    "PutKeyPolicy",
+    "DisableKeyRotation",
+    "CreateGrant",
+  ],
+  "s3.amazonaws.com": [
+    "DeleteBucket",
+    "PutBucketPolicy",
+    "DeleteBucketPolicy",
+    "PutBucketVersioning",
+    "PutObjectLockConfiguration",
+    "PutBucketPublicAccessBlock",
+    "DeleteBucketPublicAccessBlock",
+    "PutBucketLogging",
+    "PutBucketLifecycle",
+  ],
+  "sns.amazonaws.com": [
+    "DeleteTopic",
+    "SetTopicAttributes",
+    "RemovePermission",
+    "AddPermission",
+    "Unsubscribe",
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+type Matcher = Record<string, unknown>;
+
+function cloudTrailPattern(eventSource: string, eventName: unknown[], anyOf: Matcher[]): events.EventPattern {
+  // `$or` needs two branches at least; one branch is simply part of the pattern.
+  const [only] = anyOf;
+  const which = anyOf.length === 1 && only ? only : { $or: anyOf };
+  return {
+    detailType: [CLOUDTRAIL_DETAIL_TYPE],
+    detail: { eventSource: [eventSource], eventName, ...which },
+  };
+}
+
+function alertMessage(): events.RuleTargetInput {
+  const field = (path: string) => events.EventField.fromPath(path);
+  return events.RuleTargetInput.fromText(
+    `S3 Files remediator self-protection: ${field("$.detail.eventName")} on ${field("$.detail.eventSource")} ` +
+      `changed the guardrail itself. Actor: ${field("$.detail.userIdentity.arn")} from ` +
+      `${field("$.detail.sourceIPAddress")} (${field("$.detail.userAgent")}) at ${field("$.detail.eventTime")}, ` +
+      `account ${field("$.account")}, region ${field("$.region")}. Request: ${field("$.detail.requestParameters")}. ` +
+      `Error (empty when the call succeeded): ${field("$.detail.errorCode")}. CloudTrail event ${field("$.detail.eventID")}.`,
+  );
+}
+
+export class SelfProtection extends Construct {
+  readonly rules: events.Rule[] = [];
+  readonly ruleNames: string[] = [];
+
+  constructor(scope: Construct, id: string, props: SelfProtectionProps) {
+    super(scope, id);
+    const r = props.resources;
+    const target = new targets.SnsTopic(props.topic, { message: alertMessage() });
+    const exact = (names: readonly string[]) => [...names];
+    const watch = (label: string, pattern: events.EventPattern, description: string) => {
+      const ruleName = `${props.name}-protect-${label}`;
+      this.ruleNames.push(ruleName);
+      this.rules.push(
+        new events.Rule(this, `Rule-${label}`, {
+          ruleName,
+          description,
+          eventPattern: pattern,
+          targets: [target],
+        }),
+      );
+    };
+
+    const watcherNames = [`${props.name}-protect-events-a`, `${props.name}-protect-events-b`];
+    const ownRules = [...r.ruleNames, ...watcherNames];
+    for (const suffix of ["a", "b"]) {
+      watch(
+        `events-${suffix}`,
+        cloudTrailPattern("events.amazonaws.com", exact(PROTECTED_CHANGES["events.amazonaws.com"]), [
+          { requestParameters: { name: [...ownRules, ...r.eventBusNames] } },
+          { requestParameters: { rule: ownRules } },
+          { requestParameters: { eventBusName: exact(r.eventBusNames) } },
+        ]),
+        "Alerts on changes to the S3 Files remediator's own EventBridge rules and buses",
+      );
+    }
+    watch(
+      "lambda",
+      cloudTrailPattern(
+        "lambda.amazonaws.com",
+        PROTECTED_CHANGES["lambda.amazonaws.com"].map((prefix) => ({ prefix })),
+        [
+          { requestParameters: { functionName: [...r.functionNames, ...r.functionArns] } },
+          { responseElements: { functionArn: exact(r.functionArns) } },
+          { responseElements: { eventSourceArn: exact(r.queueArns) } },
+        ],
+      ),
+      "Alerts on changes to the S3 Files remediator's functions, their concurrency and their queue trigger",
+    );
+    watch(
+      "sqs",
+      cloudTrailPattern("sqs.amazonaws.com", exact(PROTECTED_CHANGES["sqs.amazonaws.com"]), [
+        { requestParameters: { queueUrl: exact(r.queueUrls) } },
+      ]),
+      "Alerts on changes to the S3 Files remediator's queues",
+    );
+    watch(
+      "dynamodb",
+      cloudTrailPattern("dynamodb.amazonaws.com", exact(PROTECTED_CHANGES["dynamodb.amazonaws.com"]), [
+        { requestParameters: { tableName: [...r.tableNames, ...r.tableArns] } },
+        { requestParameters: { resourceArn: exact(r.tableArns) } },
+      ]),
+      "Alerts on changes to the S3 Files remediator's audit and state tables",
+    );
+    watch(
+      "kms",
+      cloudTrailPattern("kms.amazonaws.com", exact(PROTECTED_CHANGES["kms.amazonaws.com"]), [
+        { requestParameters: { keyId: exact(r.keyIds) } },
+        { resources: { ARN: exact(r.keyIds) } },
+      ]),
+      "Alerts on changes to the S3 Files remediator's encryption key",
+    );
+    watch(
+      "s3",
+      cloudTrailPattern("s3.amazonaws.com", exact(PROTECTED_CHANGES["s3.amazonaws.com"]), [
+        { requestParameters: { bucketName: exact(r.bucketNames) } },
+      ]),
+      "Alerts on changes to the S3 Files remediator's audit archive",
+    );
+    watch(
+      "sns",
+      cloudTrailPattern("sns.amazonaws.com", exact(PROTECTED_CHANGES["sns.amazonaws.com"]), [
+        { requestParameters: { topicArn: [r.topicArn] } },
+        { requestParameters: { subscriptionArn: [{ prefix: `${r.topicArn}:` }] } },
+      ]),
+      "Alerts on changes to the S3 Files remediator's alert topic and its subscriptions",
+    );
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * The remediator in one account (or the central account of an organization): CloudTrail events
+ * on the default bus (and, in organization mode, on an intake bus that only the organization can
+ * write to) → intake queue → `remediate`; `reconcile` on a schedule; audit and state tables; an
+ * Object Lock archive; the alert topic and the decision bus; alarms; self-protection.
+ */
+import { Aws, CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { NagSuppressions } from "cdk-nag";
+import type { Construct } from "constructs";
+import { bundleDirectory, DEFAULT_FUNCTIONS_DIR } from "./bundles.ts";
+import { adapterStatements } from "./constructs/adapter-permissions.ts";
+import { GuardrailAlarms, type RoutedRule } from "./constructs/alarms.ts";
+import { AuditStore } from "./constructs/audit-store.ts";
+import { JudgedEventRules } from "./constructs/event-routing.ts";
+import { GuardrailKey } from "./constructs/guardrail-key.ts";
+import { IntakeQueue } from "./constructs/intake-queue.ts";
+import { Notifications } from "./constructs/notifications.ts";
+import { RemediatorFunction } from "./constructs/remediator-function.ts";
+import { SelfProtection } from "./constructs/self-protection.ts";
+import type { Settings } from "./settings.ts";
+
+export interface RemediatorStackProps extends StackProps {
+  readonly settings: Settings;
+  /** Directory holding `remediate/index.mjs` and `reconcile/index.mjs`; `dist/functions` by default. */
+  readonly functionsDir?: string;
+}
+
+/** Memory of both functions: the figure the cost estimate in the README is computed from. */
+export const FUNCTION_MEMORY_MB = 512;
+export const REMEDIATE_TIMEOUT = Duration.seconds(60);
+export const RECONCILE_TIMEOUT = Duration.minutes(15);
+/** Receives before a message goes to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+export const QUEUE_BATCH_SIZE = 10;
+
+export class RemediatorStack extends Stack {
+  readonly settings: Settings;
+
+  constructor(scope: Construct, id: string, props: RemediatorStackProps) {
+    super(scope, id, props);
+    const s = props.settings;
+    this.settings = s;
+    const functionsDir = props.functionsDir ?? DEFAULT_FUNCTIONS_DIR;
+    const org = s.organization;
+
+    const key = new GuardrailKey(this, "Key", { name: s.name }).key;
+    const store = new AuditStore(this, "AuditStore", {
+      name: s.name,
+      key,
+      archiveRetentionDays: s.archiveRetentionDays,
+      archiveLockMode: s.archiveLockMode,
+    });
+    const notifications = new Notifications(this, "Notifications", {
+      name: s.name,
+      key,
+      email: s.notificationEmail,
+    });
+    const intake = new IntakeQueue(this, "Intake", {
+      name: s.name,
+      key,
+      consumerTimeout: REMEDIATE_TIMEOUT,
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+    });
+
+    // Own roles: changes they make are recorded and never acted on (loop guard). In organization
+    // mode the member role in every account is one of them.
+    const roleArn = (fn: string) =>
+      `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${s.name}-${fn}-${Aws.REGION}`;
+    const selfRoleArns = [roleArn("remediate"), roleArn("reconcile")];
+    if (org) selfRoleArns.push(`arn:${Aws.PARTITION}:iam::*:role/${org.memberRoleName}`);
+
+    const environment: Record<string, string> = {
+      AUDIT_TABLE_NAME: store.auditTable.tableName,
+      STATE_TABLE_NAME: store.stateTable.tableName,
+      NOTIFY_TOPIC_ARN: notifications.topic.topicArn,
+      EVENT_BUS_NAME: notifications.decisionBus.eventBusName,
+      REMEDIATION_MODE: s.mode,
+      SELF_ROLE_ARNS: selfRoleArns.join(","),
+      REMEDIATOR_CONFIG: s.configDocument,
+      AUDIT_ARCHIVE_BUCKET: store.archiveBucket.bucketName,
+      SECURITY_HUB_ENABLED: String(s.securityHub),
+      POWERTOOLS_SERVICE_NAME: s.name,
+      POWERTOOLS_METRICS_NAMESPACE: "S3FilesRemediator",
+    };
+    if (s.slackSecretArn) environment.SLACK_SECRET_ARN = s.slackSecretArn;
+    if (org) environment.MEMBER_ROLE_NAME = org.memberRoleName;
+
+    const remediate = new RemediatorFunction(this, "Remediate", {
+      functionName: `${s.name}-remediate`,
+      description: "Judges each CloudTrail change against the live state and reverts what is unsafe",
+      assetDirectory: bundleDirectory(functionsDir, "remediate"),
+      memorySize: FUNCTION_MEMORY_MB,
+      timeout: REMEDIATE_TIMEOUT,
+      reservedConcurrency: s.remediateConcurrency,
+      logRetentionDays: s.logRetentionDays,
+      environment,
+    });
+    const reconcile = new RemediatorFunction(this, "Reconcile", {
+      functionName: `${s.name}-reconcile`,
+      description: "Sweeps every file system and guarded security group on a schedule",
+      assetDirectory: bundleDirectory(functionsDir, "reconcile"),
+      memorySize: FUNCTION_MEMORY_MB,
+      timeout: RECONCILE_TIMEOUT,
+      // One sweep at a time: overlapping sweeps would judge the same resources twice.
+      reservedConcurrency: 1,
+      logRetentionDays: s.logRetentionDays,
+      environment,
+    });
+
+    for (const fn of [remediate, reconcile]) {
+      for (const statement of adapterStatements({ account: Aws.ACCOUNT_ID, region: Aws.REGION })) {
+        fn.role.addToPrincipalPolicy(statement);
+      }
+      for (const statement of this.runtimeStatements(s, { key, store, notifications })) {
+        fn.role.addToPrincipalPolicy(statement);
+      }
+      suppressAdapterWildcards(fn.role);
+    }
+    if (org) {
+      remediate.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: "AssumeMemberRemediationRole",
+          actions: ["sts:AssumeRole"],
+          // Any member account, but only the remediation role, and only inside the organization.
+          resources: [`arn:${Aws.PARTITION}:iam::*:role/${org.memberRoleName}`],
+          conditions: { StringEquals: { "aws:ResourceOrgID": org.organizationId } },
+        }),
+      );
+      NagSuppressions.addResourceSuppressions(
+        remediate.role,
+        [
+          {
+            id: "AwsSolutions-IAM5",
+            reason:
+              "The member account is the event's account, any account of the organization: the role name is " +
+              "fixed and aws:ResourceOrgID limits the grant to roles inside the organization.",
+            appliesTo: [`Resource::arn:<AWS::Partition>:iam::*:role/${org.memberRoleName}`],
+          },
+        ],
+        true,
+      );
+    }
+
+    remediate.function.addEventSource(
+      new SqsEventSource(intake.queue, {
+        batchSize: QUEUE_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+        // Never more pollers than reserved concurrency: excess invocations would be throttled.
+        maxConcurrency: s.remediateConcurrency,
+      }),
+    );
+
+    new events.Rule(this, "ReconcileSchedule", {
+      ruleName: `${s.name}-reconcile-schedule`,
+      description: "Runs the S3 Files remediator's reconcile sweep",
+      schedule: events.Schedule.rate(Duration.minutes(s.reconcileEveryMinutes)),
+      targets: [new targets.LambdaFunction(reconcile.function, { retryAttempts: 2 })],
+    });
+    // A failed sweep is not retried by Lambda: the next scheduled run sweeps again, and the alarm tells.
+    reconcile.function.configureAsyncInvoke({ retryAttempts: 0 });
+
+    const local = new JudgedEventRules(this, "Routing", {
+      namePrefix: `${s.name}-intake`,
+      queue: intake.queue,
+    });
+    const routed: RoutedRule[] = local.ruleNames.map((ruleName) => ({ ruleName }));
+    const eventBusNames = [notifications.decisionBus.eventBusName];
+    if (org) {
+      const intakeBusName = `${s.name}-intake`;
+      const intakeBus = new events.EventBus(this, "OrganizationIntakeBus", {
+        eventBusName: intakeBusName,
+        description: "Receives the judged CloudTrail events forwarded by the organization's member accounts",
+      });
+      intakeBus.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: "OrganizationMembersOnly",
+          principals: [new iam.AnyPrincipal()],
+          actions: ["events:PutEvents"],
+          resources: [intakeBus.eventBusArn],
+          conditions: { StringEquals: { "aws:PrincipalOrgID": org.organizationId } },
+        }),
+      );
+      const forwarded = new JudgedEventRules(this, "OrganizationRouting", {
+        namePrefix: `${s.name}-org-intake`,
+        eventBus: intakeBus,
+        queue: intake.queue,
+      });
+      routed.push(...forwarded.ruleNames.map((ruleName) => ({ ruleName, eventBusName: intakeBusName })));
+      eventBusNames.push(intakeBusName);
+      new CfnOutput(this, "OrganizationIntakeBusArn", { value: intakeBus.eventBusArn });
+    }
+
+    new GuardrailAlarms(this, "Alarms", {
+      name: s.name,
+      topic: notifications.topic,
+      queue: intake.queue,
+      deadLetterQueue: intake.deadLetterQueue,
+      remediate: remediate.function,
+      reconcile: reconcile.function,
+      routingRules: routed,
+      maxQueueAge: Duration.minutes(15),
+    });
+
+    new SelfProtection(this, "SelfProtection", {
+      name: s.name,
+      topic: notifications.topic,
+      resources: {
+        ruleNames: [...routed.map((r) => r.ruleName), `${s.name}-reconcile-schedule`],
+        eventBusNames,
+        functionNames: [remediate.function.functionName, reconcile.function.functionName],
+        functionArns: [remediate.function.functionArn, reconcile.function.functionArn],
+        queueUrls: [intake.queue.queueUrl, intake.deadLetterQueue.queueUrl],
+        queueArns: [intake.queue.queueArn],
+        tableNames: [store.auditTable.tableName, store.stateTable.tableName],
+        tableArns: [store.auditTable.tableArn, store.stateTable.tableArn],
+        keyIds: [key.keyId, key.keyArn],
+        bucketNames: [store.archiveBucket.bucketName, store.accessLogBucket.bucketName],
+        topicArn: notifications.topic.topicArn,
+      },
+    });
+
+    new CfnOutput(this, "AlertTopicArn", { value: notifications.topic.topicArn });
+    new CfnOutput(this, "DecisionBusName", { value: notifications.decisionBus.eventBusName });
+    new CfnOutput(this, "AuditTableName", { value: store.auditTable.tableName });
+    new CfnOutput(this, "StateTableName", { value: store.stateTable.tableName });
+    new CfnOutput(this, "ArchiveBucketName", { value: store.archiveBucket.bucketName });
+    new CfnOutput(this, "IntakeQueueUrl", { value: intake.queue.queueUrl });
+    new CfnOutput(this, "DeadLetterQueueUrl", { value: intake.deadLetterQueue.queueUrl });
+    new CfnOutput(this, "RemediateRoleArn", { value: remediate.role.roleArn });
+  }
+
+  /** What both functions call besides the resources they judge: the stack's own resources. */
+  private runtimeStatements(
+    s: Settings,
+    r: { key: GuardrailKey["key"]; store: AuditStore; notifications: Notifications },
+  ): iam.PolicyStatement[] {
+    const statements = [
+      new iam.PolicyStatement({
+        sid: "AuditLedgerAppendAndRead",
+        // No UpdateItem or DeleteItem: a record, once written, is never changed by the guardrail.
+        actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"],
+        resources: [r.store.auditTable.tableArn],
+      }),
+      new iam.PolicyStatement({
+        sid: "StateTableReadWrite",
+        actions: [
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+          "dynamodb:DeleteItem",
+          "dynamodb:Query",
+        ],
+        resources: [r.store.stateTable.tableArn],
+      }),
+      new iam.PolicyStatement({
+        sid: "ArchiveAppendOnly",
+        // PutObject only: Object Lock applies the default retention; no delete, no retention change.
+        actions: ["s3:PutObject"],
+        resources: [r.store.archiveBucket.arnForObjects("*")],
+      }),
+      new iam.PolicyStatement({
+        sid: "NotifyPeople",
+        actions: ["sns:Publish"],
+        resources: [r.notifications.topic.topicArn],
+      }),
+      new iam.PolicyStatement({
+        sid: "PublishDecisions",
+        actions: ["events:PutEvents"],
+        resources: [r.notifications.decisionBus.eventBusArn],
+      }),
+      new iam.PolicyStatement({
+        sid: "UseTheGuardrailKeyThroughItsServices",
+        actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+        resources: [r.key.keyArn],
+        conditions: {
+          StringEquals: {
+            "kms:ViaService": ["sqs", "sns", "dynamodb", "s3"].map(
+              (svc) => `${svc}.${Aws.REGION}.amazonaws.com`,
+            ),
+          },
+        },
+      }),
+    ];
+    if (s.slackSecretArn) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: "ReadSlackWebhook",
+          actions: ["secretsmanager:GetSecretValue"],
+          // A full secret ARN ends in a six-character suffix; a partial one needs it matched.
+          resources: /-[A-Za-z0-9]{6}$/.test(s.slackSecretArn)
+            ? [s.slackSecretArn]
+            : [s.slackSecretArn, `${s.slackSecretArn}-??????`],
+        }),
+      );
+    }
+    if (s.securityHub) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: "ImportFindingsAsOwnProduct",
+          actions: ["securityhub:BatchImportFindings"],
+          resources: [
+            `arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:product/${Aws.ACCOUNT_ID}/default`,
+          ],
+        }),
+      );
+    }
+    return statements;
+  }
+}
+
+/** The adapter grants use account- and region-scoped wildcards: justify each one, by exact text. */
+function suppressAdapterWildcards(role: iam.IRole): void {
+  const scoped = (service: string, resource: string, account = "<AWS::AccountId>") =>
+    `Resource::arn:<AWS::Partition>:${service}:<AWS::Region>:${account}:${resource}`;
+  NagSuppressions.addResourceSuppressions(
+    role,
+    [
+      {
+        id: "AwsSolutions-IAM5",
+        reason:
+          "The guardrail judges and reverts any security group, file system, access point and mount target of " +
+          "this account and region, whose ids are only known when the event arrives; each wildcard is limited " +
+          "to one resource type in this account and region, and the write actions are listed one by one.",
+        appliesTo: [
+          scoped("ec2", "security-group/*"),
+          scoped("ec2", "network-interface/*"),
+          scoped("s3files", "file-system/*"),
+          scoped("s3files", "file-system/*/access-point/*"),
+          scoped("elasticfilesystem", "file-system/*"),
+          scoped("elasticfilesystem", "access-point/*"),
+        ],
+      },
+      {
+        id: "AwsSolutions-IAM5",
+        reason:
+          "Managed prefix lists referenced by a security group may be AWS-managed (owner `aws`) or shared from " +
+          "another account; reading their entries is needed to judge them, and the action is read-only.",
+        appliesTo: [scoped("ec2", "prefix-list/*", "*")],
+      },
+      {
+        id: "AwsSolutions-IAM5",
+        reason:
+          "EC2 Describe calls (DescribeSecurityGroupRules, DescribeSecurityGroups, DescribeVpcs, " +
+          "DescribeNetworkInterfaceAttribute) support no resource-level permissions; they are read-only.",
+        appliesTo: ["Resource::*"],
+      },
+      {
+        id: "AwsSolutions-IAM5",
+        reason:
+          "Audit records are archived as one object per decision, keyed by event id: the grant is PutObject " +
+          "only, on this bucket only, and Object Lock keeps every version.",
+        appliesTo: [{ regex: "/^Resource::<AuditStoreArchiveBucket[A-F0-9]+\\.Arn>\\/\\*$/" }],
+      },
+    ],
+    true,
+  );
+}
