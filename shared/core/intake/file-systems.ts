@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { formatZodIssues } from "../config.ts";
 import { InvalidInputError } from "../errors.ts";
+import { parsePolicy } from "../policy/document.ts";
 import type { ChangeDetail, FileSystemService } from "../types.ts";
 
 export const S3FILES_SOURCE = "s3files.amazonaws.com";
@@ -151,6 +152,15 @@ export function fileSystemChange(
   switch (eventName) {
     case "PutFileSystemPolicy": {
       const params = parseOrThrow(policyParametersSchema, requestParameters, "requestParameters");
+      // A policy AWS accepted always parses; one that does not (truncated by a log pipeline, say)
+      // cannot be judged and must not be edited: the record is invalid input.
+      try {
+        parsePolicy(params.policy);
+      } catch (error) {
+        if (error instanceof InvalidInputError)
+          throw new InvalidInputError(`requestParameters.${error.message}`);
+        throw error;
+      }
       return {
         kind: "fs-policy-put",
         service,

@@ -4,7 +4,7 @@
  * would check live; the runtime fills them from AWS before judging.
  */
 import type { Config } from "../config.ts";
-import type { Change, ChangeKind, Finding, PlanStep, RuleMode, Severity } from "../types.ts";
+import type { Change, ChangeKind, Finding, PlanStep, RuleMode, Severity, SgRule } from "../types.ts";
 
 /** What the runtime read from AWS for this change. Every field is optional: offline, none is known. */
 export interface LiveFacts {
@@ -17,6 +17,12 @@ export interface LiveFacts {
   readonly mountTargetGuards?: ReadonlyMap<string, MountTargetGuard>;
   /** The last policy known to be good, per file-system id (restored when a policy is deleted). */
   readonly lastKnownGoodPolicy?: ReadonlyMap<string, string>;
+  /** Inbound rules of security groups, by group id (for judging the groups put on a mount target). */
+  readonly securityGroupIngressRules?: ReadonlyMap<string, readonly SgRule[]>;
+  /** CIDRs of each VPC, by VPC id (when no mount-target guard has them yet). */
+  readonly vpcCidrs?: ReadonlyMap<string, readonly string[]>;
+  /** The security groups a mount target had before an update, by mount-target id (restored on a violation). */
+  readonly previousMountTargetGroups?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface MountTargetGuard {

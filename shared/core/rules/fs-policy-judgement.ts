@@ -1,0 +1,320 @@
+/**
+ * What the file-system policy rules share: one judgement of a policy per change, and one combined
+ * edit. Several rules can find problems in the same policy; each enforced rule contributes its goal
+ * to a single edit (PutFileSystemPolicy replaces the whole policy, so two separate edits would
+ * undo each other), and every enforced rule returns that same step, which the judge deduplicates.
+ */
+import { ruleModeOf } from "../config.ts";
+import { partitionOf } from "../intake/cloudtrail-record.ts";
+import { describeContext, describePrincipal, enforcesTls } from "../policy/analysis.ts";
+import { decide } from "../policy/evaluate.ts";
+import {
+  type AccessGrant,
+  analyzePolicy,
+  type EditGoals,
+  editPolicy,
+  fileSystemArn,
+  NO_EDIT_GOALS,
+  type PolicyAnalysis,
+  type PolicyDocument,
+  type PolicyScope,
+  parsePolicy,
+  problemsOf,
+  proveEdit,
+  statementLabel,
+} from "../policy/index.ts";
+import { buildUniverse, clientActions, universeRequests } from "../policy/universe.ts";
+import type { Change, FileSystemService, Finding, PlanStep, RuleMode, Severity } from "../types.ts";
+import type { JudgeContext } from "./rule.ts";
+
+export type FsPolicyProblem = "public" | "crossAccount" | "root" | "tls" | "droppedDeny";
+
+/** The policy rules: ids, default modes and severities in one place, since the combined edit needs all of them. */
+export const FS_POLICY_RULES: Readonly<
+  Record<
+    FsPolicyProblem,
+    { readonly id: string; readonly defaultMode: RuleMode; readonly severity: Severity }
+  >
+> = {
+  public: { id: "fs-policy-public-access", defaultMode: "enforce", severity: "critical" },
+  crossAccount: { id: "fs-policy-cross-account-access", defaultMode: "enforce", severity: "high" },
+  root: { id: "fs-policy-root-access-outside-admins", defaultMode: "enforce", severity: "high" },
+  tls: { id: "fs-policy-tls-not-enforced", defaultMode: "notify", severity: "medium" },
+  droppedDeny: { id: "fs-policy-protective-deny-dropped", defaultMode: "enforce", severity: "high" },
+};
+
+export interface FsPolicyJudgement {
+  readonly findings: Readonly<Record<FsPolicyProblem, readonly Finding[]>>;
+  readonly notes: Readonly<Record<FsPolicyProblem, readonly string[]>>;
+  /** The one combined edit for every enforced rule that found something; empty when none could be proved. */
+  readonly plan: readonly PlanStep[];
+  /** The rule that carries the plan (the first enforced one with findings), so the step is listed once. */
+  readonly planOwner: FsPolicyProblem | undefined;
+}
+
+/** Whose file system a change is about, and who is trusted. */
+export function scopeOf(
+  change: Change,
+  service: FileSystemService,
+  fileSystemId: string,
+  context: JudgeContext,
+): PolicyScope {
+  return {
+    service,
+    ownerAccount: change.meta.account,
+    partition: partitionOf(change.meta.region),
+    region: change.meta.region,
+    fileSystemId,
+    trustedAccounts: context.config.trustedAccounts,
+    adminPrincipals: context.config.adminPrincipals,
+  };
+}
+
+/** The PutFileSystemPolicy call, as the executor sends it (S3 Files camelCase, EFS PascalCase). */
+export function putPolicyStep(
+  service: FileSystemService,
+  fileSystemId: string,
+  policy: string,
+  reason: string,
+): PlanStep {
+  return service === "s3files"
+    ? { api: "s3files:PutFileSystemPolicy", params: { fileSystemId, policy }, reason }
+    : {
+        api: "elasticfilesystem:PutFileSystemPolicy",
+        params: { FileSystemId: fileSystemId, Policy: policy },
+        reason,
+      };
+}
+
+function shortAction(action: string): string {
+  return action.slice(action.indexOf(":") + 1);
+}
+
+function exampleOf(grants: readonly AccessGrant[]): AccessGrant {
+  return grants.find((g) => g.principal.kind === "anonymous") ?? (grants[0] as AccessGrant);
+}
+
+function byStatement(grants: readonly AccessGrant[]): Map<number, AccessGrant[]> {
+  const map = new Map<number, AccessGrant[]>();
+  for (const grant of grants) {
+    for (const statement of grant.allowedBy) {
+      const list = map.get(statement.index) ?? [];
+      list.push(grant);
+      map.set(statement.index, list);
+    }
+  }
+  return map;
+}
+
+function actionsOf(grants: readonly AccessGrant[]): string {
+  return [...new Set(grants.map((g) => shortAction(g.action)))].join(", ");
+}
+
+function publicFindings(fsId: string, policy: PolicyDocument, grants: readonly AccessGrant[]): Finding[] {
+  const { id, severity } = FS_POLICY_RULES.public;
+  return [...byStatement(grants)].map(([index, list]) => {
+    const example = exampleOf(list);
+    const when = describeContext(example.context);
+    return {
+      rule: id,
+      severity,
+      message: `${fsId} ${statementLabel(policy.statements[index] as PolicyDocument["statements"][number])} grants ${actionsOf(list)} to ${describePrincipal(example.principal)}${when ? ` (for example with ${when})` : ""}: public, no condition limits it to fixed values`,
+    };
+  });
+}
+
+function crossAccountFindings(
+  fsId: string,
+  policy: PolicyDocument,
+  grants: readonly AccessGrant[],
+): Finding[] {
+  const { id, severity } = FS_POLICY_RULES.crossAccount;
+  const findings: Finding[] = [];
+  for (const [index, list] of byStatement(grants)) {
+    const accounts = new Map<string, AccessGrant[]>();
+    for (const grant of list) {
+      const account = grant.principal.kind === "aws" ? grant.principal.account : "?";
+      accounts.set(account, [...(accounts.get(account) ?? []), grant]);
+    }
+    for (const [account, perAccount] of accounts) {
+      findings.push({
+        rule: id,
+        severity,
+        message: `${fsId} ${statementLabel(policy.statements[index] as PolicyDocument["statements"][number])} grants ${actionsOf(perAccount)} to account ${account}, which is not a trusted account`,
+      });
+    }
+  }
+  return findings;
+}
+
+function rootFindings(fsId: string, policy: PolicyDocument, grants: readonly AccessGrant[]): Finding[] {
+  const { id, severity } = FS_POLICY_RULES.root;
+  return [...byStatement(grants)].map(([index, list]) => {
+    const who = [...new Set(list.map((g) => describePrincipal(g.principal)))];
+    const shown = who.slice(0, 3).join("; ") + (who.length > 3 ? `; and ${who.length - 3} more` : "");
+    return {
+      rule: id,
+      severity,
+      message: `${fsId} ${statementLabel(policy.statements[index] as PolicyDocument["statements"][number])} grants ClientRootAccess to ${shown}, outside the admin principals: root bypasses every POSIX permission check`,
+    };
+  });
+}
+
+/** Deny statements of the last known good policy that protected write or root access and are gone. */
+function droppedDenies(
+  previous: PolicyDocument,
+  current: PolicyDocument,
+  scope: PolicyScope,
+): { statement: PolicyDocument["statements"][number]; actions: Set<string> }[] {
+  const resource = fileSystemArn(scope);
+  const protectedActions = clientActions(scope.service).filter((a) => !a.endsWith(":ClientMount"));
+  const dropped = new Map<number, Set<string>>();
+  for (const { principal, context } of universeRequests(buildUniverse([previous, current], scope))) {
+    for (const action of protectedActions) {
+      const request = { principal, action, resource, context };
+      if (decide(previous, request) !== "explicit-deny" || decide(current, request) === "explicit-deny")
+        continue;
+      // Which of the old Denies did it: those that apply to this request on their own.
+      for (const statement of previous.statements) {
+        if (statement.effect !== "Deny") continue;
+        if (decide({ ...previous, statements: [statement] }, request) !== "explicit-deny") continue;
+        const set = dropped.get(statement.index) ?? new Set();
+        set.add(shortAction(action));
+        dropped.set(statement.index, set);
+      }
+    }
+  }
+  return [...dropped].map(([index, actions]) => ({
+    statement: previous.statements[index] as PolicyDocument["statements"][number],
+    actions,
+  }));
+}
+
+const cache = new WeakMap<Change, WeakMap<JudgeContext, FsPolicyJudgement>>();
+
+/**
+ * Judges the policy text of an `fs-policy-put` change once for all policy rules. Throws
+ * `InvalidInputError` when the text is not a policy (the judge then records the change as invalid).
+ */
+export function judgeFsPolicy(change: Change, context: JudgeContext): FsPolicyJudgement {
+  const cached = cache.get(change)?.get(context);
+  if (cached) return cached;
+  const { detail } = change;
+  if (detail.kind !== "fs-policy-put") throw new Error("judgeFsPolicy needs an fs-policy-put change");
+  const policy = parsePolicy(detail.policyText);
+  const scope = scopeOf(change, detail.service, detail.fileSystemId, context);
+  const fsId = detail.fileSystemId;
+  const analysis: PolicyAnalysis = analyzePolicy(policy, scope);
+  const problems = problemsOf(analysis);
+  const findings: Record<FsPolicyProblem, Finding[]> = {
+    public: publicFindings(fsId, policy, problems.publicGrants),
+    crossAccount: crossAccountFindings(fsId, policy, problems.crossAccountGrants),
+    root: rootFindings(fsId, policy, problems.rootOutsideAdmins),
+    tls: [],
+    droppedDeny: [],
+  };
+  const notes: Record<FsPolicyProblem, string[]> = {
+    public: [],
+    crossAccount: [],
+    root: [],
+    tls: [],
+    droppedDeny: [],
+  };
+  if (!analysis.complete) {
+    findings.public.push({
+      rule: FS_POLICY_RULES.public.id,
+      severity: FS_POLICY_RULES.public.severity,
+      message: `${fsId}: the policy has too many condition combinations to prove it is not public`,
+    });
+  }
+  if (detail.service === "efs") {
+    const tls = enforcesTls(policy, scope);
+    if (!tls.enforced) {
+      findings.tls.push({
+        rule: FS_POLICY_RULES.tls.id,
+        severity: FS_POLICY_RULES.tls.severity,
+        message: `${fsId}: no Deny on aws:SecureTransport = false, so clients may mount without TLS (${tls.example})`,
+      });
+    }
+  }
+  let restoreDenies: Readonly<Record<string, unknown>>[] = [];
+  const lastGoodText = context.facts.lastKnownGoodPolicy?.get(fsId);
+  if (lastGoodText === undefined) {
+    notes.droppedDeny.push(
+      `${fsId}: dropped protective Denies would be checked against the last known good policy`,
+    );
+  } else if (lastGoodText !== detail.policyText) {
+    let previous: PolicyDocument | undefined;
+    try {
+      previous = parsePolicy(lastGoodText);
+    } catch {
+      notes.droppedDeny.push(
+        `${fsId}: the last known good policy cannot be parsed; dropped Denies not checked`,
+      );
+    }
+    if (previous) {
+      const dropped = droppedDenies(previous, policy, scope);
+      restoreDenies = dropped.map((d) => d.statement.raw);
+      for (const d of dropped) {
+        findings.droppedDeny.push({
+          rule: FS_POLICY_RULES.droppedDeny.id,
+          severity: FS_POLICY_RULES.droppedDeny.severity,
+          message: `${fsId}: Deny ${statementLabel(d.statement)} of the last known good policy protected ${[...d.actions].join(", ")} and is gone`,
+        });
+      }
+    }
+  }
+
+  const enforced = (problem: FsPolicyProblem) =>
+    findings[problem].length > 0 &&
+    ruleModeOf(context.config, FS_POLICY_RULES[problem].id, FS_POLICY_RULES[problem].defaultMode) ===
+      "enforce";
+  const goals: EditGoals = {
+    ...NO_EDIT_GOALS,
+    publicAccess: enforced("public") && analysis.complete,
+    crossAccountAccess: enforced("crossAccount"),
+    rootOutsideAdmins: enforced("root"),
+    enforceTls: enforced("tls"),
+    restoreDenies: enforced("droppedDeny") ? restoreDenies : [],
+  };
+  let plan: PlanStep[] = [];
+  const wanted =
+    goals.publicAccess ||
+    goals.crossAccountAccess ||
+    goals.rootOutsideAdmins ||
+    goals.enforceTls ||
+    goals.restoreDenies.length > 0;
+  if (wanted) {
+    try {
+      const edit = editPolicy(policy, scope, goals);
+      const proof = proveEdit(policy, edit.policy, scope, goals);
+      if (proof.ok) {
+        plan = [
+          putPolicyStep(
+            detail.service,
+            fsId,
+            edit.text,
+            `edit only the offending statements (${edit.changes.join("; ")}); proved over ${proof.requestsChecked} requests to grant nothing the current policy does not`,
+          ),
+        ];
+      } else {
+        for (const problem of Object.keys(notes) as FsPolicyProblem[]) {
+          if (findings[problem].length > 0)
+            notes[problem].push(`no edit could be proved safe (${proof.failure}): left for a person`);
+        }
+      }
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      for (const problem of Object.keys(notes) as FsPolicyProblem[]) {
+        if (findings[problem].length > 0) notes[problem].push(`no edit planned: ${why}`);
+      }
+    }
+  }
+  const order: FsPolicyProblem[] = ["public", "crossAccount", "root", "tls", "droppedDeny"];
+  const planOwner = plan.length > 0 ? order.find(enforced) : undefined;
+  const judgement: FsPolicyJudgement = { findings, notes, plan, planOwner };
+  const perChange = cache.get(change) ?? new WeakMap<JudgeContext, FsPolicyJudgement>();
+  perChange.set(context, judgement);
+  cache.set(change, perChange);
+  return judgement;
+}

@@ -1,0 +1,7 @@
+import { fsPolicyRule } from "./fs-policy-rule.ts";
+
+export const fsPolicyPublicAccess = fsPolicyRule("public", {
+  title: "File-system policy grants client access to the public",
+  rationale:
+    "A statement that lets a wildcard principal (or NotPrincipal with Allow) mount, write or be root, with no condition that limits it to fixed values of aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, aws:SourceIp (/8 or narrower), aws:SourceArn, aws:SourceVpc, aws:SourceVpce, aws:SourceOwner, aws:SourceAccount, aws:userid or (EFS) elasticfilesystem:AccessedViaMountTarget, opens the file system's data to anyone who can reach it. Wildcards and policy variables limit nothing; a Deny that takes the access back counts. Only the offending statement is narrowed (aws:PrincipalAccount = the owner and trusted accounts), after proving the edit grants nothing new.",
+});
