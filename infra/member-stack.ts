@@ -119,7 +119,7 @@ export class MemberStack extends Stack {
       {
         id: "AwsSolutions-IAM5",
         reason:
-          "EC2 Describe calls (DescribeSecurityGroupRules, DescribeSecurityGroups, DescribeVpcs, " +
+          "EC2 Describe calls (DescribeSecurityGroupRules, DescribeTags, DescribeVpcs, " +
           "DescribeNetworkInterfaceAttribute) support no resource-level permissions; they are read-only.",
         appliesTo: ["Resource::*"],
       },

@@ -81,12 +81,10 @@ export class RemediatorStack extends Stack {
       REMEDIATION_MODE: s.mode,
       SELF_ROLE_ARNS: selfRoleArns.join(","),
       REMEDIATOR_CONFIG: s.configDocument,
-      AUDIT_ARCHIVE_BUCKET: store.archiveBucket.bucketName,
       SECURITY_HUB_ENABLED: String(s.securityHub),
-      POWERTOOLS_SERVICE_NAME: s.name,
-      POWERTOOLS_METRICS_NAMESPACE: "S3FilesRemediator",
     };
-    if (s.slackSecretArn) environment.SLACK_SECRET_ARN = s.slackSecretArn;
+    if (s.slackSecretArn) environment.SLACK_WEBHOOK_SECRET_ARN = s.slackSecretArn;
+    if (s.exemptTagKey) environment.EXEMPT_TAG_KEY = s.exemptTagKey;
     if (org) environment.MEMBER_ROLE_NAME = org.memberRoleName;
 
     const remediate = new RemediatorFunction(this, "Remediate", {
@@ -242,26 +240,16 @@ export class RemediatorStack extends Stack {
     const statements = [
       new iam.PolicyStatement({
         sid: "AuditLedgerAppendAndRead",
-        // No UpdateItem or DeleteItem: a record, once written, is never changed by the guardrail.
-        actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"],
+        // A record and its eventId marker are written in one TransactWriteItems, which IAM
+        // authorises as PutItem per item. No UpdateItem or DeleteItem: a record is never changed.
+        actions: ["dynamodb:PutItem", "dynamodb:GetItem"],
         resources: [r.store.auditTable.tableArn],
       }),
       new iam.PolicyStatement({
         sid: "StateTableReadWrite",
-        actions: [
-          "dynamodb:GetItem",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-          "dynamodb:DeleteItem",
-          "dynamodb:Query",
-        ],
+        // Last known good policies, mount-target group sets, dedupe claims, the reconcile cursor.
+        actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
         resources: [r.store.stateTable.tableArn],
-      }),
-      new iam.PolicyStatement({
-        sid: "ArchiveAppendOnly",
-        // PutObject only: Object Lock applies the default retention; no delete, no retention change.
-        actions: ["s3:PutObject"],
-        resources: [r.store.archiveBucket.arnForObjects("*")],
       }),
       new iam.PolicyStatement({
         sid: "NotifyPeople",
@@ -279,9 +267,7 @@ export class RemediatorStack extends Stack {
         resources: [r.key.keyArn],
         conditions: {
           StringEquals: {
-            "kms:ViaService": ["sqs", "sns", "dynamodb", "s3"].map(
-              (svc) => `${svc}.${Aws.REGION}.amazonaws.com`,
-            ),
+            "kms:ViaService": ["sqs", "sns", "dynamodb"].map((svc) => `${svc}.${Aws.REGION}.amazonaws.com`),
           },
         },
       }),
@@ -345,16 +331,9 @@ function suppressAdapterWildcards(role: iam.IRole): void {
       {
         id: "AwsSolutions-IAM5",
         reason:
-          "EC2 Describe calls (DescribeSecurityGroupRules, DescribeSecurityGroups, DescribeVpcs, " +
+          "EC2 Describe calls (DescribeSecurityGroupRules, DescribeTags, DescribeVpcs, " +
           "DescribeNetworkInterfaceAttribute) support no resource-level permissions; they are read-only.",
         appliesTo: ["Resource::*"],
-      },
-      {
-        id: "AwsSolutions-IAM5",
-        reason:
-          "Audit records are archived as one object per decision, keyed by event id: the grant is PutObject " +
-          "only, on this bucket only, and Object Lock keeps every version.",
-        appliesTo: [{ regex: "/^Resource::<AuditStoreArchiveBucket[A-F0-9]+\\.Arn>\\/\\*$/" }],
       },
     ],
     true,

@@ -25,6 +25,7 @@ export const SETTING_KEYS = [
   "trustedAccounts",
   "adminPrincipals",
   "denyBaselinePolicy",
+  "exemptTagKey",
   "notificationEmail",
   "slackSecretArn",
   "securityHub",
@@ -66,6 +67,8 @@ const settingsSchema = z.strictObject({
   trustedAccounts: z.array(z.string()).optional(),
   adminPrincipals: z.array(z.string()).optional(),
   denyBaselinePolicy: z.string().min(2).optional(),
+  /** Tag whose presence exempts a resource (the runtime's default: `remediator:exempt`). */
+  exemptTagKey: z.string().trim().min(1).max(128).optional(),
   notificationEmail: z.email("must be an e-mail address").optional(),
   slackSecretArn: z
     .string()
@@ -119,6 +122,7 @@ export interface Settings {
   readonly name: string;
   readonly mode: "enforce" | "notify" | "dry-run" | "off";
   readonly notificationEmail: string | undefined;
+  readonly exemptTagKey: string | undefined;
   readonly slackSecretArn: string | undefined;
   readonly securityHub: boolean;
   readonly archiveRetentionDays: number;
@@ -237,6 +241,7 @@ export function parseSettings(get: (key: SettingKey) => unknown): Settings {
     name: s.name,
     mode: s.mode,
     notificationEmail: s.notificationEmail,
+    exemptTagKey: s.exemptTagKey,
     slackSecretArn: s.slackSecretArn,
     securityHub: s.securityHub,
     archiveRetentionDays: s.archiveRetentionDays,

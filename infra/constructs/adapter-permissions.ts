@@ -36,7 +36,8 @@ export function adapterStatements(scope: AdapterScope): iam.PolicyStatement[] {
       sid: "Ec2DescribeNoResourceLevelPermissions",
       actions: [
         "ec2:DescribeSecurityGroupRules",
-        "ec2:DescribeSecurityGroups",
+        // Exemption tags of a security group, read live.
+        "ec2:DescribeTags",
         "ec2:DescribeVpcs",
         // EFS DescribeMountTargetSecurityGroups also needs this on the mount target's interface.
         "ec2:DescribeNetworkInterfaceAttribute",
@@ -64,6 +65,7 @@ export function adapterStatements(scope: AdapterScope): iam.PolicyStatement[] {
     new iam.PolicyStatement({
       sid: "S3FilesReadState",
       actions: [
+        "s3files:GetFileSystem",
         "s3files:GetFileSystemPolicy",
         "s3files:ListFileSystems",
         "s3files:GetAccessPoint",
@@ -77,8 +79,8 @@ export function adapterStatements(scope: AdapterScope): iam.PolicyStatement[] {
     new iam.PolicyStatement({
       sid: "S3FilesRemediate",
       actions: [
+        // A policy is narrowed or restored, never deleted: no DeleteFileSystemPolicy.
         "s3files:PutFileSystemPolicy",
-        "s3files:DeleteFileSystemPolicy",
         "s3files:UpdateMountTarget",
         "s3files:DeleteAccessPoint",
       ],

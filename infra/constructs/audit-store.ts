@@ -15,8 +15,8 @@ export interface AuditStoreProps {
   readonly archiveLockMode: "GOVERNANCE" | "COMPLIANCE";
 }
 
-/** Attribute the state table expires idempotency and cache records on. */
-export const STATE_TTL_ATTRIBUTE = "expiration";
+/** Attribute (epoch seconds) on which the state table expires deduplication records. */
+export const STATE_TTL_ATTRIBUTE = "expiresAt";
 
 export class AuditStore extends Construct {
   readonly auditTable: dynamodb.Table;

@@ -13,6 +13,7 @@ import { CLOUDTRAIL_DETAIL_TYPE } from "../../infra/constructs/event-routing.ts"
 import { PROTECTED_CHANGES } from "../../infra/constructs/self-protection.ts";
 import { parseSettings, type SettingKey, SettingsError } from "../../infra/settings.ts";
 import { JUDGED_EVENTS } from "../../shared/core/intake/intake.ts";
+import { loadSettings } from "../../shared/runtime/settings.ts";
 import { ORG_CONTEXT, type Synthesized, synthesize, type TemplateJson } from "./synth.ts";
 import { logicalIdOf, render, resourcesOfType } from "./template-tools.ts";
 
@@ -206,7 +207,49 @@ describe("intake queue and remediate function", () => {
       expect(render(env.SELF_ROLE_ARNS)).toContain(":iam::*:role/s3files-remediator-member");
       expect(env.MEMBER_ROLE_NAME).toBe("s3files-remediator-member");
       expect(env.SECURITY_HUB_ENABLED).toBe("true");
-      expect(env.SLACK_SECRET_ARN).toBe(ORG_CONTEXT.slackSecretArn);
+      expect(env.SLACK_WEBHOOK_SECRET_ARN).toBe(ORG_CONTEXT.slackSecretArn);
+    }
+  });
+
+  it("passes settings the runtime itself accepts at cold start", () => {
+    // Resolve the template's references the way CloudFormation would in eu-west-1 / 111122223333.
+    const resolve = (value: unknown): string => {
+      if (typeof value === "string") return value;
+      const o = value as Record<string, unknown>;
+      if ("Fn::Join" in o) {
+        const [sep, parts] = o["Fn::Join"] as [string, unknown[]];
+        return parts.map(resolve).join(sep);
+      }
+      const ref = o.Ref as string;
+      const pseudo: Record<string, string> = {
+        "AWS::Partition": "aws",
+        "AWS::Region": "eu-west-1",
+        "AWS::AccountId": "111122223333",
+      };
+      if (pseudo[ref]) return pseudo[ref];
+      const resource = central.Resources[ref];
+      const p = resource?.Properties ?? {};
+      if (resource?.Type === "AWS::DynamoDB::Table") return p.TableName as string;
+      if (resource?.Type === "AWS::Events::EventBus") return p.Name as string;
+      if (resource?.Type === "AWS::SNS::Topic") return `arn:aws:sns:eu-west-1:111122223333:${p.TopicName}`;
+      throw new Error(`cannot resolve ${JSON.stringify(value)}`);
+    };
+    for (const name of ["remediate", "reconcile"]) {
+      const variables =
+        (
+          central.Resources[functionId(name)]?.Properties?.Environment as {
+            Variables: Record<string, unknown>;
+          }
+        )?.Variables ?? {};
+      const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolve(v)]));
+      const settings = loadSettings(env);
+      expect(settings.mode).toBe("notify");
+      expect(settings.slackWebhookSecretArn).toBe(ORG_CONTEXT.slackSecretArn);
+      expect(settings.securityHubEnabled).toBe(true);
+      expect(settings.selfRoleArns).toContain(
+        "arn:aws:iam::111122223333:role/s3files-remediator-remediate-eu-west-1",
+      );
+      expect(settings.config.adminPrincipals).toEqual(ORG_CONTEXT.adminPrincipals);
     }
   });
 
