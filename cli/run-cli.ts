@@ -2,6 +2,7 @@
 import { ConfigError, errorMessage } from "../shared/core/errors.ts";
 import { AUDIT_USAGE, auditCommand } from "./commands/audit.ts";
 import { EVALUATE_USAGE, evaluateCommand } from "./commands/evaluate.ts";
+import { EXPLAIN_POLICY_USAGE, explainPolicyCommand } from "./commands/explain-policy.ts";
 import { rulesCommand } from "./commands/rules.ts";
 import { type CliIo, EXIT, UsageError } from "./io.ts";
 
@@ -13,12 +14,16 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     summary: "judge CloudTrail records offline and print what would be done",
   },
   rules: { run: rulesCommand, summary: "list the rule catalogue with each rule's rationale" },
+  "explain-policy": {
+    run: explainPolicyCommand,
+    summary: "show who a file-system policy lets mount, write and be root, and why",
+  },
   audit: { run: auditCommand, summary: "read the remediation log (audit ledger), newest first" },
 };
 
 export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(16)} ${summary}`);
-  return `Usage: remediator <command> [options]\n\nCommands:\n${lines.join("\n")}\n\n${EVALUATE_USAGE}\n\n${AUDIT_USAGE}\n`;
+  return `Usage: remediator <command> [options]\n\nCommands:\n${lines.join("\n")}\n\n${EVALUATE_USAGE}\n\n${EXPLAIN_POLICY_USAGE}\n\n${AUDIT_USAGE}\n`;
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {

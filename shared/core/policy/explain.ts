@@ -20,7 +20,7 @@ export interface GrantExplanation {
   readonly accessClass: AccessClass;
   /** Statements that allow it. */
   readonly allowedBy: readonly string[];
-  /** Example contexts under which it is allowed ("always" when no condition key matters). */
+  /** The condition values every such grant has in common (what the policy requires), or "always". */
   readonly when: readonly string[];
 }
 
@@ -42,27 +42,53 @@ export interface PolicyExplanation {
   readonly complete: boolean;
 }
 
-const MAX_EXAMPLES = 3;
-
 function explainAction(analysis: PolicyAnalysis, action: string): ActionExplanation {
-  const groups = new Map<
-    string,
-    { who: string; accessClass: AccessClass; allowedBy: Set<string>; when: Set<string> }
-  >();
+  interface Group {
+    who: string;
+    accessClass: AccessClass;
+    allowedBy: Set<string>;
+    count: number;
+    /** Per condition key, the values seen across the group's grants ("" when absent). */
+    values: Map<string, Set<string>>;
+  }
+  const groups = new Map<string, Group>();
+  const keysSeen = new Set<string>();
+  for (const grant of analysis.grants) {
+    if (grant.action !== action) continue;
+    for (const key of grant.context.keys()) keysSeen.add(key);
+  }
   for (const grant of analysis.grants) {
     if (grant.action !== action) continue;
     const who = describePrincipal(grant.principal);
     const key = `${grant.accessClass}|${who}`;
-    const group = groups.get(key) ?? {
+    const group: Group = groups.get(key) ?? {
       who,
       accessClass: grant.accessClass,
       allowedBy: new Set(),
-      when: new Set(),
+      count: 0,
+      values: new Map(),
     };
+    group.count++;
     for (const statement of grant.allowedBy) group.allowedBy.add(statementLabel(statement));
-    if (group.when.size < MAX_EXAMPLES) group.when.add(describeContext(grant.context) || "always");
+    for (const k of keysSeen) {
+      if (k.startsWith("aws:principal")) continue;
+      const value = grant.context.get(k);
+      const set = group.values.get(k) ?? new Set<string>();
+      set.add(value === undefined ? "" : Array.isArray(value) ? value.join(",") : String(value));
+      group.values.set(k, set);
+    }
     groups.set(key, group);
   }
+  // What every grant of a group has in common is what the policy requires of it.
+  const requirements = (group: Group): string[] => {
+    const out: string[] = [];
+    for (const [key, values] of group.values) {
+      if (values.size !== 1) continue;
+      const [value] = [...values];
+      if (value !== undefined && value !== "") out.push(`${key}=${value}`);
+    }
+    return out.length > 0 ? [out.join(", ")] : ["always"];
+  };
   const order: AccessClass[] = [
     "public",
     "cross-account",
@@ -74,7 +100,12 @@ function explainAction(analysis: PolicyAnalysis, action: string): ActionExplanat
   ];
   const grants = [...groups.values()]
     .sort((a, b) => order.indexOf(a.accessClass) - order.indexOf(b.accessClass) || a.who.localeCompare(b.who))
-    .map((g) => ({ who: g.who, accessClass: g.accessClass, allowedBy: [...g.allowedBy], when: [...g.when] }));
+    .map((g) => ({
+      who: g.who,
+      accessClass: g.accessClass,
+      allowedBy: [...g.allowedBy],
+      when: requirements(g),
+    }));
   const takenBack: { statement: string; from: AccessClass[] }[] = [];
   for (const [index, list] of analysis.takenBack) {
     const from = [...new Set(list.filter((t) => t.action === action).map((t) => t.accessClass))];
