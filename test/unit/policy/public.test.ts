@@ -1,0 +1,226 @@
+/**
+ * AWS's published definition of a public resource policy (S3 "The meaning of public", EFS
+ * "Blocking public access"), one test per point, including those Prowler gets wrong (it accepts
+ * wildcard condition values and ignores Deny statements).
+ */
+import { describe, expect, it } from "vitest";
+import { analyzePolicy, isPolicySafe, problemsOf } from "../../../shared/core/policy/index.ts";
+import {
+  allow,
+  deny,
+  EFS_ARN,
+  efsScope,
+  OWNER,
+  PARTNER,
+  policy,
+  S3FS_ARN,
+  scope,
+} from "../../helpers/policies.ts";
+
+const MOUNT = "s3files:ClientMount";
+
+function isPublic(doc: ReturnType<typeof policy>, s = scope()): boolean {
+  return problemsOf(analyzePolicy(doc, s)).publicGrants.length > 0;
+}
+
+function isCrossAccount(doc: ReturnType<typeof policy>, s = scope()): boolean {
+  return problemsOf(analyzePolicy(doc, s)).crossAccountGrants.length > 0;
+}
+
+describe("what public means", () => {
+  it('Principal "*" with no condition is public', () => {
+    expect(isPublic(policy(allow("*", MOUNT)))).toBe(true);
+  });
+
+  it('Principal {"AWS": "*"} with no condition is public', () => {
+    expect(isPublic(policy(allow({ AWS: "*" }, MOUNT)))).toBe(true);
+  });
+
+  it("NotPrincipal with Allow is public", () => {
+    const doc = policy({
+      Effect: "Allow",
+      NotPrincipal: { AWS: `arn:aws:iam::${OWNER}:role/app` },
+      Action: MOUNT,
+      Resource: S3FS_ARN,
+    });
+    expect(isPublic(doc)).toBe(true);
+  });
+
+  it.each([
+    ["aws:PrincipalOrgID", "StringEquals", "o-a1b2c3d4e5"],
+    ["aws:PrincipalAccount", "StringEquals", OWNER],
+    ["aws:PrincipalArn", "ArnEquals", `arn:aws:iam::${OWNER}:role/app`],
+    ["aws:SourceArn", "ArnEquals", "arn:aws:lambda:us-west-2:111122223333:function:f"],
+    ["aws:SourceVpc", "StringEquals", "vpc-0a1b2c3d"],
+    ["aws:SourceVpce", "StringEquals", "vpce-0a1b2c3d"],
+    ["aws:SourceOwner", "StringEquals", OWNER],
+    ["aws:SourceAccount", "StringEquals", OWNER],
+    ["aws:userid", "StringEquals", "AROAEXAMPLEROLEID:alice"],
+    ["aws:userid", "StringLike", "AROAEXAMPLEROLEID:*"],
+    ["aws:SourceIp", "IpAddress", "203.0.113.9/32"],
+    ["aws:SourceIp", "IpAddress", "16.0.0.0/8"],
+    ["aws:SourceIp", "IpAddress", "2001:db8::/32"],
+    ["aws:SourceIp", "IpAddress", "172.16.0.0/12"],
+  ])("a wildcard principal limited by a fixed %s (%s %s) is not public", (key, operator, value) => {
+    expect(isPublic(policy(allow("*", MOUNT, { [operator]: { [key]: value } })))).toBe(false);
+  });
+
+  it('StringLike aws:SourceVpc "vpc-*" is public: a wildcard value limits nothing', () => {
+    expect(isPublic(policy(allow("*", MOUNT, { StringLike: { "aws:SourceVpc": "vpc-*" } })))).toBe(true);
+  });
+
+  it("a fixed public /32 aws:SourceIp is not public", () => {
+    expect(isPublic(policy(allow("*", MOUNT, { IpAddress: { "aws:SourceIp": "198.51.100.7/32" } })))).toBe(
+      false,
+    );
+  });
+
+  it.each(["0.0.0.0/0", "16.0.0.0/7", "2001:db8::/31", "::/0"])(
+    "aws:SourceIp %s is broader than /8 or /32: public",
+    (cidr) => {
+      expect(isPublic(policy(allow("*", MOUNT, { IpAddress: { "aws:SourceIp": cidr } })))).toBe(true);
+    },
+  );
+
+  it("a NotIpAddress condition is public: any other address satisfies it", () => {
+    expect(isPublic(policy(allow("*", MOUNT, { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } })))).toBe(
+      true,
+    );
+  });
+
+  it("a policy variable limits nothing: the caller controls the other side", () => {
+    expect(
+      isPublic(
+        policy(allow("*", MOUNT, { StringEquals: { "aws:PrincipalAccount": "${aws:SourceAccount}" } })),
+      ),
+    ).toBe(true);
+    expect(
+      isPublic(policy(allow("*", MOUNT, { StringEquals: { "aws:SourceVpc": "${aws:SourceVpce}" } }))),
+    ).toBe(true);
+  });
+
+  it("a wildcard account in aws:PrincipalArn is public", () => {
+    expect(
+      isPublic(policy(allow("*", MOUNT, { ArnLike: { "aws:PrincipalArn": "arn:aws:iam::*:role/admin" } }))),
+    ).toBe(true);
+  });
+
+  it("StringNotEquals on a limiting key is public (any other value passes)", () => {
+    expect(
+      isPublic(policy(allow("*", MOUNT, { StringNotEquals: { "aws:SourceVpc": "vpc-0a1b2c3d" } }))),
+    ).toBe(true);
+  });
+
+  it("a condition on a key outside AWS's list (aws:SecureTransport, s3files:AccessPointArn) does not make it private", () => {
+    expect(isPublic(policy(allow("*", MOUNT, { Bool: { "aws:SecureTransport": "true" } })))).toBe(true);
+    expect(
+      isPublic(
+        policy(
+          allow("*", MOUNT, { ArnEquals: { "s3files:AccessPointArn": `${S3FS_ARN}/access-point/fsap-1` } }),
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it("an explicit Deny with a condition that takes the access back counts", () => {
+    const doc = policy(
+      allow("*", [MOUNT, "s3files:ClientWrite"]),
+      deny("*", "s3files:*", { StringNotEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } }),
+    );
+    expect(isPublic(doc)).toBe(false);
+    expect(isCrossAccount(doc)).toBe(false);
+  });
+
+  it("a Deny that takes back only part of the access leaves the rest public", () => {
+    const doc = policy(allow("*", [MOUNT, "s3files:ClientWrite"]), deny("*", "s3files:ClientWrite"));
+    const grants = problemsOf(analyzePolicy(doc, scope())).publicGrants;
+    expect(new Set(grants.map((g) => g.action))).toEqual(new Set([MOUNT]));
+  });
+
+  it("a Deny whose condition uses a wildcard value takes nothing back", () => {
+    const doc = policy(allow("*", MOUNT), deny("*", MOUNT, { StringNotLike: { "aws:SourceVpc": "vpc-*" } }));
+    expect(isPublic(doc)).toBe(true);
+  });
+
+  it("EFS: elasticfilesystem:AccessedViaMountTarget = true limits a wildcard grant", () => {
+    const doc = policy({
+      Effect: "Allow",
+      Principal: { AWS: "*" },
+      Action: "elasticfilesystem:ClientMount",
+      Resource: EFS_ARN,
+      Condition: { Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } },
+    });
+    expect(isPublic(doc, efsScope())).toBe(false);
+  });
+
+  it("a grant on another file system does not count", () => {
+    const other = { ...allow("*", MOUNT), Resource: `arn:aws:s3files:us-west-2:${OWNER}:file-system/fs-9` };
+    expect(isPublic(policy(other))).toBe(false);
+  });
+});
+
+describe("accounts outside the trusted ones", () => {
+  it("a named principal of another account is cross-account, not public", () => {
+    const doc = policy(allow({ AWS: `arn:aws:iam::${PARTNER}:role/reader` }, MOUNT));
+    expect(isPublic(doc)).toBe(false);
+    expect(isCrossAccount(doc)).toBe(true);
+  });
+
+  it("a wildcard principal limited to another account is cross-account", () => {
+    expect(
+      isCrossAccount(policy(allow("*", MOUNT, { StringEquals: { "aws:PrincipalAccount": PARTNER } }))),
+    ).toBe(true);
+  });
+
+  it("a trusted account is fine", () => {
+    const doc = policy(allow({ AWS: PARTNER }, MOUNT));
+    expect(isCrossAccount(doc, scope({ trustedAccounts: [PARTNER] }))).toBe(false);
+  });
+
+  it("a fixed aws:PrincipalOrgID is the owner's own organization: neither public nor cross-account", () => {
+    const doc = policy(allow("*", MOUNT, { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } }));
+    expect(isPublic(doc)).toBe(false);
+    expect(isCrossAccount(doc)).toBe(false);
+  });
+});
+
+describe("isPolicySafe", () => {
+  it("names the statement and the kind of problem", () => {
+    const verdict = isPolicySafe(
+      JSON.stringify({ Version: "2012-10-17", Statement: [{ ...allow("*", "s3files:*"), Sid: "Open" }] }),
+      scope(),
+    );
+    expect(verdict.safe).toBe(false);
+    expect(verdict.problems).toEqual([
+      'public client access (statement "Open")',
+      'root access outside the admin principals (statement "Open")',
+    ]);
+  });
+
+  it("root access for an admin principal only is safe", () => {
+    const admin = `arn:aws:iam::${OWNER}:role/storage-admin`;
+    const doc = policy(allow({ AWS: admin }, "s3files:ClientRootAccess"));
+    expect(isPolicySafe(doc, scope({ adminPrincipals: [admin] })).safe).toBe(true);
+    expect(isPolicySafe(doc, scope()).safe).toBe(false);
+  });
+
+  it("EFS with requireTls: only a Deny on aws:SecureTransport = false for every client is enough", () => {
+    const tls = {
+      Effect: "Deny",
+      Principal: "*",
+      Action: "*",
+      Resource: EFS_ARN,
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    };
+    const mount = {
+      Effect: "Allow",
+      Principal: { AWS: OWNER },
+      Action: "elasticfilesystem:ClientMount",
+      Resource: EFS_ARN,
+    };
+    expect(isPolicySafe(policy(mount, tls), efsScope(), { requireTls: true }).safe).toBe(true);
+    expect(isPolicySafe(policy(mount), efsScope(), { requireTls: true }).problems).toEqual([
+      "clients without TLS are not denied",
+    ]);
+  });
+});
