@@ -8,11 +8,13 @@
  */
 import { Aws, CfnCondition, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import { adapterStatements } from "./constructs/adapter-permissions.ts";
 import { JudgedEventRules } from "./constructs/event-routing.ts";
+import { memberForwardingChangePattern } from "./constructs/self-protection.ts";
 
 export interface MemberStackProps extends StackProps {
   readonly name: string;
@@ -59,6 +61,13 @@ export class MemberStack extends Stack {
     new JudgedEventRules(this, "Forwarding", {
       namePrefix: `${props.name}-forward`,
       forwardTo: { bus: centralBus, role: forwardRole },
+    });
+    // Self-protection: switching the forwarding off (this rule included) is reported centrally.
+    new events.Rule(this, "ForwardingProtection", {
+      ruleName: `${props.name}-forward-protect`,
+      description: "Forwards changes to the S3 Files remediator's forwarding rules to the central bus",
+      eventPattern: memberForwardingChangePattern(`${props.name}-forward`),
+      targets: [new targets.EventBus(centralBus, { role: forwardRole })],
     });
 
     const trusted = props.centralRegions.map((region) =>

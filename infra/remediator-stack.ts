@@ -20,7 +20,7 @@ import { GuardrailKey } from "./constructs/guardrail-key.ts";
 import { IntakeQueue } from "./constructs/intake-queue.ts";
 import { Notifications } from "./constructs/notifications.ts";
 import { RemediatorFunction } from "./constructs/remediator-function.ts";
-import { SelfProtection } from "./constructs/self-protection.ts";
+import { alertMessage, memberForwardingChangePattern, SelfProtection } from "./constructs/self-protection.ts";
 import type { Settings } from "./settings.ts";
 
 export interface RemediatorStackProps extends StackProps {
@@ -189,6 +189,15 @@ export class RemediatorStack extends Stack {
         queue: intake.queue,
       });
       routed.push(...forwarded.ruleNames.map((ruleName) => ({ ruleName, eventBusName: intakeBusName })));
+      // A member account switching its forwarding off is told at once, like a change here.
+      new events.Rule(this, "MemberForwardingProtection", {
+        ruleName: `${s.name}-protect-members`,
+        description: "Alerts when a member account changes the S3 Files remediator's forwarding rules",
+        eventBus: intakeBus,
+        eventPattern: memberForwardingChangePattern(`${s.name}-forward`),
+        targets: [new targets.SnsTopic(notifications.topic, { message: alertMessage() })],
+      });
+      routed.push({ ruleName: `${s.name}-protect-members`, eventBusName: intakeBusName });
       eventBusNames.push(intakeBusName);
       new CfnOutput(this, "OrganizationIntakeBusArn", { value: intakeBus.eventBusArn });
     }

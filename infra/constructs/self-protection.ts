@@ -104,7 +104,11 @@ export const PROTECTED_CHANGES = {
 
 type Matcher = Record<string, unknown>;
 
-function cloudTrailPattern(eventSource: string, eventName: unknown[], anyOf: Matcher[]): events.EventPattern {
+export function cloudTrailPattern(
+  eventSource: string,
+  eventName: unknown[],
+  anyOf: Matcher[],
+): events.EventPattern {
   // `$or` needs two branches at least; one branch is simply part of the pattern.
   const [only] = anyOf;
   const which = anyOf.length === 1 && only ? only : { $or: anyOf };
@@ -114,7 +118,7 @@ function cloudTrailPattern(eventSource: string, eventName: unknown[], anyOf: Mat
   };
 }
 
-function alertMessage(): events.RuleTargetInput {
+export function alertMessage(): events.RuleTargetInput {
   const field = (path: string) => events.EventField.fromPath(path);
   return events.RuleTargetInput.fromText(
     `S3 Files remediator self-protection: ${field("$.detail.eventName")} on ${field("$.detail.eventSource")} ` +
@@ -212,4 +216,25 @@ export class SelfProtection extends Construct {
       "Alerts on changes to the S3 Files remediator's alert topic and its subscriptions",
     );
   }
+}
+
+/** EventBridge changes that can switch a member account's forwarding off. */
+export const MEMBER_FORWARDING_CHANGES = [
+  "DisableRule",
+  "DeleteRule",
+  "RemoveTargets",
+  "PutRule",
+  "PutTargets",
+] as const;
+
+/** The pattern, in a member account, for changes to the remediator's forwarding rules there. */
+export function memberForwardingChangePattern(forwardRulePrefix: string): events.EventPattern {
+  return cloudTrailPattern(
+    "events.amazonaws.com",
+    [...MEMBER_FORWARDING_CHANGES],
+    [
+      { requestParameters: { name: [{ prefix: forwardRulePrefix }] } },
+      { requestParameters: { rule: [{ prefix: forwardRulePrefix }] } },
+    ],
+  );
 }

@@ -293,11 +293,16 @@ describe("alarms", () => {
   });
 
   it("alarms when EventBridge fails to deliver to the queue, for every routing rule", () => {
+    const routingRules = resourcesOfType(central, "AWS::Events::Rule")
+      .map((r) => r.properties.Name as string)
+      .filter((name) => name.includes("-intake-"));
+    expect(routingRules).toHaveLength(6);
     const failed = alarms().filter((a) => a.metric === "FailedInvocations");
-    expect(failed).toHaveLength(
-      rulesOn(central, "default").filter((r) => r.id.startsWith("Routing")).length * 2,
-    );
-    for (const alarm of failed) expect(alarm.actions).toBe(`<Ref:${topicId()}>`);
+    for (const rule of routingRules) {
+      const alarm = failed.find((a) => a.dimensions.split(",").includes(rule));
+      expect(alarm, rule).toBeDefined();
+      expect(alarm?.actions).toBe(`<Ref:${topicId()}>`);
+    }
   });
 
   it("lets CloudWatch publish to the encrypted topic", () => {
@@ -520,6 +525,25 @@ describe("organization mode", () => {
     expect(resourcesOfType(member, "AWS::Lambda::Function")).toHaveLength(0);
     const manifest = org.artifacts.find((a) => a.stackName === MEMBER_STACK_ID);
     expect(manifest?.assets ?? []).toHaveLength(0);
+  });
+});
+
+describe("member self-protection", () => {
+  it("forwards changes to the member's forwarding rules (and to itself) to the central bus", () => {
+    const protect = rulesOn(member, "default").filter((r) => r.id.startsWith("ForwardingProtection"));
+    expect(protect).toHaveLength(1);
+    const text = JSON.stringify(protect[0]?.pattern);
+    for (const name of ["DisableRule", "DeleteRule", "RemoveTargets"]) expect(text).toContain(name);
+    expect(text).toContain('{"prefix":"s3files-remediator-forward"}');
+    expect(render(protect[0]?.targets[0]?.Arn)).toContain("event-bus/s3files-remediator-intake");
+  });
+
+  it("alerts centrally, at once, when a member account changes its forwarding", () => {
+    const alert = rulesOn(central, "custom").filter((r) =>
+      JSON.stringify(r.pattern).includes("s3files-remediator-forward"),
+    );
+    expect(alert).toHaveLength(1);
+    expect(alert[0]?.targets.map((t) => render(t.Arn))).toEqual([`<Ref:${topicId()}>`]);
   });
 });
 
