@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are written ${key}
 import { describe, expect, it } from "vitest";
 import {
   evaluatePolicy,

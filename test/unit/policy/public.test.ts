@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are written ${key}
 /**
  * AWS's published definition of a public resource policy (S3 "The meaning of public", EFS
  * "Blocking public access"), one test per point, including those Prowler gets wrong (it accepts

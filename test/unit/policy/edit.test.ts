@@ -1,0 +1,153 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { decisionRank, evaluatePolicy } from "../../../shared/core/policy/evaluate.ts";
+import {
+  analyzePolicy,
+  type EditGoals,
+  editPolicy,
+  NO_EDIT_GOALS,
+  policyFromJson,
+  principalContext,
+  problemsOf,
+  proveEdit,
+  proveNoWidening,
+} from "../../../shared/core/policy/index.ts";
+import { allow, deny, OWNER, PARTNER, policy, S3FS_ARN, scope } from "../../helpers/policies.ts";
+import { actionArb, contextArb, policyArb, principalArb } from "../../helpers/policy-arbitraries.ts";
+
+const ALL_GOALS: EditGoals = {
+  ...NO_EDIT_GOALS,
+  publicAccess: true,
+  crossAccountAccess: true,
+  rootOutsideAdmins: true,
+};
+
+describe("editPolicy", () => {
+  it("narrows a public statement with aws:PrincipalAccount and keeps every other statement, Sid and Deny", () => {
+    // Prepare
+    const doc = policy(
+      { ...allow({ AWS: `arn:aws:iam::${OWNER}:role/app` }, "s3files:ClientWrite"), Sid: "App" },
+      { ...allow("*", "s3files:ClientMount"), Sid: "Open" },
+      { ...deny("*", "s3files:ClientRootAccess"), Sid: "NoRoot" },
+    );
+    // Act
+    const edit = editPolicy(doc, scope(), ALL_GOALS);
+    // Assess
+    const statements = edit.policy.raw.Statement as Record<string, unknown>[];
+    expect(statements.map((s) => s.Sid)).toEqual(["App", "Open", "NoRoot"]);
+    expect(statements[0]).toEqual(doc.statements[0]?.raw);
+    expect(statements[2]).toEqual(doc.statements[2]?.raw);
+    expect(statements[1]?.Condition).toEqual({ StringEquals: { "aws:PrincipalAccount": OWNER } });
+    expect(edit.changes).toEqual([`statement "Open": limited to aws:PrincipalAccount ${OWNER}`]);
+    expect(proveEdit(doc, edit.policy, scope(), ALL_GOALS).ok).toBe(true);
+  });
+
+  it("limits to the owner and the trusted accounts, intersecting an existing aws:PrincipalAccount condition", () => {
+    const doc = policy(
+      allow("*", "s3files:ClientMount", {
+        StringEquals: { "aws:PrincipalAccount": [OWNER, "999988887777"] },
+      }),
+    );
+    const edit = editPolicy(doc, scope({ trustedAccounts: [PARTNER] }), ALL_GOALS);
+    expect((edit.policy.raw.Statement as Record<string, unknown>[])[0]?.Condition).toEqual({
+      StringEquals: { "aws:PrincipalAccount": OWNER },
+    });
+  });
+
+  it("takes a named untrusted principal out of its statement", () => {
+    const doc = policy(
+      allow(
+        { AWS: [`arn:aws:iam::${PARTNER}:root`, `arn:aws:iam::${OWNER}:role/app`] },
+        "s3files:ClientMount",
+      ),
+    );
+    const edit = editPolicy(doc, scope(), ALL_GOALS);
+    expect((edit.policy.raw.Statement as Record<string, unknown>[])[0]?.Principal).toEqual({
+      AWS: `arn:aws:iam::${OWNER}:role/app`,
+    });
+  });
+
+  it("takes ClientRootAccess out of the actions, spelling out a wildcard without it", () => {
+    const doc = policy(allow({ AWS: OWNER }, "s3files:Client*"));
+    const edit = editPolicy(doc, scope(), ALL_GOALS);
+    expect((edit.policy.raw.Statement as Record<string, unknown>[])[0]?.Action).toEqual([
+      "s3files:ClientMount",
+      "s3files:ClientWrite",
+    ]);
+  });
+
+  it("adds ClientRootAccess to a NotAction list", () => {
+    const doc = policy({
+      Effect: "Allow",
+      Principal: { AWS: OWNER },
+      NotAction: "s3files:DeleteFileSystem",
+      Resource: S3FS_ARN,
+    });
+    const edit = editPolicy(doc, scope(), ALL_GOALS);
+    expect((edit.policy.raw.Statement as Record<string, unknown>[])[0]?.NotAction).toEqual([
+      "s3files:DeleteFileSystem",
+      "s3files:ClientRootAccess",
+    ]);
+  });
+
+  it("removes a statement that granted only root, and keeps a valid policy when nothing is left", () => {
+    const doc = policy(allow("*", "s3files:ClientRootAccess"));
+    const edit = editPolicy(doc, scope(), ALL_GOALS);
+    expect(edit.policy.statements.every((s) => s.effect === "Deny")).toBe(true);
+    expect(proveEdit(doc, edit.policy, scope(), ALL_GOALS).ok).toBe(true);
+  });
+
+  it("the proof rejects an edit that widens access, naming the request", () => {
+    const before = policy(allow({ AWS: OWNER }, "s3files:ClientMount"));
+    const after = policy(allow("*", "s3files:ClientMount"));
+    const proof = proveNoWidening(before, after, scope());
+    expect(proof.ok).toBe(false);
+    expect(proof.failure).toMatch(/would be allowed instead of implicit-deny/);
+  });
+
+  it("the proof rejects dropping a Deny: an identity policy could then allow the request", () => {
+    const before = policy(allow({ AWS: OWNER }, "s3files:ClientMount"), deny("*", "s3files:ClientWrite"));
+    const after = policy(allow({ AWS: OWNER }, "s3files:ClientMount"));
+    expect(proveNoWidening(before, after, scope()).ok).toBe(false);
+  });
+});
+
+describe("an edit never widens access (property)", () => {
+  it("for any policy, the edited policy is no more permissive on any request, and meets its goals", () => {
+    fc.assert(
+      fc.property(
+        policyArb,
+        fc.array(fc.tuple(principalArb, contextArb, actionArb), { minLength: 20, maxLength: 20 }),
+        fc.boolean(),
+        (json, requests, trustPartner) => {
+          const s = scope({ trustedAccounts: trustPartner ? [PARTNER] : [] });
+          const before = policyFromJson(json);
+          const edit = editPolicy(before, s, ALL_GOALS);
+          // The edit's own proof, over the representative set.
+          expect(proveEdit(before, edit.policy, s, ALL_GOALS)).toMatchObject({ ok: true });
+          expect(problemsOf(analyzePolicy(edit.policy, s)).publicGrants).toEqual([]);
+          // And independently, on requests drawn at random (owner-account callers included).
+          for (const [principal, context, action] of [
+            ...requests,
+            [
+              { kind: "aws", arn: `arn:aws:iam::${OWNER}:role/app`, account: OWNER },
+              {},
+              "s3files:ClientWrite",
+            ] as const,
+          ]) {
+            const request = {
+              principal,
+              action,
+              resource: S3FS_ARN,
+              context: principalContext(principal, Object.entries(context)),
+            };
+            const a = evaluatePolicy(before, request).decision;
+            const b = evaluatePolicy(edit.policy, request).decision;
+            expect(decisionRank(b)).toBeLessThanOrEqual(decisionRank(a));
+          }
+        },
+      ),
+      { numRuns: 150, seed: 20261122 },
+    );
+  });
+});
