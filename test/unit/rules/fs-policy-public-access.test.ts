@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import { loadFixture } from "../../helpers/fixtures.ts";
+import { EFS_ARN, judge, plannedPolicy, putPolicy, S3_ARN, S3_FS } from "../../helpers/fs-records.ts";
+
+const RULE = "fs-policy-public-access";
+const MOUNT = ["s3files:ClientMount", "s3files:ClientWrite"];
+
+describe(RULE, () => {
+  describe("violations", () => {
+    it("S3 Files: Principal * mounts and writes; only that statement is narrowed, with proof", () => {
+      const result = judge(loadFixture("synthetic-s3files-PutFileSystemPolicy-public-mount.json"));
+      expect(result.verdict).toBe("violation");
+      expect(result.findings).toEqual([
+        {
+          rule: RULE,
+          severity: "critical",
+          message: expect.stringContaining(
+            `${S3_FS} statement "EveryoneCanMount" grants ClientMount, ClientWrite to an anonymous client`,
+          ),
+        },
+      ]);
+      expect(result.plan).toHaveLength(1);
+      expect(result.plan[0]).toMatchObject({
+        api: "s3files:PutFileSystemPolicy",
+        params: { fileSystemId: S3_FS },
+      });
+      expect(Object.keys(result.plan[0]?.params ?? {}).sort()).toEqual(["fileSystemId", "policy"]);
+      expect(result.plan[0]?.reason).toMatch(
+        /proved over \d+ requests to grant nothing the current policy does not/,
+      );
+      const edited = plannedPolicy(result.plan[0]);
+      expect(edited.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
+        "AppRoleMountWrite",
+        "EveryoneCanMount",
+      ]);
+      expect(edited.Statement[1].Condition).toEqual({
+        StringEquals: { "aws:PrincipalAccount": "111122223333" },
+      });
+    });
+
+    it('S3 Files: StringLike aws:SourceVpc "vpc-*" is public', () => {
+      const result = judge(loadFixture("synthetic-s3files-PutFileSystemPolicy-vpc-wildcard.json"));
+      expect(result.findings.map((f) => f.rule)).toEqual([RULE]);
+      expect(result.findings[0]?.message).toMatch(/aws:sourcevpc=vpc-x0/);
+    });
+
+    it("EFS: {AWS: *} grants with no condition; the plan is EFS-shaped (PascalCase)", () => {
+      const result = judge(loadFixture("synthetic-efs-PutFileSystemPolicy-public-root-no-tls.json"));
+      expect(result.findings.map((f) => f.rule)).toContain(RULE);
+      expect(result.plan[0]).toMatchObject({
+        api: "elasticfilesystem:PutFileSystemPolicy",
+        params: { FileSystemId: "fs-0123456789abcdef0" },
+      });
+      expect(Object.keys(result.plan[0]?.params ?? {}).sort()).toEqual(["FileSystemId", "Policy"]);
+      expect(plannedPolicy(result.plan[0]).Statement[0].Resource).toBe(EFS_ARN);
+    });
+
+    it("NotPrincipal with Allow is public", () => {
+      const result = judge(
+        putPolicy([
+          {
+            Effect: "Allow",
+            NotPrincipal: { AWS: "arn:aws:iam::111122223333:role/x" },
+            Action: MOUNT,
+            Resource: S3_ARN,
+          },
+        ]),
+      );
+      expect(result.findings.map((f) => f.rule)).toEqual([RULE]);
+    });
+
+    it("notify mode keeps the finding and drops the plan", () => {
+      const result = judge(loadFixture("synthetic-s3files-PutFileSystemPolicy-public-mount.json"), {
+        rules: { [RULE]: "notify" },
+      });
+      expect(result.verdict).toBe("violation");
+      expect(result.plan).toEqual([]);
+    });
+  });
+
+  describe("compliant", () => {
+    it("a fixed aws:PrincipalOrgID limit", () => {
+      expect(judge(loadFixture("synthetic-s3files-PutFileSystemPolicy-org-limited.json")).verdict).toBe(
+        "compliant",
+      );
+    });
+
+    it("a Deny that takes the access back", () => {
+      expect(judge(loadFixture("synthetic-s3files-PutFileSystemPolicy-deny-takes-back.json")).verdict).toBe(
+        "compliant",
+      );
+    });
+
+    it("a fixed public /32 aws:SourceIp (EFS, TLS enforced)", () => {
+      expect(judge(loadFixture("synthetic-efs-PutFileSystemPolicy-partner-ip.json")).verdict).toBe(
+        "compliant",
+      );
+    });
+
+    it("the EFS console's recommended policy (AccessedViaMountTarget, TLS)", () => {
+      expect(judge(loadFixture("synthetic-efs-PutFileSystemPolicy-console-recommended.json")).verdict).toBe(
+        "compliant",
+      );
+    });
+  });
+
+  describe("input it cannot judge", () => {
+    it("truncated policy text: invalid, no plan", () => {
+      const result = judge(loadFixture("synthetic-s3files-PutFileSystemPolicy-truncated.json"));
+      expect(result).toMatchObject({ verdict: "invalid", plan: [], findings: [] });
+      expect(result.reason).toMatch(/requestParameters\.policy: not valid JSON \(malformed or truncated\)/);
+    });
+
+    it("policy over 20,000 characters: invalid", () => {
+      expect(judge(loadFixture("synthetic-efs-PutFileSystemPolicy-oversized.json")).reason).toMatch(
+        /more than the 20000/,
+      );
+    });
+
+    it("a failed call is ignored", () => {
+      expect(judge(loadFixture("synthetic-s3files-PutFileSystemPolicy-AccessDenied.json")).verdict).toBe(
+        "ignored",
+      );
+    });
+  });
+});
