@@ -104,7 +104,8 @@ export function generateTrail(
       const template = templates[Math.floor(next() * templates.length)] as Record<string, any>;
       const record = structuredClone(template);
       record.eventID = uuid(next);
-      record.eventTime = new Date((time += 50)).toISOString().replace(/\.\d+Z$/, "Z");
+      time += 50;
+      record.eventTime = new Date(time).toISOString().replace(/\.\d+Z$/, "Z");
       record.sourceIPAddress = `198.51.${Math.floor(next() * 256)}.${Math.floor(next() * 256)}`;
       // Real trails are mostly other services' calls; here one record in five is a security-group or
       // file-system call (or a failed / service event about one), far more than a real trail carries.
