@@ -19,12 +19,19 @@ function parseDate(text: string): number {
   return Date.parse(text);
 }
 
+const parsedIps = new Map<string, ReturnType<typeof parseCidr> | undefined>();
+
 function parseIp(text: string) {
+  if (parsedIps.has(text)) return parsedIps.get(text);
+  let value: ReturnType<typeof parseCidr> | undefined;
   try {
-    return parseCidr(text);
+    value = parseCidr(text);
   } catch {
-    return undefined;
+    value = undefined;
   }
+  if (parsedIps.size >= 10_000) parsedIps.clear();
+  parsedIps.set(text, value);
+  return value;
 }
 
 /** Whether one request value matches one policy value under the (positive form of the) operator. */

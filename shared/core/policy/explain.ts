@@ -5,7 +5,6 @@
 import {
   type AccessClass,
   analyzePolicy,
-  describeContext,
   describePrincipal,
   enforcesTls,
   isAdminPrincipal,

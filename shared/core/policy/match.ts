@@ -72,7 +72,8 @@ function patternSource(
   return source;
 }
 
-const compiled = new Map<string, RegExp>();
+/** Compiled patterns without variables, one cache per (mode, case, variables) combination. */
+const compiled = new Map<string, Map<string, RegExp>>();
 const CACHE_LIMIT = 10_000;
 
 /**
@@ -87,18 +88,22 @@ export function compilePattern(
   context: ContextValues | undefined,
 ): RegExp | undefined {
   const hasVariable = context !== undefined && pattern.includes("${");
-  const cacheKey = `${mode}|${ignoreCase ? "i" : ""}|${context === undefined ? "v0" : "v1"}|${pattern}`;
-  if (!hasVariable) {
-    const cached = compiled.get(cacheKey);
-    if (cached) return cached;
+  if (hasVariable) {
+    const source = patternSource(pattern, mode, context);
+    return source === undefined ? undefined : new RegExp(`^${source}$`, ignoreCase ? "i" : "");
   }
-  const source = patternSource(pattern, mode, context);
-  if (source === undefined) return undefined;
+  const bucketKey = `${mode}${ignoreCase ? "i" : ""}${context === undefined ? "0" : "1"}`;
+  let bucket = compiled.get(bucketKey);
+  if (!bucket) {
+    bucket = new Map();
+    compiled.set(bucketKey, bucket);
+  }
+  const cached = bucket.get(pattern);
+  if (cached) return cached;
+  const source = patternSource(pattern, mode, context) as string;
   const regex = new RegExp(`^${source}$`, ignoreCase ? "i" : "");
-  if (!hasVariable) {
-    if (compiled.size >= CACHE_LIMIT) compiled.clear();
-    compiled.set(cacheKey, regex);
-  }
+  if (bucket.size >= CACHE_LIMIT) bucket.clear();
+  bucket.set(pattern, regex);
   return regex;
 }
 
