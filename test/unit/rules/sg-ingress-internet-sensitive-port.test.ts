@@ -183,8 +183,9 @@ describe(RULE, () => {
     });
 
     it("off: the rule does not run", () => {
+      // The mount-target rule also judges ingress rules; with both off, nothing judges the record.
       const result = judge(loadFixture("ec2-AuthorizeSecurityGroupIngress-panther-go-sdk-ssh-world.json"), {
-        rules: { [RULE]: "off" },
+        rules: { [RULE]: "off", "sg-ingress-mount-target-nfs-outside-vpc": "off" },
       });
       expect(result.verdict).toBe("ignored");
       expect(result.findings).toEqual([]);
