@@ -249,7 +249,16 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
           securityGroups: mt.securityGroups,
         }),
         related,
-        facts: { mountTargetGuards: guards, prefixListCidrs },
+        facts: {
+          mountTargetGuards: guards,
+          prefixListCidrs,
+          securityGroupIngressRules: new Map(mt.securityGroups.map((g, i) => [g, ingress[i] ?? []] as const)),
+          ...(mt.vpcId ? { vpcCidrs: new Map([[mt.vpcId, vpcCidrs]]) } : {}),
+          // Restoring a set equal to the live one would change nothing: only a different set is offered.
+          ...(knownGood && !sameSet(knownGood, mt.securityGroups)
+            ? { previousMountTargetGroups: new Map([[id, knownGood]]) }
+            : {}),
+        },
         snapshot: {
           mountTargetId: id,
           fileSystemId: mt.fileSystemId,
@@ -288,6 +297,10 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
       // Revokes, group creation and deletion can only narrow access: judged as recorded.
       return { change, related: [], facts: {}, snapshot: null, tagSets: [] };
   }
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return [...a].sort().join(",") === [...b].sort().join(",");
 }
 
 function snapshotSgRule(rule: SgRule) {

@@ -423,8 +423,10 @@ export class RemediationPipeline {
     if (!view.change) return { compliant: true, snapshot: view.snapshot, reason: view.goneReason ?? "gone" };
     const evaluation = this.judge(view, view.change, this.deps.config);
     if (evaluation.verdict !== "violation") await this.learn(view);
+    // Done when nothing is left that an enforced rule would change; findings of notify-only
+    // rules (TLS not enforced, say) stay in the record for people to act on.
     return {
-      compliant: evaluation.verdict !== "violation",
+      compliant: evaluation.verdict !== "violation" || evaluation.plan.length === 0,
       snapshot: view.snapshot,
       reason: evaluation.findings.map((f) => f.message).join("; ") || evaluation.reason,
     };

@@ -5,8 +5,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { EFSClient } from "@aws-sdk/client-efs";
 import { CreateEventBusCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { S3FilesClient } from "@aws-sdk/client-s3files";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { fromAuditItem, type StoredAuditRecord } from "../../shared/adapters/audit-dynamodb.ts";
+import type { AwsClients } from "../../shared/runtime/compose.ts";
 import type { Moto } from "./moto.ts";
 
 export const ACCOUNT = "123456789012";
@@ -225,4 +231,54 @@ export function lambdaContext(name = "remediate"): Record<string, unknown> {
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => 300_000,
   };
+}
+
+/** Every decision in the audit table (a scan: fine for the emulator's few items). */
+export async function auditRecordsIn(moto: Moto, tableName: string): Promise<StoredAuditRecord[]> {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(moto.clientConfig));
+  const records: StoredAuditRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) if (item.kind === "decision") records.push(fromAuditItem(item));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return records;
+}
+
+/** SDK clients pointed at the emulator, as `createClients` builds them for Lambda. */
+export function motoClients(moto: Moto): AwsClients {
+  const config = moto.clientConfig;
+  return {
+    ec2: new EC2Client({ ...config, maxAttempts: 1 }),
+    efs: new EFSClient({ ...config, maxAttempts: 1 }),
+    s3files: new S3FilesClient({ ...config, maxAttempts: 1 }),
+    dynamodb: new DynamoDBClient(config),
+    sns: new SNSClient(config),
+    events: new EventBridgeClient(config),
+    securityHub: undefined,
+    secrets: undefined,
+  };
+}
+
+/** Makes the next `count` calls of a client fail as AWS does when it throttles. */
+export function injectThrottling(
+  client: { middlewareStack: EC2Client["middlewareStack"] },
+  count: () => number,
+) {
+  let calls = 0;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      calls++;
+      if (calls <= count()) {
+        throw Object.assign(new Error("Rate exceeded"), {
+          name: "RequestLimitExceeded",
+          $metadata: { httpStatusCode: 503, requestId: `throttled-${calls}` },
+        });
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "injectThrottling" },
+  );
+  return { calls: () => calls };
 }
