@@ -6,13 +6,14 @@
  * Compliant resources are not recorded (they would flood the ledger every run); they refresh the
  * known-good state. Every violation, exemption and failure gets its audit record.
  */
+import { errorMessage } from "../core/errors.ts";
 import { EFS_SOURCE, S3FILES_SOURCE } from "../core/intake/file-systems.ts";
 import { resourceNames } from "../core/intake/intake.ts";
 import type { Change, ChangeDetail, ChangeMeta, FileSystemService } from "../core/types.ts";
 import type { FileSystemApi, FileSystemSummary, StateStore } from "./live-ports.ts";
 import type { PipelineResult, RemediationPipeline } from "./pipeline.ts";
 import type { Clock } from "./ports.ts";
-import { isRetryableAwsError } from "./retry.ts";
+import { awsErrorName, isRetryableAwsError } from "./retry.ts";
 
 export interface ReconcileDeps {
   readonly pipeline: RemediationPipeline;
@@ -34,6 +35,8 @@ export interface ReconcileSummary {
   readonly complete: Readonly<Record<string, boolean>>;
   /** Resources that hit a retryable error; the next run sees them again. */
   readonly deferred: readonly string[];
+  /** Services whose sweep stopped on an error (the other services are still swept). */
+  readonly errors: Readonly<Record<string, string>>;
 }
 
 export class Reconciler {
@@ -44,38 +47,60 @@ export class Reconciler {
     const totals = { fileSystems: 0, resources: 0, recorded: 0, remediated: 0, failed: 0 };
     const complete: Record<string, boolean> = {};
     const deferred: string[] = [];
+    const errors: Record<string, string> = {};
     for (const api of this.deps.fileSystems) {
       let token = await this.deps.state.reconcileCursor(api.service);
       let swept = 0;
-      do {
-        const page = await api.listFileSystems(token);
-        for (const fs of page.items) {
-          for (const change of await this.changesOf(api, fs, runId)) {
-            totals.resources++;
-            try {
-              const result: PipelineResult = await this.deps.pipeline.handleChange(change, {
-                dedupe: false,
-                recordCompliant: false,
-              });
-              if (result.status === "decided") {
-                totals.recorded++;
-                if (result.record.outcome === "remediated") totals.remediated++;
-                if (result.record.outcome === "failed") totals.failed++;
+      try {
+        do {
+          const page = await this.firstOrNextPage(api, token, swept === 0);
+          for (const fs of page.items) {
+            for (const change of await this.changesOf(api, fs, runId)) {
+              totals.resources++;
+              try {
+                const result: PipelineResult = await this.deps.pipeline.handleChange(change, {
+                  dedupe: false,
+                  recordCompliant: false,
+                });
+                if (result.status === "decided") {
+                  totals.recorded++;
+                  if (result.record.outcome === "remediated") totals.remediated++;
+                  if (result.record.outcome === "failed") totals.failed++;
+                }
+              } catch (error) {
+                if (!isRetryableAwsError(error)) throw error;
+                deferred.push(change.resource);
               }
-            } catch (error) {
-              if (!isRetryableAwsError(error)) throw error;
-              deferred.push(change.resource);
             }
           }
-        }
-        swept += page.items.length;
-        totals.fileSystems += page.items.length;
-        token = page.nextToken;
-      } while (token && swept < this.deps.maxFileSystems && hasTime());
+          swept += page.items.length;
+          totals.fileSystems += page.items.length;
+          token = page.nextToken;
+        } while (token && swept < this.deps.maxFileSystems && hasTime());
+      } catch (error) {
+        // One service failing (not offered in this region, access denied) must not stop the others;
+        // its cursor stays where it was, so the next run starts that service over.
+        errors[api.service] = `${awsErrorName(error)}: ${errorMessage(error)}`;
+        complete[api.service] = false;
+        continue;
+      }
       complete[api.service] = token === undefined;
       await this.deps.state.saveReconcileCursor(api.service, token, this.deps.clock.now());
     }
-    return { runId, ...totals, complete, deferred };
+    return { runId, ...totals, complete, deferred, errors };
+  }
+
+  /**
+   * A saved cursor can expire or belong to another listing: if the service rejects it, the sweep
+   * starts over from the first page rather than never sweeping that service again.
+   */
+  private async firstOrNextPage(api: FileSystemApi, token: string | undefined, fromCursor: boolean) {
+    try {
+      return await api.listFileSystems(token);
+    } catch (error) {
+      if (!fromCursor || token === undefined || isRetryableAwsError(error)) throw error;
+      return api.listFileSystems(undefined);
+    }
   }
 
   /** The synthetic changes that make the pipeline read and judge every part of one file system. */
