@@ -254,7 +254,8 @@ export class RemediationPipeline {
     const ledger = await deps.ledger.record(record);
     deps.observer?.decided?.(record, ledger);
     // A duplicate means the first delivery already notified: each decision is told once.
-    if (ledger === "written") {
+    // Mode `off` is the kill switch: decisions are recorded, nobody is paged.
+    if (ledger === "written" && deps.mode !== "off") {
       const result = await notifyAll(deps.notifiers, record, deps.notifyOptions);
       for (const failure of result.failures)
         deps.observer?.notifyFailed?.(failure.notifier, record, failure.error);
