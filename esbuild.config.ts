@@ -40,6 +40,8 @@ export const sharedOptions: BuildOptions = {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
   logLevel: "warning",
+  // Zod's `z` namespace drags in every locale and JSON Schema support; see build/zod-lean.ts.
+  alias: { zod: "./build/zod-lean.ts" },
 };
 
 function assertNoForbiddenCode(metafile: Metafile): void {
