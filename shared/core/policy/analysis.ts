@@ -14,7 +14,7 @@
  */
 import { cidrContains, classifyCidr, parseCidr } from "../net/cidr.ts";
 import type { PolicyDocument, PolicyStatement } from "./document.ts";
-import { type Decision, decide, evaluatePolicy, type RequestPrincipal } from "./evaluate.ts";
+import type { RequestPrincipal } from "./evaluate.ts";
 import type { ContextValues } from "./match.ts";
 import { isFixedValue } from "./match.ts";
 import {
@@ -27,8 +27,8 @@ import {
   rootActionOf,
   UNKNOWN_ACCOUNT,
   type Universe,
-  universeRequests,
 } from "./universe.ts";
+import { UniverseWalk } from "./walk.ts";
 
 /**
  * What kind of caller a grant reaches.
@@ -172,33 +172,72 @@ export function isAdminPrincipal(principal: RequestPrincipal, admins: readonly s
   });
 }
 
+/**
+ * Analyses already made, per policy document and scope. A judgement asks for the same analysis
+ * several times (the findings, the edit, the proof); the policy model is immutable, so the first
+ * answer stands. Weakly held: an analysis lives as long as its document, and a document holds few
+ * scopes.
+ */
+const analyses = new WeakMap<PolicyDocument, Map<string, PolicyAnalysis>>();
+
+function scopeKey(scope: PolicyScope): string {
+  return JSON.stringify([
+    scope.service,
+    scope.ownerAccount,
+    scope.partition,
+    scope.region,
+    scope.fileSystemId,
+    scope.trustedAccounts,
+    scope.adminPrincipals,
+  ]);
+}
+
 /** Evaluates the policy over the representative requests and classifies every grant. */
 export function analyzePolicy(
   policy: PolicyDocument,
   scope: PolicyScope,
   universeOverride?: Universe,
 ): PolicyAnalysis {
+  if (universeOverride) return analyze(policy, scope, universeOverride);
+  const key = scopeKey(scope);
+  let byScope = analyses.get(policy);
+  const known = byScope?.get(key);
+  if (known) return known;
+  const analysis = analyze(policy, scope);
+  if (!byScope) {
+    byScope = new Map();
+    analyses.set(policy, byScope);
+  }
+  // A document judged in many scopes (a test sweeping configurations) must not grow without bound.
+  if (byScope.size >= 16) byScope.clear();
+  byScope.set(key, analysis);
+  return analysis;
+}
+
+function analyze(policy: PolicyDocument, scope: PolicyScope, universeOverride?: Universe): PolicyAnalysis {
   const mentions = gatherMentions([policy]);
   const universe = universeOverride ?? buildUniverse([policy], scope, mentions);
   const fixed = fixedValues(mentions);
-  const resource = fileSystemArn(scope);
   const actions = clientActions(scope.service);
   const grants: AccessGrant[] = [];
   const takenBack = new Map<number, { action: string; accessClass: AccessClass }[]>();
   let evaluated = 0;
-  for (const { principal, context } of universeRequests(universe)) {
-    for (const action of actions) {
+  const walk = new UniverseWalk(universe, [policy], fileSystemArn(scope), actions);
+  walk.run(() => {
+    for (let a = 0; a < actions.length; a++) {
       evaluated++;
-      const request = { principal, action, resource, context };
-      const quick = decide(policy, request);
-      if (quick === "implicit-deny") continue;
-      const result = evaluatePolicy(policy, request);
-      if (result.allowedBy.length === 0) continue;
+      const decision = walk.decision(0, a);
+      if (decision === "implicit-deny") continue;
+      const allowedBy = walk.applying(0, a, "Allow");
+      if (allowedBy.length === 0) continue;
+      const action = actions[a] as string;
+      const { principal } = walk;
+      const context = walk.context();
       const accessClass = classifyRequest(principal, context, scope, mentions, fixed);
-      if (result.decision === "allowed") {
-        grants.push({ action, principal, accessClass, context, allowedBy: result.allowedBy });
+      if (decision === "allowed") {
+        grants.push({ action, principal, accessClass, context, allowedBy });
       } else {
-        for (const deny of result.deniedBy) {
+        for (const deny of walk.applying(0, a, "Deny")) {
           const list = takenBack.get(deny.index) ?? [];
           if (!list.some((t) => t.action === action && t.accessClass === accessClass))
             list.push({ action, accessClass });
@@ -206,7 +245,8 @@ export function analyzePolicy(
         }
       }
     }
-  }
+    return undefined;
+  });
   return { policy, scope, grants, takenBack, requestsEvaluated: evaluated, complete: universe.complete };
 }
 
@@ -240,22 +280,26 @@ export function enforcesTls(
   policy: PolicyDocument,
   scope: PolicyScope,
 ): { enforced: boolean; example?: string } {
-  const mentions = gatherMentions([policy]);
-  const universe = buildUniverse([policy], scope, mentions);
-  const resource = fileSystemArn(scope);
-  for (const { principal, context } of universeRequests(universe)) {
-    context.set("aws:securetransport", "false");
-    for (const action of clientActions(scope.service)) {
-      const decision: Decision = decide(policy, { principal, action, resource, context });
-      if (decision !== "explicit-deny") {
-        return {
-          enforced: false,
-          example: `${action} by ${describePrincipal(principal)} without TLS is not denied`,
-        };
+  const universe = buildUniverse([policy], scope, gatherMentions([policy]));
+  const actions = clientActions(scope.service);
+  const walk = new UniverseWalk(
+    universe,
+    [policy],
+    fileSystemArn(scope),
+    actions,
+    new Map([["aws:securetransport", "false"]]),
+  );
+  let example: string | undefined;
+  walk.run(() => {
+    for (let a = 0; a < actions.length; a++) {
+      if (walk.decision(0, a) !== "explicit-deny") {
+        example = `${actions[a]} by ${describePrincipal(walk.principal)} without TLS is not denied`;
+        return false;
       }
     }
-  }
-  return { enforced: true };
+    return undefined;
+  });
+  return example === undefined ? { enforced: true } : { enforced: false, example };
 }
 
 /** A caller, in words. */

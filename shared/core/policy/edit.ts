@@ -17,7 +17,7 @@ import {
   problemsOf,
 } from "./analysis.ts";
 import { MAX_POLICY_CHARS, type PolicyDocument, policyFromJson, statementLabel } from "./document.ts";
-import { decide, decisionRank, type RequestPrincipal } from "./evaluate.ts";
+import { decisionRank, type RequestPrincipal } from "./evaluate.ts";
 import type { ContextValues } from "./match.ts";
 import { isFixedValue, matchesAction } from "./match.ts";
 import { SERVICE_ACTIONS } from "./service-actions.generated.ts";
@@ -29,8 +29,8 @@ import {
   type PolicyScope,
   prefixOf,
   rootActionOf,
-  universeRequests,
 } from "./universe.ts";
+import { UniverseWalk } from "./walk.ts";
 
 /** What an edit must fix. */
 export interface EditGoals {
@@ -378,23 +378,25 @@ export function proveNoWidening(
   const universe = buildUniverse([before, after], scope, gatherMentions([before, after]));
   if (!universe.complete)
     return { ok: false, requestsChecked: 0, failure: "too many condition combinations to check" };
-  const resource = fileSystemArn(scope);
+  const actions = clientActions(scope.service);
+  const walk = new UniverseWalk(universe, [before, after], fileSystemArn(scope), actions);
   let checked = 0;
-  for (const { principal, context } of universeRequests(universe)) {
-    for (const action of clientActions(scope.service)) {
+  let failure: string | undefined;
+  walk.run(() => {
+    for (let i = 0; i < actions.length; i++) {
       checked++;
-      const request = { principal, action, resource, context };
-      const a = decide(before, request);
-      const b = decide(after, request);
+      const a = walk.decision(0, i);
+      // Nothing is more permissive than allowed: no need to look at the edited policy.
+      if (a === "allowed") continue;
+      const b = walk.decision(1, i);
       if (decisionRank(b) > decisionRank(a)) {
-        return {
-          ok: false,
-          requestsChecked: checked,
-          failure: `${describeRequest(principal, action, context)} would be ${b} instead of ${a}`,
-        };
+        failure = `${describeRequest(walk.principal, actions[i] as string, walk.context())} would be ${b} instead of ${a}`;
+        return false;
       }
     }
-  }
+    return undefined;
+  });
+  if (failure !== undefined) return { ok: false, requestsChecked: checked, failure };
   return { ok: true, requestsChecked: checked };
 }
 
@@ -424,19 +426,25 @@ export function proveEdit(
     };
   }
   if (goals.enforceTls && scope.service === "efs") {
-    const resource = fileSystemArn(scope);
-    for (const { principal, context } of universeRequests(buildUniverse([after], scope))) {
-      context.set("aws:securetransport", "false");
-      if (
-        decide(after, { principal, action: `${prefixOf(scope.service)}:ClientMount`, resource, context }) !==
-        "explicit-deny"
-      ) {
-        return {
-          ok: false,
-          requestsChecked: widening.requestsChecked,
-          failure: "the edited policy does not deny clients without TLS",
-        };
-      }
+    const mount = `${prefixOf(scope.service)}:ClientMount`;
+    const walk = new UniverseWalk(
+      buildUniverse([after], scope),
+      [after],
+      fileSystemArn(scope),
+      [mount],
+      new Map([["aws:securetransport", "false"]]),
+    );
+    let denied = true;
+    walk.run(() => {
+      denied = walk.decision(0, 0) === "explicit-deny";
+      return denied ? undefined : false;
+    });
+    if (!denied) {
+      return {
+        ok: false,
+        requestsChecked: widening.requestsChecked,
+        failure: "the edited policy does not deny clients without TLS",
+      };
     }
   }
   return widening;

@@ -70,18 +70,18 @@ function principalEntryMatches(entry: PrincipalEntry, principal: RequestPrincipa
   return false;
 }
 
-function principalApplies(statement: PolicyStatement, principal: RequestPrincipal): boolean {
+export function principalApplies(statement: PolicyStatement, principal: RequestPrincipal): boolean {
   if (statement.principals)
     return statement.principals.some((entry) => principalEntryMatches(entry, principal));
   return !(statement.notPrincipals ?? []).some((entry) => principalEntryMatches(entry, principal));
 }
 
-function actionApplies(statement: PolicyStatement, action: string): boolean {
+export function actionApplies(statement: PolicyStatement, action: string): boolean {
   if (statement.actions) return statement.actions.some((pattern) => matchesAction(pattern, action));
   return !(statement.notActions ?? []).some((pattern) => matchesAction(pattern, action));
 }
 
-function resourceApplies(
+export function resourceApplies(
   statement: PolicyStatement,
   resource: string | undefined,
   variables: ContextValues | undefined,

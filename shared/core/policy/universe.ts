@@ -238,7 +238,7 @@ export interface Universe {
 }
 
 /** Beyond this many contexts per principal the enumeration is cut and reported incomplete. */
-const MAX_CONTEXTS = 20_000;
+export const MAX_CONTEXTS = 20_000;
 
 export function buildUniverse(
   policies: readonly PolicyDocument[],

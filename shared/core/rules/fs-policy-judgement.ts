@@ -7,7 +7,6 @@
 import { ruleModeOf } from "../config.ts";
 import { partitionOf } from "../intake/cloudtrail-record.ts";
 import { describeContext, describePrincipal, enforcesTls } from "../policy/analysis.ts";
-import { decide } from "../policy/evaluate.ts";
 import {
   type AccessGrant,
   analyzePolicy,
@@ -23,7 +22,8 @@ import {
   proveEdit,
   statementLabel,
 } from "../policy/index.ts";
-import { buildUniverse, clientActions, universeRequests } from "../policy/universe.ts";
+import { buildUniverse, clientActions } from "../policy/universe.ts";
+import { UniverseWalk } from "../policy/walk.ts";
 import type { Change, FileSystemService, Finding, PlanStep, RuleMode, Severity } from "../types.ts";
 import type { JudgeContext } from "./rule.ts";
 
@@ -166,24 +166,27 @@ function droppedDenies(
   current: PolicyDocument,
   scope: PolicyScope,
 ): { statement: PolicyDocument["statements"][number]; actions: Set<string> }[] {
-  const resource = fileSystemArn(scope);
   const protectedActions = clientActions(scope.service).filter((a) => !a.endsWith(":ClientMount"));
   const dropped = new Map<number, Set<string>>();
-  for (const { principal, context } of universeRequests(buildUniverse([previous, current], scope))) {
-    for (const action of protectedActions) {
-      const request = { principal, action, resource, context };
-      if (decide(previous, request) !== "explicit-deny" || decide(current, request) === "explicit-deny")
-        continue;
+  const walk = new UniverseWalk(
+    buildUniverse([previous, current], scope),
+    [previous, current],
+    fileSystemArn(scope),
+    protectedActions,
+  );
+  walk.run(() => {
+    for (let a = 0; a < protectedActions.length; a++) {
+      if (walk.decision(0, a) !== "explicit-deny" || walk.decision(1, a) === "explicit-deny") continue;
       // Which of the old Denies did it: those that apply to this request on their own.
       for (const statement of previous.statements) {
-        if (statement.effect !== "Deny") continue;
-        if (decide({ ...previous, statements: [statement] }, request) !== "explicit-deny") continue;
+        if (statement.effect !== "Deny" || !walk.applies(0, statement.index, a)) continue;
         const set = dropped.get(statement.index) ?? new Set();
-        set.add(shortAction(action));
+        set.add(shortAction(protectedActions[a] as string));
         dropped.set(statement.index, set);
       }
     }
-  }
+    return undefined;
+  });
   return [...dropped].map(([index, actions]) => ({
     statement: previous.statements[index] as PolicyDocument["statements"][number],
     actions,

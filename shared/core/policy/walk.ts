@@ -1,0 +1,280 @@
+/**
+ * Decisions of one or more policies over every request of a representative universe, without
+ * evaluating each request from scratch.
+ *
+ * A statement applies when its principal, action, resource and every condition clause match. Only
+ * the clauses depend on the context, and a clause without policy variables reads one key only: for
+ * a key the universe varies, its value is one of that dimension's few candidates; for any other key
+ * it is fixed by the caller. So for each caller every clause is evaluated once per candidate (with
+ * the very same `clauseMatches`, `principalApplies`, ... as `evaluatePolicy`), and a request's
+ * decision is a few table look-ups. Clauses and resources with policy variables depend on the whole
+ * context and are evaluated on it, request by request, as before.
+ *
+ * The walk visits exactly the requests of `universeRequests`, in the same order, and builds the
+ * same context maps on demand, so whatever is derived from it (grants, examples, counts) is
+ * unchanged.
+ */
+import { clauseMatches } from "./conditions.ts";
+import type { ConditionClause, PolicyDocument, PolicyStatement } from "./document.ts";
+import {
+  actionApplies,
+  type Decision,
+  principalApplies,
+  principalContext,
+  type RequestPrincipal,
+  resourceApplies,
+} from "./evaluate.ts";
+import type { ContextValues } from "./match.ts";
+import { MAX_CONTEXTS, type Universe } from "./universe.ts";
+
+type Context = Map<string, string | readonly string[]>;
+
+/** Keys a caller without an AWS identity never carries (`universeRequests` skips such contexts). */
+const AWS_CALLER_ONLY = new Set(["aws:principalorgid", "aws:userid"]);
+
+/** One statement that can apply to the current caller for some action. */
+interface LiveStatement {
+  /** Position in the policy's `statements`. */
+  readonly position: number;
+  readonly deny: boolean;
+  /** Per action of the walk: principal, action, fixed resource and caller-fixed clauses all match. */
+  readonly byAction: Uint8Array;
+  /** Dimensions some clause reads, and per dimension whether every such clause matches, by candidate. */
+  readonly dimensions: Int32Array;
+  readonly tables: readonly Uint8Array[];
+  /** Clauses with policy variables: evaluated on the whole context. */
+  readonly dynamicClauses: readonly ConditionClause[];
+  readonly dynamicResource: boolean;
+}
+
+function hasVariable(values: readonly string[] | undefined): boolean {
+  return values !== undefined && values.some((value) => value.includes("${"));
+}
+
+export class UniverseWalk {
+  /** The caller of the current request. */
+  principal: RequestPrincipal = { kind: "anonymous" };
+  private readonly dimensionOf = new Map<string, number>();
+  private readonly indexes: number[];
+  private base: Context = new Map();
+  private current: Context | undefined;
+  /** Per policy: the live statements for the current caller, and which of them match the current context. */
+  private live: LiveStatement[][] = [];
+  private readonly matching: Uint8Array[];
+
+  /**
+   * `overrides` are set on every context after the universe's own values (as `enforcesTls` sets
+   * `aws:SecureTransport` to false).
+   */
+  constructor(
+    private readonly universe: Universe,
+    private readonly policies: readonly PolicyDocument[],
+    private readonly resource: string | undefined,
+    private readonly actions: readonly string[],
+    private readonly overrides: ReadonlyMap<string, string> = new Map(),
+  ) {
+    universe.dimensions.forEach((dimension, d) => {
+      // An overridden key has one value whatever the candidate: clauses on it are fixed per caller.
+      if (!overrides.has(dimension.key)) this.dimensionOf.set(dimension.key, d);
+    });
+    this.indexes = universe.dimensions.map(() => 0);
+    this.matching = policies.map((policy) => new Uint8Array(policy.statements.length));
+  }
+
+  /**
+   * Visits every (caller, context) of the universe in `universeRequests` order; `visit` returns
+   * false to stop.
+   */
+  run(visit: () => boolean | undefined): void {
+    const { dimensions } = this.universe;
+    const indexes = this.indexes;
+    for (const principal of this.universe.principals) {
+      this.prepare(principal);
+      indexes.fill(0);
+      let produced = 0;
+      while (produced < MAX_CONTEXTS) {
+        let skip = false;
+        if (principal.kind !== "aws") {
+          for (let d = 0; d < dimensions.length; d++) {
+            const dimension = dimensions[d] as (typeof dimensions)[number];
+            if (
+              dimension.candidates[indexes[d] as number] !== undefined &&
+              AWS_CALLER_ONLY.has(dimension.key)
+            ) {
+              skip = true;
+              break;
+            }
+          }
+        }
+        if (!skip) {
+          produced++;
+          this.current = undefined;
+          this.matchContext();
+          if (visit() === false) return;
+        }
+        // Next combination (odometer), as `universeRequests`.
+        let d = 0;
+        while (d < dimensions.length) {
+          const dimension = dimensions[d] as (typeof dimensions)[number];
+          indexes[d] = (indexes[d] as number) + 1;
+          if ((indexes[d] as number) < dimension.candidates.length) break;
+          indexes[d] = 0;
+          d++;
+        }
+        if (d === dimensions.length) break;
+      }
+    }
+  }
+
+  /** The current request's context, exactly as `universeRequests` builds it (plus the overrides). */
+  context(): Context {
+    if (this.current) return this.current;
+    const context = new Map(this.base);
+    const { dimensions } = this.universe;
+    for (let d = 0; d < dimensions.length; d++) {
+      const dimension = dimensions[d] as (typeof dimensions)[number];
+      const value = dimension.candidates[this.indexes[d] as number];
+      if (value !== undefined) context.set(dimension.key, value);
+    }
+    for (const [key, value] of this.overrides) context.set(key, value);
+    this.current = context;
+    return context;
+  }
+
+  /** The decision of policy `p` on the current caller and context for action number `a`. */
+  decision(p: number, a: number): Decision {
+    const live = this.live[p] as LiveStatement[];
+    const matching = this.matching[p] as Uint8Array;
+    let allowed = false;
+    for (const statement of live) {
+      if (matching[statement.position] === 0 || statement.byAction[a] === 0) continue;
+      if (statement.deny) return "explicit-deny";
+      allowed = true;
+    }
+    return allowed ? "allowed" : "implicit-deny";
+  }
+
+  /** True when statement `position` of policy `p` applies to the current request for action `a`. */
+  applies(p: number, position: number, a: number): boolean {
+    if ((this.matching[p] as Uint8Array)[position] === 0) return false;
+    const statement = (this.live[p] as LiveStatement[]).find((s) => s.position === position);
+    return statement !== undefined && statement.byAction[a] === 1;
+  }
+
+  /** The statements of policy `p` with this effect that apply to the current request, in order. */
+  applying(p: number, a: number, effect: "Allow" | "Deny"): PolicyStatement[] {
+    const policy = this.policies[p] as PolicyDocument;
+    const matching = this.matching[p] as Uint8Array;
+    const out: PolicyStatement[] = [];
+    for (const statement of this.live[p] as LiveStatement[]) {
+      if (statement.deny !== (effect === "Deny")) continue;
+      if (matching[statement.position] === 1 && statement.byAction[a] === 1)
+        out.push(policy.statements[statement.position] as PolicyStatement);
+    }
+    return out;
+  }
+
+  /** Which live statements match the current context (the action-independent part). */
+  private matchContext(): void {
+    const indexes = this.indexes;
+    for (let p = 0; p < this.live.length; p++) {
+      const matching = this.matching[p] as Uint8Array;
+      const variablesEnabled = (this.policies[p] as PolicyDocument).version === "2012-10-17";
+      for (const statement of this.live[p] as LiveStatement[]) {
+        let ok = true;
+        const { dimensions, tables } = statement;
+        for (let i = 0; i < dimensions.length; i++) {
+          if ((tables[i] as Uint8Array)[indexes[dimensions[i] as number] as number] === 0) {
+            ok = false;
+            break;
+          }
+        }
+        if (ok && statement.dynamicResource) {
+          const policyStatement = (this.policies[p] as PolicyDocument).statements[statement.position];
+          ok = resourceApplies(policyStatement as PolicyStatement, this.resource, this.context());
+        }
+        if (ok) {
+          for (const clause of statement.dynamicClauses) {
+            if (!clauseMatches(clause, this.context(), variablesEnabled)) {
+              ok = false;
+              break;
+            }
+          }
+        }
+        matching[statement.position] = ok ? 1 : 0;
+      }
+    }
+  }
+
+  /** Everything about the policies that is fixed for one caller. */
+  private prepare(principal: RequestPrincipal): void {
+    this.principal = principal;
+    this.base = principalContext(principal);
+    // What a context holds for a key no dimension varies: the caller's own value, or the override.
+    const fixed: Context = new Map(this.base);
+    for (const [key, value] of this.overrides) fixed.set(key, value);
+    const { dimensions } = this.universe;
+    const probe: Context = new Map();
+    this.live = this.policies.map((policy) => {
+      const variablesEnabled = policy.version === "2012-10-17";
+      const live: LiveStatement[] = [];
+      policy.statements.forEach((statement, position) => {
+        if (!principalApplies(statement, principal)) return;
+        // With variables a resource pattern reads the context (version 2012-10-17 only).
+        const dynamicResource =
+          variablesEnabled && (hasVariable(statement.resources) || hasVariable(statement.notResources));
+        if (!dynamicResource && !resourceApplies(statement, this.resource, undefined)) return;
+        const byAction = new Uint8Array(this.actions.length);
+        let any = false;
+        this.actions.forEach((action, a) => {
+          if (actionApplies(statement, action)) {
+            byAction[a] = 1;
+            any = true;
+          }
+        });
+        if (!any) return;
+        const tableOf = new Map<number, Uint8Array>();
+        const dynamicClauses: ConditionClause[] = [];
+        for (const clause of statement.conditions) {
+          if (variablesEnabled && hasVariable(clause.values)) {
+            dynamicClauses.push(clause);
+            continue;
+          }
+          const d = this.dimensionOf.get(clause.keyLower);
+          if (d === undefined) {
+            // A key the universe does not vary: its value is the caller's (or absent) in every context.
+            if (!clauseMatches(clause, fixed, variablesEnabled)) return;
+            continue;
+          }
+          const candidates = (dimensions[d] as (typeof dimensions)[number]).candidates;
+          let table = tableOf.get(d);
+          if (!table) {
+            table = new Uint8Array(candidates.length).fill(1);
+            tableOf.set(d, table);
+          }
+          for (let i = 0; i < candidates.length; i++) {
+            if (table[i] === 0) continue;
+            // An absent candidate leaves the caller's own value (if any) in the context.
+            const value = candidates[i] ?? fixed.get(clause.keyLower);
+            probe.clear();
+            if (value !== undefined) probe.set(clause.keyLower, value);
+            if (!clauseMatches(clause, probe as ContextValues, variablesEnabled)) table[i] = 0;
+          }
+        }
+        const tables = [...tableOf.values()];
+        // A clause no candidate satisfies: the statement never applies to this caller.
+        if (tables.some((table) => !table.includes(1))) return;
+        live.push({
+          position,
+          deny: statement.effect === "Deny",
+          byAction,
+          dimensions: Int32Array.from(tableOf.keys()),
+          tables,
+          dynamicClauses,
+          dynamicResource,
+        });
+      });
+      return live;
+    });
+  }
+}
