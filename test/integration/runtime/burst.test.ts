@@ -9,6 +9,7 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { SQSBatchResponse } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRuntime } from "../../../shared/runtime/compose.ts";
+import { pipelineObserver } from "../../../shared/runtime/observability.ts";
 import { createRemediateHandler } from "../../../shared/runtime/remediate-handler.ts";
 import { loadSettings } from "../../../shared/runtime/settings.ts";
 import { InMemoryAws, STUB_ENV, stubClients } from "../../helpers/aws-stub.ts";
@@ -30,12 +31,14 @@ describe("burst", () => {
     // Prepare: 100 groups, each with NFS open to the world beside a private rule; 10 distinct
     // events per group (the real one, then replays and late copies with their own ids).
     const settings = loadSettings(STUB_ENV);
-    const { pipeline } = buildRuntime(settings, stubClients(), { sleep: async () => {} });
-    const handler = createRemediateHandler(
-      pipeline,
-      new Logger({ logLevel: "SILENT" }),
-      new Metrics({ namespace: "test" }),
-    ) as unknown as Handler;
+    process.env.POWERTOOLS_METRICS_DISABLED = "true";
+    const logger = new Logger({ logLevel: "SILENT" });
+    const metrics = new Metrics({ namespace: "test" });
+    const { pipeline } = buildRuntime(settings, stubClients(), {
+      sleep: async () => {},
+      observer: pipelineObserver(logger, metrics),
+    });
+    const handler = createRemediateHandler(pipeline, logger, metrics) as unknown as Handler;
     const events: Record<string, unknown>[] = [];
     for (let g = 0; g < 100; g++) {
       const groupId = `sg-${g.toString(16).padStart(17, "0")}`;

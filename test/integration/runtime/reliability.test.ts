@@ -24,6 +24,7 @@ import {
 import type { SQSBatchResponse } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRuntime } from "../../../shared/runtime/compose.ts";
+import { pipelineObserver } from "../../../shared/runtime/observability.ts";
 import { createRemediateHandler } from "../../../shared/runtime/remediate-handler.ts";
 import { loadSettings } from "../../../shared/runtime/settings.ts";
 import { type Moto, startMoto } from "../../helpers/moto.ts";
@@ -56,8 +57,11 @@ function handlerWithThrottling(throttled: () => number) {
   const clients = motoClients(moto);
   const injected = injectThrottling(clients.ec2, throttled);
   const settings = loadSettings(runtimeEnv(moto, infra, { RETRY_MAX_ATTEMPTS: "4" }));
-  const { pipeline } = buildRuntime(settings, clients, { sleep: async () => {} });
   const { logger, metrics } = quiet();
+  const { pipeline } = buildRuntime(settings, clients, {
+    sleep: async () => {},
+    observer: pipelineObserver(logger, metrics),
+  });
   return { handler: createRemediateHandler(pipeline, logger, metrics) as unknown as Handler, injected };
 }
 
@@ -89,6 +93,7 @@ async function worldRules(groupId: string): Promise<number> {
 }
 
 beforeAll(async () => {
+  process.env.POWERTOOLS_METRICS_DISABLED = "true";
   moto = await startMoto();
   infra = await createInfra(moto, "reliability");
   ec2 = new EC2Client(moto.clientConfig);
