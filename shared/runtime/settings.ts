@@ -18,7 +18,6 @@ const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 const EVENT_BUS = /^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9/._-]{1,256}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 const text = z.string().trim();
 const positiveInt = (fallback: number, max: number) =>
@@ -54,8 +53,6 @@ const envSchema = z.object({
   SLACK_WEBHOOK_SECRET_ARN: text.regex(SECRET_ARN, "must be a Secrets Manager secret ARN").optional(),
   /** Also report each decision as a Security Hub finding. */
   SECURITY_HUB_ENABLED: flag,
-  /** S3 bucket (Object Lock) for an append-only JSON copy of each audit record. */
-  AUDIT_ARCHIVE_BUCKET: text.regex(BUCKET, "must be an S3 bucket name").optional(),
   /** Attempts per AWS call on throttling, 5xx and timeouts (the first included). */
   RETRY_MAX_ATTEMPTS: positiveInt(4, 10),
   /** First back-off delay; doubled each attempt, with full jitter, capped at 5 s. */
@@ -79,7 +76,6 @@ export interface Settings {
   readonly exemptTagKey: string;
   readonly slackWebhookSecretArn: string | undefined;
   readonly securityHubEnabled: boolean;
-  readonly auditArchiveBucket: string | undefined;
   readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number };
   readonly reconcileMaxFileSystems: number;
   readonly dedupeTtlDays: number;
@@ -114,7 +110,6 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     exemptTagKey: e.EXEMPT_TAG_KEY,
     slackWebhookSecretArn: e.SLACK_WEBHOOK_SECRET_ARN,
     securityHubEnabled: e.SECURITY_HUB_ENABLED,
-    auditArchiveBucket: e.AUDIT_ARCHIVE_BUCKET,
     retry: Object.freeze({ maxAttempts: e.RETRY_MAX_ATTEMPTS, baseDelayMs: e.RETRY_BASE_DELAY_MS }),
     reconcileMaxFileSystems: e.RECONCILE_MAX_FILE_SYSTEMS,
     dedupeTtlDays: e.DEDUPE_TTL_DAYS,

@@ -21,7 +21,6 @@ describe("settings", () => {
       exemptTagKey: "remediator:exempt",
       slackWebhookSecretArn: undefined,
       securityHubEnabled: false,
-      auditArchiveBucket: undefined,
       retry: { maxAttempts: 4, baseDelayMs: 100 },
       reconcileMaxFileSystems: 50,
       dedupeTtlDays: 14,
