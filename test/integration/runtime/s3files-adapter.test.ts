@@ -213,15 +213,13 @@ describe("S3 Files adapter: actions through the executor", () => {
   });
 
   it("hands persistent throttling back as a retryable error", async () => {
-    s3files
-      .on(PutFileSystemPolicyCommand)
-      .rejects(
-        new ThrottlingException({
-          message: "slow down",
-          errorCode: "Throttling",
-          $metadata: { httpStatusCode: 429 },
-        }),
-      );
+    s3files.on(PutFileSystemPolicyCommand).rejects(
+      new ThrottlingException({
+        message: "slow down",
+        errorCode: "Throttling",
+        $metadata: { httpStatusCode: 429 },
+      }),
+    );
 
     await expect(
       executor.run([
@@ -231,14 +229,12 @@ describe("S3 Files adapter: actions through the executor", () => {
   });
 
   it("records access denied as a failure of the plan without retrying", async () => {
-    s3files
-      .on(PutFileSystemPolicyCommand)
-      .rejects(
-        Object.assign(new Error("denied"), {
-          name: "AccessDeniedException",
-          $metadata: { httpStatusCode: 403 },
-        }),
-      );
+    s3files.on(PutFileSystemPolicyCommand).rejects(
+      Object.assign(new Error("denied"), {
+        name: "AccessDeniedException",
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
 
     const result = await executor.run([
       { api: "s3files:PutFileSystemPolicy", params: { fileSystemId: FS, policy: "{}" }, reason: "x" },
