@@ -28,7 +28,7 @@ import {
   UNKNOWN_ACCOUNT,
   type Universe,
 } from "./universe.ts";
-import { UniverseWalk } from "./walk.ts";
+import { type DeferredContext, UniverseWalk } from "./walk.ts";
 
 /**
  * What kind of caller a grant reaches.
@@ -224,6 +224,9 @@ function analyze(policy: PolicyDocument, scope: PolicyScope, universeOverride?: 
   let evaluated = 0;
   const walk = new UniverseWalk(universe, [policy], fileSystemArn(scope), actions);
   walk.run(() => {
+    // Per context, shared by its actions, and built only when a grant's context is read.
+    let context: DeferredContext | undefined;
+    let accessClass: AccessClass | undefined;
     for (let a = 0; a < actions.length; a++) {
       evaluated++;
       const decision = walk.decision(0, a);
@@ -232,15 +235,17 @@ function analyze(policy: PolicyDocument, scope: PolicyScope, universeOverride?: 
       if (allowedBy.length === 0) continue;
       const action = actions[a] as string;
       const { principal } = walk;
-      const context = walk.context();
-      const accessClass = classifyRequest(principal, context, scope, mentions, fixed);
+      if (!context) context = walk.deferredContext();
+      if (accessClass === undefined)
+        accessClass = classifyRequest(principal, context, scope, mentions, fixed);
       if (decision === "allowed") {
         grants.push({ action, principal, accessClass, context, allowedBy });
       } else {
         for (const deny of walk.applying(0, a, "Deny")) {
           const list = takenBack.get(deny.index) ?? [];
-          if (!list.some((t) => t.action === action && t.accessClass === accessClass))
-            list.push({ action, accessClass });
+          const cls = accessClass;
+          if (!list.some((t) => t.action === action && t.accessClass === cls))
+            list.push({ action, accessClass: cls });
           takenBack.set(deny.index, list);
         }
       }

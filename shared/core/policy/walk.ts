@@ -38,17 +38,116 @@ interface LiveStatement {
   readonly position: number;
   readonly deny: boolean;
   /** Per action of the walk: principal, action, fixed resource and caller-fixed clauses all match. */
-  readonly byAction: Uint8Array;
+  readonly byAction: readonly boolean[];
   /** Dimensions some clause reads, and per dimension whether every such clause matches, by candidate. */
-  readonly dimensions: Int32Array;
-  readonly tables: readonly Uint8Array[];
+  readonly dimensions: readonly number[];
+  readonly tables: readonly (readonly boolean[])[];
   /** Clauses with policy variables: evaluated on the whole context. */
   readonly dynamicClauses: readonly ConditionClause[];
   readonly dynamicResource: boolean;
 }
 
+/** One statement's caller-independent parts, for one walk. */
+interface StatementShape {
+  readonly statement: PolicyStatement;
+  readonly position: number;
+  readonly byAction: readonly boolean[];
+  readonly dynamicResource: boolean;
+  /** Clauses on keys the universe does not vary. */
+  readonly fixedClauses: ConditionClause[];
+  readonly dimensionClauses: { readonly clause: ConditionClause; readonly dimension: number }[];
+  readonly dynamicClauses: ConditionClause[];
+}
+
 function hasVariable(values: readonly string[] | undefined): boolean {
-  return values !== undefined && values.some((value) => value.includes("${"));
+  return values?.some((value) => value.includes("${")) ?? false;
+}
+
+function buildContext(
+  universe: Universe,
+  overrides: ReadonlyMap<string, string>,
+  base: Context,
+  indexes: readonly number[],
+): Context {
+  const context = new Map(base);
+  const { dimensions } = universe;
+  for (let d = 0; d < dimensions.length; d++) {
+    const dimension = dimensions[d] as (typeof dimensions)[number];
+    const value = dimension.candidates[indexes[d] as number];
+    if (value !== undefined) context.set(dimension.key, value);
+  }
+  for (const [key, value] of overrides) context.set(key, value);
+  return context;
+}
+
+type ContextValue = string | readonly string[];
+
+/**
+ * One request's context, read-only: `get` answers from the universe directly, and the map itself
+ * (in the insertion order `universeRequests` gives it) is built on first iteration.
+ */
+export class DeferredContext implements ReadonlyMap<string, ContextValue> {
+  constructor(
+    private readonly universe: Universe,
+    private readonly overrides: ReadonlyMap<string, string>,
+    private readonly base: Context,
+    private readonly indexes: readonly number[],
+    private built: Context | undefined,
+  ) {}
+
+  private map(): Context {
+    if (!this.built) this.built = buildContext(this.universe, this.overrides, this.base, this.indexes);
+    return this.built;
+  }
+
+  get(key: string): ContextValue | undefined {
+    if (this.built) return this.built.get(key);
+    const override = this.overrides.get(key);
+    if (override !== undefined) return override;
+    const { dimensions } = this.universe;
+    for (let d = 0; d < dimensions.length; d++) {
+      const dimension = dimensions[d] as (typeof dimensions)[number];
+      // A dimension left absent keeps whatever the caller itself carries for the key.
+      if (dimension.key === key) return dimension.candidates[this.indexes[d] as number] ?? this.base.get(key);
+    }
+    return this.base.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  get size(): number {
+    return this.map().size;
+  }
+
+  forEach(
+    callback: (value: ContextValue, key: string, map: ReadonlyMap<string, ContextValue>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [key, value] of this.map()) callback.call(thisArg, value, key, this);
+  }
+
+  entries(): MapIterator<[string, ContextValue]> {
+    return this.map().entries();
+  }
+
+  keys(): MapIterator<string> {
+    return this.map().keys();
+  }
+
+  values(): MapIterator<ContextValue> {
+    return this.map().values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, ContextValue]> {
+    return this.map()[Symbol.iterator]();
+  }
+
+  /** Serialised as a `Map` is (JSON has no maps). */
+  toJSON(): Record<string, never> {
+    return {};
+  }
 }
 
 export class UniverseWalk {
@@ -61,6 +160,8 @@ export class UniverseWalk {
   /** Per policy: the live statements for the current caller, and which of them match the current context. */
   private live: LiveStatement[][] = [];
   private readonly matching: Uint8Array[];
+  private shapeCache: StatementShape[][] | undefined;
+  private readonly tableCache = new Map<ConditionClause, readonly boolean[]>();
 
   /**
    * `overrides` are set on every context after the universe's own values (as `enforcesTls` sets
@@ -128,17 +229,16 @@ export class UniverseWalk {
 
   /** The current request's context, exactly as `universeRequests` builds it (plus the overrides). */
   context(): Context {
-    if (this.current) return this.current;
-    const context = new Map(this.base);
-    const { dimensions } = this.universe;
-    for (let d = 0; d < dimensions.length; d++) {
-      const dimension = dimensions[d] as (typeof dimensions)[number];
-      const value = dimension.candidates[this.indexes[d] as number];
-      if (value !== undefined) context.set(dimension.key, value);
-    }
-    for (const [key, value] of this.overrides) context.set(key, value);
-    this.current = context;
-    return context;
+    if (!this.current) this.current = buildContext(this.universe, this.overrides, this.base, this.indexes);
+    return this.current;
+  }
+
+  /**
+   * The current context as a map that is built only when first iterated, also after the walk has
+   * moved on: most grants' contexts are never looked at, and building every one dominated the cost.
+   */
+  deferredContext(): DeferredContext {
+    return new DeferredContext(this.universe, this.overrides, this.base, this.indexes.slice(), this.current);
   }
 
   /** The decision of policy `p` on the current caller and context for action number `a`. */
@@ -147,7 +247,7 @@ export class UniverseWalk {
     const matching = this.matching[p] as Uint8Array;
     let allowed = false;
     for (const statement of live) {
-      if (matching[statement.position] === 0 || statement.byAction[a] === 0) continue;
+      if (matching[statement.position] === 0 || !statement.byAction[a]) continue;
       if (statement.deny) return "explicit-deny";
       allowed = true;
     }
@@ -158,7 +258,7 @@ export class UniverseWalk {
   applies(p: number, position: number, a: number): boolean {
     if ((this.matching[p] as Uint8Array)[position] === 0) return false;
     const statement = (this.live[p] as LiveStatement[]).find((s) => s.position === position);
-    return statement !== undefined && statement.byAction[a] === 1;
+    return statement !== undefined && statement.byAction[a] === true;
   }
 
   /** The statements of policy `p` with this effect that apply to the current request, in order. */
@@ -168,7 +268,7 @@ export class UniverseWalk {
     const out: PolicyStatement[] = [];
     for (const statement of this.live[p] as LiveStatement[]) {
       if (statement.deny !== (effect === "Deny")) continue;
-      if (matching[statement.position] === 1 && statement.byAction[a] === 1)
+      if (matching[statement.position] === 1 && statement.byAction[a])
         out.push(policy.statements[statement.position] as PolicyStatement);
     }
     return out;
@@ -184,7 +284,7 @@ export class UniverseWalk {
         let ok = true;
         const { dimensions, tables } = statement;
         for (let i = 0; i < dimensions.length; i++) {
-          if ((tables[i] as Uint8Array)[indexes[dimensions[i] as number] as number] === 0) {
+          if (!(tables[i] as readonly boolean[])[indexes[dimensions[i] as number] as number]) {
             ok = false;
             break;
           }
@@ -206,6 +306,65 @@ export class UniverseWalk {
     }
   }
 
+  /** What each statement needs whatever the caller: its action and resource parts, its clauses by kind. */
+  private shapes(): StatementShape[][] {
+    if (this.shapeCache) return this.shapeCache;
+    this.shapeCache = this.policies.map((policy) => {
+      const variablesEnabled = policy.version === "2012-10-17";
+      const shapes: StatementShape[] = [];
+      policy.statements.forEach((statement, position) => {
+        // With variables a resource pattern reads the context (version 2012-10-17 only).
+        const dynamicResource =
+          variablesEnabled && (hasVariable(statement.resources) || hasVariable(statement.notResources));
+        if (!dynamicResource && !resourceApplies(statement, this.resource, undefined)) return;
+        const byAction = this.actions.map((action) => actionApplies(statement, action));
+        if (!byAction.includes(true)) return;
+        const shape: StatementShape = {
+          statement,
+          position,
+          byAction,
+          dynamicResource,
+          fixedClauses: [],
+          dimensionClauses: [],
+          dynamicClauses: [],
+        };
+        for (const clause of statement.conditions) {
+          if (variablesEnabled && hasVariable(clause.values)) shape.dynamicClauses.push(clause);
+          else {
+            const d = this.dimensionOf.get(clause.keyLower);
+            if (d === undefined) shape.fixedClauses.push(clause);
+            else shape.dimensionClauses.push({ clause, dimension: d });
+          }
+        }
+        shapes.push(shape);
+      });
+      return shapes;
+    });
+    return this.shapeCache;
+  }
+
+  /** Whether `clause` matches with each candidate of dimension `d` (absent ones leave `fallback`). */
+  private tableOf(
+    clause: ConditionClause,
+    d: number,
+    fallback: ContextValue | undefined,
+    variablesEnabled: boolean,
+  ): readonly boolean[] {
+    // Without a value of the caller's own for the key, the table is the same for every caller.
+    const cached = fallback === undefined ? this.tableCache.get(clause) : undefined;
+    if (cached) return cached;
+    const candidates = (this.universe.dimensions[d] as Universe["dimensions"][number]).candidates;
+    const probe: Context = new Map();
+    const table = candidates.map((candidate) => {
+      const value = candidate ?? fallback;
+      probe.clear();
+      if (value !== undefined) probe.set(clause.keyLower, value);
+      return clauseMatches(clause, probe, variablesEnabled);
+    });
+    if (fallback === undefined) this.tableCache.set(clause, table);
+    return table;
+  }
+
   /** Everything about the policies that is fixed for one caller. */
   private prepare(principal: RequestPrincipal): void {
     this.principal = principal;
@@ -213,67 +372,36 @@ export class UniverseWalk {
     // What a context holds for a key no dimension varies: the caller's own value, or the override.
     const fixed: Context = new Map(this.base);
     for (const [key, value] of this.overrides) fixed.set(key, value);
-    const { dimensions } = this.universe;
-    const probe: Context = new Map();
-    this.live = this.policies.map((policy) => {
+    const shapes = this.shapes();
+    this.live = this.policies.map((policy, p) => {
       const variablesEnabled = policy.version === "2012-10-17";
       const live: LiveStatement[] = [];
-      policy.statements.forEach((statement, position) => {
-        if (!principalApplies(statement, principal)) return;
-        // With variables a resource pattern reads the context (version 2012-10-17 only).
-        const dynamicResource =
-          variablesEnabled && (hasVariable(statement.resources) || hasVariable(statement.notResources));
-        if (!dynamicResource && !resourceApplies(statement, this.resource, undefined)) return;
-        const byAction = new Uint8Array(this.actions.length);
-        let any = false;
-        this.actions.forEach((action, a) => {
-          if (actionApplies(statement, action)) {
-            byAction[a] = 1;
-            any = true;
-          }
-        });
-        if (!any) return;
-        const tableOf = new Map<number, Uint8Array>();
-        const dynamicClauses: ConditionClause[] = [];
-        for (const clause of statement.conditions) {
-          if (variablesEnabled && hasVariable(clause.values)) {
-            dynamicClauses.push(clause);
-            continue;
-          }
-          const d = this.dimensionOf.get(clause.keyLower);
-          if (d === undefined) {
-            // A key the universe does not vary: its value is the caller's (or absent) in every context.
-            if (!clauseMatches(clause, fixed, variablesEnabled)) return;
-            continue;
-          }
-          const candidates = (dimensions[d] as (typeof dimensions)[number]).candidates;
-          let table = tableOf.get(d);
-          if (!table) {
-            table = new Uint8Array(candidates.length).fill(1);
-            tableOf.set(d, table);
-          }
-          for (let i = 0; i < candidates.length; i++) {
-            if (table[i] === 0) continue;
-            // An absent candidate leaves the caller's own value (if any) in the context.
-            const value = candidates[i] ?? fixed.get(clause.keyLower);
-            probe.clear();
-            if (value !== undefined) probe.set(clause.keyLower, value);
-            if (!clauseMatches(clause, probe as ContextValues, variablesEnabled)) table[i] = 0;
-          }
+      for (const shape of shapes[p] as StatementShape[]) {
+        if (!principalApplies(shape.statement, principal)) continue;
+        // A key the universe does not vary: its value is the caller's (or absent) in every context.
+        if (!shape.fixedClauses.every((clause) => clauseMatches(clause, fixed, variablesEnabled))) continue;
+        // Clauses on the same dimension combine into one table.
+        const byDimension = new Map<number, boolean[]>();
+        for (const { clause, dimension } of shape.dimensionClauses) {
+          const table = this.tableOf(clause, dimension, fixed.get(clause.keyLower), variablesEnabled);
+          const combined = byDimension.get(dimension);
+          if (combined)
+            for (let i = 0; i < combined.length; i++) combined[i] = combined[i] === true && table[i] === true;
+          else byDimension.set(dimension, [...table]);
         }
-        const tables = [...tableOf.values()];
+        const tables = [...byDimension.values()];
         // A clause no candidate satisfies: the statement never applies to this caller.
-        if (tables.some((table) => !table.includes(1))) return;
+        if (tables.some((table) => !table.includes(true))) continue;
         live.push({
-          position,
-          deny: statement.effect === "Deny",
-          byAction,
-          dimensions: Int32Array.from(tableOf.keys()),
+          position: shape.position,
+          deny: shape.statement.effect === "Deny",
+          byAction: shape.byAction,
+          dimensions: [...byDimension.keys()],
           tables,
-          dynamicClauses,
-          dynamicResource,
+          dynamicClauses: shape.dynamicClauses,
+          dynamicResource: shape.dynamicResource,
         });
-      });
+      }
       return live;
     });
   }

@@ -134,7 +134,9 @@ function crossAccountFindings(
     const accounts = new Map<string, AccessGrant[]>();
     for (const grant of list) {
       const account = grant.principal.kind === "aws" ? grant.principal.account : "?";
-      accounts.set(account, [...(accounts.get(account) ?? []), grant]);
+      const perAccount = accounts.get(account);
+      if (perAccount) perAccount.push(grant);
+      else accounts.set(account, [grant]);
     }
     for (const [account, perAccount] of accounts) {
       findings.push({
