@@ -173,23 +173,35 @@ export function isAdminPrincipal(principal: RequestPrincipal, admins: readonly s
 }
 
 /**
- * Analyses already made, per policy document and scope. A judgement asks for the same analysis
- * several times (the findings, the edit, the proof); the policy model is immutable, so the first
- * answer stands. Weakly held: an analysis lives as long as its document, and a document holds few
- * scopes.
+ * The analyses one judgement has made, by policy document and scope: the findings, the edit and
+ * its proof ask for the same few (the policy, the edited policy), and the policy model is
+ * immutable, so the first answer stands. Made per judgement and passed along, not kept globally:
+ * held weakly, thousands of short-lived documents made the garbage collector's work dominate.
  */
-const analyses = new WeakMap<PolicyDocument, Map<string, PolicyAnalysis>>();
+export class AnalysisMemo {
+  private readonly known = new Map<PolicyDocument, Map<string, PolicyAnalysis>>();
 
-function scopeKey(scope: PolicyScope): string {
-  return JSON.stringify([
-    scope.service,
-    scope.ownerAccount,
-    scope.partition,
-    scope.region,
-    scope.fileSystemId,
-    scope.trustedAccounts,
-    scope.adminPrincipals,
-  ]);
+  analyze(policy: PolicyDocument, scope: PolicyScope): PolicyAnalysis {
+    const key = JSON.stringify([
+      scope.service,
+      scope.ownerAccount,
+      scope.partition,
+      scope.region,
+      scope.fileSystemId,
+      scope.trustedAccounts,
+      scope.adminPrincipals,
+    ]);
+    let byScope = this.known.get(policy);
+    const known = byScope?.get(key);
+    if (known) return known;
+    const analysis = analyze(policy, scope);
+    if (!byScope) {
+      byScope = new Map();
+      this.known.set(policy, byScope);
+    }
+    byScope.set(key, analysis);
+    return analysis;
+  }
 }
 
 /** Evaluates the policy over the representative requests and classifies every grant. */
@@ -198,20 +210,7 @@ export function analyzePolicy(
   scope: PolicyScope,
   universeOverride?: Universe,
 ): PolicyAnalysis {
-  if (universeOverride) return analyze(policy, scope, universeOverride);
-  const key = scopeKey(scope);
-  let byScope = analyses.get(policy);
-  const known = byScope?.get(key);
-  if (known) return known;
-  const analysis = analyze(policy, scope);
-  if (!byScope) {
-    byScope = new Map();
-    analyses.set(policy, byScope);
-  }
-  // A document judged in many scopes (a test sweeping configurations) must not grow without bound.
-  if (byScope.size >= 16) byScope.clear();
-  byScope.set(key, analysis);
-  return analysis;
+  return analyze(policy, scope, universeOverride);
 }
 
 function analyze(policy: PolicyDocument, scope: PolicyScope, universeOverride?: Universe): PolicyAnalysis {

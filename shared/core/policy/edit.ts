@@ -11,7 +11,7 @@
 import { InvalidInputError } from "../errors.ts";
 import {
   type AccessGrant,
-  analyzePolicy,
+  AnalysisMemo,
   isAdminPrincipal,
   type PolicyAnalysis,
   problemsOf,
@@ -243,11 +243,17 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * The smallest edit of `policy` that meets `goals`. Throws `InvalidInputError` when the result
+ * The smallest edit of `policy` that meets `goals`; `memo` shares the policy's analysis with the
+ * rest of a judgement. Throws `InvalidInputError` when the result
  * would exceed the size AWS accepts.
  */
-export function editPolicy(policy: PolicyDocument, scope: PolicyScope, goals: EditGoals): PolicyEdit {
-  const analysis = analyzePolicy(policy, scope);
+export function editPolicy(
+  policy: PolicyDocument,
+  scope: PolicyScope,
+  goals: EditGoals,
+  memo: AnalysisMemo = new AnalysisMemo(),
+): PolicyEdit {
+  const analysis = memo.analyze(policy, scope);
   const grants = violatingGrants(analysis, goals);
   const outside = new Set<number>();
   const root = new Set<number>();
@@ -328,7 +334,7 @@ export function editPolicy(policy: PolicyDocument, scope: PolicyScope, goals: Ed
   let edited = build(statements);
   // A narrowed statement that still grants what it must not (a Deny interplay, NotAction) goes.
   for (let round = 0; round < policy.statements.length; round++) {
-    const left = violatingGrants(analyzePolicy(edited, scope), goals);
+    const left = violatingGrants(memo.analyze(edited, scope), goals);
     if (left.length === 0) break;
     const offending = new Set(left.flatMap((g) => g.allowedBy.map((s) => s.index)));
     const survivors = statements.filter((s): s is RawStatement => s !== undefined);
@@ -400,16 +406,20 @@ export function proveNoWidening(
   return { ok: true, requestsChecked: checked };
 }
 
-/** Proves an edit: no widening, and the edited policy meets every goal. */
+/**
+ * Proves an edit: no widening, and the edited policy meets every goal. `memo` is the judgement's,
+ * when the edit was made with it (the edited policy's analysis is then already there).
+ */
 export function proveEdit(
   before: PolicyDocument,
   after: PolicyDocument,
   scope: PolicyScope,
   goals: EditGoals,
+  memo: AnalysisMemo = new AnalysisMemo(),
 ): EditProof {
   const widening = proveNoWidening(before, after, scope);
   if (!widening.ok) return widening;
-  const analysis = analyzePolicy(after, scope);
+  const analysis = memo.analyze(after, scope);
   if (!analysis.complete)
     return {
       ok: false,

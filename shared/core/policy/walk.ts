@@ -24,7 +24,6 @@ import {
   type RequestPrincipal,
   resourceApplies,
 } from "./evaluate.ts";
-import type { ContextValues } from "./match.ts";
 import { MAX_CONTEXTS, type Universe } from "./universe.ts";
 
 type Context = Map<string, string | readonly string[]>;

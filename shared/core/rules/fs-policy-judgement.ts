@@ -6,10 +6,9 @@
  */
 import { ruleModeOf } from "../config.ts";
 import { partitionOf } from "../intake/cloudtrail-record.ts";
-import { describeContext, describePrincipal, enforcesTls } from "../policy/analysis.ts";
+import { AnalysisMemo, describeContext, describePrincipal, enforcesTls } from "../policy/analysis.ts";
 import {
   type AccessGrant,
-  analyzePolicy,
   type EditGoals,
   editPolicy,
   fileSystemArn,
@@ -195,21 +194,27 @@ function droppedDenies(
   }));
 }
 
-const cache = new WeakMap<Change, WeakMap<JudgeContext, FsPolicyJudgement>>();
+/**
+ * The last judgement made: the policy rules of one change ask one after another, so the last one is
+ * all they need. One entry, not a weak map keyed on every change: weak entries for thousands of
+ * short-lived changes cost the garbage collector more than a judgement.
+ */
+let last: { change: Change; context: JudgeContext; judgement: FsPolicyJudgement } | undefined;
 
 /**
  * Judges the policy text of an `fs-policy-put` change once for all policy rules. Throws
  * `InvalidInputError` when the text is not a policy (the judge then records the change as invalid).
  */
 export function judgeFsPolicy(change: Change, context: JudgeContext): FsPolicyJudgement {
-  const cached = cache.get(change)?.get(context);
-  if (cached) return cached;
+  if (last && last.change === change && last.context === context) return last.judgement;
   const { detail } = change;
   if (detail.kind !== "fs-policy-put") throw new Error("judgeFsPolicy needs an fs-policy-put change");
   const policy = parsePolicy(detail.policyText);
   const scope = scopeOf(change, detail.service, detail.fileSystemId, context);
   const fsId = detail.fileSystemId;
-  const analysis: PolicyAnalysis = analyzePolicy(policy, scope);
+  // One analysis of the policy (and one of the edited policy) for the findings, the edit and the proof.
+  const memo = new AnalysisMemo();
+  const analysis: PolicyAnalysis = memo.analyze(policy, scope);
   const problems = problemsOf(analysis);
   const findings: Record<FsPolicyProblem, Finding[]> = {
     public: publicFindings(fsId, policy, problems.publicGrants),
@@ -291,8 +296,8 @@ export function judgeFsPolicy(change: Change, context: JudgeContext): FsPolicyJu
     goals.restoreDenies.length > 0;
   if (wanted) {
     try {
-      const edit = editPolicy(policy, scope, goals);
-      const proof = proveEdit(policy, edit.policy, scope, goals);
+      const edit = editPolicy(policy, scope, goals, memo);
+      const proof = proveEdit(policy, edit.policy, scope, goals, memo);
       if (proof.ok) {
         plan = [
           putPolicyStep(
@@ -318,8 +323,6 @@ export function judgeFsPolicy(change: Change, context: JudgeContext): FsPolicyJu
   const order: FsPolicyProblem[] = ["public", "crossAccount", "root", "tls", "droppedDeny"];
   const planOwner = plan.length > 0 ? order.find(enforced) : undefined;
   const judgement: FsPolicyJudgement = { findings, notes, plan, planOwner };
-  const perChange = cache.get(change) ?? new WeakMap<JudgeContext, FsPolicyJudgement>();
-  perChange.set(context, judgement);
-  cache.set(change, perChange);
+  last = { change, context, judgement };
   return judgement;
 }
