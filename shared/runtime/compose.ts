@@ -15,6 +15,7 @@ import { S3FilesClient } from "@aws-sdk/client-s3files";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { STSClient } from "@aws-sdk/client-sts";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoDbAuditLedger } from "../adapters/audit-dynamodb.ts";
 import { DynamoDbStateStore } from "../adapters/dynamodb-state.ts";
@@ -25,12 +26,15 @@ import { SecurityHubNotifier } from "../adapters/notify-securityhub.ts";
 import { SlackNotifier } from "../adapters/notify-slack.ts";
 import { SnsNotifier } from "../adapters/notify-sns.ts";
 import { S3FilesFileSystemAdapter } from "../adapters/s3files-file-systems.ts";
+import { StsRoleAssumer } from "../adapters/sts-assume-role.ts";
+import { type AccountResources, AccountRouter } from "./accounts.ts";
 import { PlanExecutor } from "./executor.ts";
+import { MemberCredentials, type TemporaryCredentials } from "./member-credentials.ts";
 import { type PipelineObserver, RemediationPipeline } from "./pipeline.ts";
 import { type AuditLedger, type Clock, type Notifier, systemClock } from "./ports.ts";
 import { Reconciler } from "./reconcile.ts";
 import type { RetryPolicy } from "./retry.ts";
-import type { Settings } from "./settings.ts";
+import { memberRoleArn, type Settings } from "./settings.ts";
 
 export interface AwsClients {
   readonly ec2: EC2Client;
@@ -41,6 +45,39 @@ export interface AwsClients {
   readonly events: EventBridgeClient;
   readonly securityHub: SecurityHubClient | undefined;
   readonly secrets: SecretsManagerClient | undefined;
+  /** Organization mode only: assumes the member role of each member account. */
+  readonly sts?: STSClient | undefined;
+}
+
+/** Member accounts whose clients stay cached per container (least recently used dropped beyond). */
+const MAX_MEMBER_ACCOUNTS = 100;
+
+/**
+ * The clients that read and act in one member account, signed with its member role. Created on
+ * the first event of the account and cached; same one-attempt rule as the function's own.
+ */
+function memberResourceClients(credentials: () => Promise<TemporaryCredentials>) {
+  return {
+    ec2: new EC2Client({ maxAttempts: 1, credentials }),
+    efs: new EFSClient({ maxAttempts: 1, credentials }),
+    s3files: new S3FilesClient({ maxAttempts: 1, credentials }),
+  };
+}
+
+function resourceAdapters(
+  clients: Pick<AwsClients, "ec2" | "efs" | "s3files">,
+  retry: RetryPolicy,
+): AccountResources & { efs: EfsFileSystemAdapter; s3files: S3FilesFileSystemAdapter } {
+  const ec2 = new Ec2SecurityGroupAdapter(clients.ec2, retry);
+  const efs = new EfsFileSystemAdapter(clients.efs, retry);
+  const s3files = new S3FilesFileSystemAdapter(clients.s3files, retry);
+  return {
+    ec2,
+    efs,
+    s3files,
+    fileSystems: { efs, s3files },
+    executor: new PlanExecutor(ec2.operations, efs.operations, s3files.operations),
+  };
 }
 
 /** The SDK clients, built once per Lambda container. */
@@ -54,6 +91,8 @@ export function createClients(settings: Settings): AwsClients {
     events: new EventBridgeClient({}),
     securityHub: settings.securityHubEnabled ? new SecurityHubClient({}) : undefined,
     secrets: settings.slackWebhookSecretArn ? new SecretsManagerClient({}) : undefined,
+    // One attempt: MemberCredentials retries AssumeRole with the runtime's policy.
+    sts: settings.memberRoleName ? new STSClient({ maxAttempts: 1 }) : undefined,
   };
 }
 
@@ -78,15 +117,40 @@ function topicHome(topicArn: string): { region: string; account: string } {
   return { region, account };
 }
 
+/** Organization mode: member-account events are read and acted on with the member role. */
+function memberAccounts(
+  settings: Settings,
+  clients: AwsClients,
+  home: AccountResources,
+  retry: RetryPolicy,
+  clock: Clock,
+): AccountRouter {
+  const roleName = settings.memberRoleName ?? "";
+  const assumer = new StsRoleAssumer(clients.sts ?? new STSClient({ maxAttempts: 1 }));
+  const credentials = new MemberCredentials({
+    assumeRole: (roleArn, sessionName) => assumer.assume(roleArn, sessionName),
+    roleArn: (account) => memberRoleArn(settings, roleName, account),
+    clock,
+    retry,
+  });
+  return new AccountRouter({
+    homeAccount: settings.homeAccount,
+    home,
+    credentials,
+    build: (_account, provider) => resourceAdapters(memberResourceClients(provider), retry),
+    maxAccounts: MAX_MEMBER_ACCOUNTS,
+  });
+}
+
 export function buildRuntime(settings: Settings, clients: AwsClients, options: RuntimeOptions = {}): Runtime {
   const clock = options.clock ?? systemClock;
   const retry: RetryPolicy = { ...settings.retry, ...(options.sleep ? { sleep: options.sleep } : {}) };
   const documents = DynamoDBDocumentClient.from(clients.dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const ec2 = new Ec2SecurityGroupAdapter(clients.ec2, retry);
-  const efs = new EfsFileSystemAdapter(clients.efs, retry);
-  const s3files = new S3FilesFileSystemAdapter(clients.s3files, retry);
+  // The function's own account; in organization mode, member accounts get their own set.
+  const own = resourceAdapters(clients, retry);
+  const { ec2, efs, s3files } = own;
   const state = new DynamoDbStateStore(documents, {
     tableName: settings.stateTableName,
     retry,
@@ -108,9 +172,10 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     config: settings.config,
     exemptTagKey: settings.exemptTagKey,
     ec2,
-    fileSystems: { efs, s3files },
+    fileSystems: own.fileSystems,
     state,
-    executor: new PlanExecutor(ec2.operations, efs.operations, s3files.operations),
+    executor: own.executor,
+    ...(settings.memberRoleName ? { accounts: memberAccounts(settings, clients, own, retry, clock) } : {}),
     ledger:
       options.ledger ?? new DynamoDbAuditLedger(documents, { tableName: settings.auditTableName, clock }),
     notifiers: options.notifiers ?? notifiers,

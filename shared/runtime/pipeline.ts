@@ -15,6 +15,7 @@ import { describeActor } from "../core/intake/cloudtrail-record.ts";
 import { intakeRecord } from "../core/intake/intake.ts";
 import { type Evaluation, evaluateRecord, judgeChange } from "../core/judge.ts";
 import type { Change, ChangeMeta, Finding, PlanStep, RuleMode } from "../core/types.ts";
+import type { AccountResolver, AccountResources } from "./accounts.ts";
 import type { PlanExecutor } from "./executor.ts";
 import { exemptionFromTags } from "./exemption-tag.ts";
 import type { StateStore } from "./live-ports.ts";
@@ -45,6 +46,11 @@ export interface PipelineDeps extends LiveDeps {
   readonly exemptTagKey: string;
   readonly state: StateStore;
   readonly executor: PlanExecutor;
+  /**
+   * Organization mode: the resources of the change's account (member role credentials). Without
+   * it, `ec2`, `fileSystems` and `executor` above serve every change.
+   */
+  readonly accounts?: AccountResolver;
   readonly ledger: AuditLedger;
   readonly notifiers: readonly Notifier[];
   readonly clock: Clock;
@@ -326,7 +332,8 @@ export class RemediationPipeline {
         reason: `remediation is off: judged from the event only. ${offline.reason}`,
       };
     }
-    const view = await readLive(change, deps);
+    const live = await this.liveDepsFor(change);
+    const view = await readLive(change, live);
     if (!view.change) {
       return {
         ...base,
@@ -389,9 +396,9 @@ export class RemediationPipeline {
     if (evaluation.plan.length === 0) {
       return { ...violation, verdict: "violation", outcome: "notified", mode, plan: [], reason };
     }
-    const execution = await deps.executor.run(evaluation.plan);
+    const execution = await live.executor.run(evaluation.plan);
     const requestIds = execution.steps.flatMap((s) => (s.requestId ? [s.requestId] : []));
-    const verified = await this.verify(change);
+    const verified = await this.verify(change, live);
     if (execution.error || !verified.compliant) {
       return {
         ...violation,
@@ -419,8 +426,11 @@ export class RemediationPipeline {
   }
 
   /** Reads the state back and judges it again: the plan worked only if nothing unsafe is left. */
-  private async verify(change: Change): Promise<{ compliant: boolean; snapshot: unknown; reason: string }> {
-    const view = await readLive(change, this.deps);
+  private async verify(
+    change: Change,
+    live: LiveDeps,
+  ): Promise<{ compliant: boolean; snapshot: unknown; reason: string }> {
+    const view = await readLive(change, live);
     if (!view.change) return { compliant: true, snapshot: view.snapshot, reason: view.goneReason ?? "gone" };
     const evaluation = this.judge(view, view.change, this.deps.config);
     if (evaluation.verdict !== "violation") await this.learn(view);
@@ -430,6 +440,24 @@ export class RemediationPipeline {
       compliant: evaluation.verdict !== "violation" || evaluation.plan.length === 0,
       snapshot: view.snapshot,
       reason: evaluation.findings.map((f) => f.message).join("; ") || evaluation.reason,
+    };
+  }
+
+  /**
+   * Where the change's resources are read and acted on: the account it was made in. A member
+   * account that cannot be reached throws here (non-retryable: a `failed` record; throttled:
+   * back to the queue).
+   */
+  private async liveDepsFor(change: Change): Promise<LiveDeps & Pick<AccountResources, "executor">> {
+    const { deps } = this;
+    const resources: AccountResources = deps.accounts
+      ? await deps.accounts.resourcesFor(change.meta.account, change.meta.eventId)
+      : deps;
+    return {
+      ec2: resources.ec2,
+      fileSystems: resources.fileSystems,
+      executor: resources.executor,
+      state: deps.state,
     };
   }
 

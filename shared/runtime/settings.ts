@@ -18,6 +18,8 @@ const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 const EVENT_BUS = /^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9/._-]{1,256}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+/** An IAM role name (no path): what the member template names the remediation role. */
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 const text = z.string().trim();
 const positiveInt = (fallback: number, max: number) =>
@@ -61,6 +63,12 @@ const envSchema = z.object({
   RECONCILE_MAX_FILE_SYSTEMS: positiveInt(50, 10_000),
   /** How long an eventID stays remembered for deduplication. */
   DEDUPE_TTL_DAYS: positiveInt(14, 365),
+  /**
+   * Organization mode: the remediation role every member account has (the member template's
+   * `memberRoleName`). With it, a change of another account is read and reverted there, with that
+   * role assumed; the role is also one of the own roles of the loop guard, in every account.
+   */
+  MEMBER_ROLE_NAME: text.regex(ROLE_NAME, "must be an IAM role name (no path)").optional(),
 });
 
 /** Every setting of the runtime, validated. */
@@ -79,6 +87,24 @@ export interface Settings {
   readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number };
   readonly reconcileMaxFileSystems: number;
   readonly dedupeTtlDays: number;
+  /** Organization mode: the member role's name; `undefined` acts with the function's credentials only. */
+  readonly memberRoleName: string | undefined;
+  /**
+   * The function's own account (the central account), from `NOTIFY_TOPIC_ARN`: the stack creates
+   * the topic beside the function. Its changes never need a member role.
+   */
+  readonly homeAccount: string;
+  /** The partition of that account (`aws`, `aws-cn`, `aws-us-gov`), for the member role ARNs. */
+  readonly partition: string;
+}
+
+/** The member role in one account. */
+export function memberRoleArn(
+  settings: Pick<Settings, "partition">,
+  roleName: string,
+  account: string,
+): string {
+  return `arn:${settings.partition}:iam::${account}:role/${roleName}`;
 }
 
 /** Reads and validates the runtime settings. Throws one `ConfigError` naming every problem. */
@@ -91,10 +117,17 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     throw new ConfigError(`invalid environment: ${formatZodIssues(parsed.error)}`);
   }
   const e = parsed.data;
+  const [, partition = "aws", , , homeAccount = ""] = e.NOTIFY_TOPIC_ARN.split(":");
+  // Loop guard: the member role acts in every member account; its changes are the remediator's own.
+  const memberPattern = e.MEMBER_ROLE_NAME
+    ? memberRoleArn({ partition }, e.MEMBER_ROLE_NAME, "*")
+    : undefined;
+  const given = e.SELF_ROLE_ARNS.split(",").map((arn) => arn.trim());
   let config: Config;
   try {
     config = loadConfig({
       env: { REMEDIATOR_CONFIG: e.REMEDIATOR_CONFIG, SELF_ROLE_ARNS: e.SELF_ROLE_ARNS },
+      selfRoleArns: memberPattern && !given.includes(memberPattern) ? [memberPattern] : [],
     });
   } catch (error) {
     throw new ConfigError(`invalid environment: ${errorMessage(error)}`);
@@ -113,5 +146,8 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     retry: Object.freeze({ maxAttempts: e.RETRY_MAX_ATTEMPTS, baseDelayMs: e.RETRY_BASE_DELAY_MS }),
     reconcileMaxFileSystems: e.RECONCILE_MAX_FILE_SYSTEMS,
     dedupeTtlDays: e.DEDUPE_TTL_DAYS,
+    memberRoleName: e.MEMBER_ROLE_NAME,
+    homeAccount,
+    partition,
   });
 }
