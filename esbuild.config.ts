@@ -4,22 +4,29 @@
  *
  * `mainFields: ["module", "main"]` makes esbuild take the AWS SDK's ES module builds, which it can
  * tree-shake; the default resolution picks the CommonJS builds and nearly doubles the bundle.
+ *
+ * Each function is built on its own, with code splitting, into its own directory: a dynamic
+ * `import()` (an optional notifier, the audit archive) becomes a chunk file beside `index.mjs`,
+ * loaded only when that feature is on. The directory is the function's deployment asset
+ * (`infra/bundles.ts`), so every chunk it needs must be in it and nothing else.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type BuildOptions, build, type Metafile } from "esbuild";
+import { type BuildOptions, type BuildResult, build, type Metafile } from "esbuild";
+import { sdkSchemaKeysPlugin } from "./build/sdk-schema-keys.ts";
 
 const FUNCTIONS_DIR = "functions";
 
 /** Code under this licence may be a development-time test oracle only, never shipped. */
 const FORBIDDEN_IN_BUNDLE = /@cloud-copilot[\\/]iam-simulate/;
 
+/** Function name → its entry module. */
 export function functionEntries(): Record<string, string> {
   if (!existsSync(FUNCTIONS_DIR)) return {};
   const entries: Record<string, string> = {};
   for (const name of readdirSync(FUNCTIONS_DIR)) {
     const entry = join(FUNCTIONS_DIR, name, "index.ts");
-    if (existsSync(entry)) entries[`functions/${name}/index`] = entry;
+    if (existsSync(entry)) entries[name] = entry;
   }
   return entries;
 }
@@ -42,6 +49,8 @@ export const sharedOptions: BuildOptions = {
   logLevel: "warning",
   // Zod's `z` namespace drags in every locale and JSON Schema support; see build/zod-lean.ts.
   alias: { zod: "./build/zod-lean.ts" },
+  // Lets the SDK's service models tree-shake (the EC2 model alone is ~555 KB otherwise).
+  plugins: [sdkSchemaKeysPlugin],
 };
 
 function assertNoForbiddenCode(metafile: Metafile): void {
@@ -53,17 +62,36 @@ function assertNoForbiddenCode(metafile: Metafile): void {
   }
 }
 
+/** One metafile for several builds (their outputs never overlap). */
+function mergeMetafiles(metafiles: readonly Metafile[]): Metafile {
+  return {
+    inputs: Object.assign({}, ...metafiles.map((m) => m.inputs)),
+    outputs: Object.assign({}, ...metafiles.map((m) => m.outputs)),
+  };
+}
+
 export async function buildAll(outdir = "dist"): Promise<Metafile> {
-  const result = await build({
-    ...sharedOptions,
-    entryPoints: {
-      ...functionEntries(),
-      "cli/remediator": "cli/main.ts",
-      "cli/evaluate-worker": "cli/evaluate-worker.ts",
-    },
-    outdir,
+  const builds: Promise<BuildResult>[] = Object.entries(functionEntries()).map(([name, entry]) => {
+    const functionDir = join(outdir, "functions", name);
+    // Chunk names carry a content hash: clear the last build's, or they would pile up in the asset.
+    rmSync(functionDir, { recursive: true, force: true });
+    return build({
+      ...sharedOptions,
+      entryPoints: { index: entry },
+      outdir: functionDir,
+      splitting: true,
+      chunkNames: "chunk-[hash]",
+    });
   });
-  const metafile = result.metafile as Metafile;
+  // The CLI stays self-contained files (run from anywhere; the worker is loaded by its path).
+  builds.push(
+    build({
+      ...sharedOptions,
+      entryPoints: { "cli/remediator": "cli/main.ts", "cli/evaluate-worker": "cli/evaluate-worker.ts" },
+      outdir,
+    }),
+  );
+  const metafile = mergeMetafiles((await Promise.all(builds)).map((result) => result.metafile as Metafile));
   assertNoForbiddenCode(metafile);
   return metafile;
 }
