@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { intakeRecord } from "../../../shared/core/intake/intake.ts";
 import { loadSettings } from "../../../shared/runtime/settings.ts";
+import { authorizeIngressEvent } from "../../helpers/runtime-env.ts";
 
 const REQUIRED = {
   AUDIT_TABLE_NAME: "audit",
@@ -59,5 +61,56 @@ describe("settings", () => {
       REMEDIATOR_CONFIG: JSON.stringify({ rules: { "sg-egress-internet-sensitive-port": "off" } }),
     });
     expect(settings.config.rules).toEqual({ "sg-egress-internet-sensitive-port": "off" });
+  });
+
+  describe("organization mode (MEMBER_ROLE_NAME)", () => {
+    const CENTRAL_ONLY = { ...REQUIRED, SELF_ROLE_ARNS: "arn:aws:iam::123456789012:role/remediator" };
+
+    it("is off by default; the home account and partition come from the topic ARN", () => {
+      const settings = loadSettings(CENTRAL_ONLY);
+      expect(settings).toMatchObject({
+        memberRoleName: undefined,
+        homeAccount: "123456789012",
+        partition: "aws",
+      });
+      expect(settings.selfRoleArns).toEqual(["arn:aws:iam::123456789012:role/remediator"]);
+      expect(
+        loadSettings({ ...CENTRAL_ONLY, NOTIFY_TOPIC_ARN: "arn:aws-cn:sns:cn-north-1:210987654321:alerts" }),
+      ).toMatchObject({ homeAccount: "210987654321", partition: "aws-cn" });
+    });
+
+    it("adds the member role in every account to the loop guard, once", () => {
+      const settings = loadSettings({ ...CENTRAL_ONLY, MEMBER_ROLE_NAME: "s3files-remediator-member" });
+      expect(settings.memberRoleName).toBe("s3files-remediator-member");
+      expect(settings.selfRoleArns).toEqual([
+        "arn:aws:iam::123456789012:role/remediator",
+        "arn:aws:iam::*:role/s3files-remediator-member",
+      ]);
+      // The stack already lists it in SELF_ROLE_ARNS: not twice.
+      const given = loadSettings({ ...REQUIRED, MEMBER_ROLE_NAME: "remediator-member" });
+      expect(given.selfRoleArns).toEqual([
+        "arn:aws:iam::123456789012:role/remediator",
+        "arn:aws:iam::*:role/remediator-member",
+      ]);
+    });
+
+    it("ignores changes the member role made in any member account (loop guard)", () => {
+      const settings = loadSettings({ ...CENTRAL_ONLY, MEMBER_ROLE_NAME: "s3files-remediator-member" });
+      const byMemberRole = authorizeIngressEvent("sg-0123456789abcdef0", 2049, [{ cidr: "0.0.0.0/0" }], {
+        actorArn: "arn:aws:sts::222233334444:assumed-role/s3files-remediator-member/s3files-remediator@e-1",
+      });
+      const result = intakeRecord(byMemberRole, { selfRoleArns: settings.config.selfRoleArns });
+      expect(result.status).toBe("ignored");
+      expect(JSON.stringify(result)).toMatch(/loop guard/);
+      // Without organization mode the same change is judged.
+      const central = loadSettings(CENTRAL_ONLY);
+      expect(intakeRecord(byMemberRole, { selfRoleArns: central.config.selfRoleArns }).status).toBe("change");
+    });
+
+    it("refuses a role name that is not one", () => {
+      expect(() => loadSettings({ ...CENTRAL_ONLY, MEMBER_ROLE_NAME: "path/to/role" })).toThrow(
+        /MEMBER_ROLE_NAME/,
+      );
+    });
   });
 });
