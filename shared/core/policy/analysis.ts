@@ -13,6 +13,7 @@
  * "vpc-*"`) limits nothing: an outsider can always pick a value that matches it.
  */
 import { cidrContains, classifyCidr, parseCidr } from "../net/cidr.ts";
+import { parseIp } from "./conditions.ts";
 import type { PolicyDocument, PolicyStatement } from "./document.ts";
 import type { RequestPrincipal } from "./evaluate.ts";
 import type { ContextValues } from "./match.ts";
@@ -119,16 +120,14 @@ function isLimited(context: ContextValues, fixed: FixedValues): boolean {
     const values: readonly string[] = Array.isArray(raw) ? raw : [raw as string];
     for (const value of values) {
       if (key === "aws:sourceip") {
-        try {
-          const address = parseCidr(value);
-          if (
-            classifyCidr(address) === "private" ||
-            fixed.ipRanges.some((range) => cidrContains(range, address))
-          )
-            return true;
-        } catch {
-          // ignore
-        }
+        // Not an address: limits nothing.
+        const address = parseIp(value);
+        if (
+          address !== undefined &&
+          (classifyCidr(address) === "private" ||
+            fixed.ipRanges.some((range) => cidrContains(range, address)))
+        )
+          return true;
         continue;
       }
       if (key === "elasticfilesystem:accessedviamounttarget") {

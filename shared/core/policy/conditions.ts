@@ -21,7 +21,8 @@ function parseDate(text: string): number {
 
 const parsedIps = new Map<string, ReturnType<typeof parseCidr> | undefined>();
 
-function parseIp(text: string) {
+/** Parses an address or range, cached (policies and representative requests repeat a few); undefined when it is neither. */
+export function parseIp(text: string) {
   if (parsedIps.has(text)) return parsedIps.get(text);
   let value: ReturnType<typeof parseCidr> | undefined;
   try {

@@ -180,6 +180,27 @@ function addressesAround(cidr: Cidr): string[] {
   return points.map(fromBig);
 }
 
+const boundaries = new Map<string, readonly string[]>();
+
+/**
+ * `addressesAround` of a policy's address value, cached: the same few ranges come back in every
+ * universe of a judgement (the policy, the edited policy, both), and the arithmetic is not free.
+ */
+function boundaryAddresses(value: string): readonly string[] {
+  const known = boundaries.get(value);
+  if (known) return known;
+  let addresses: readonly string[];
+  try {
+    addresses = addressesAround(parseCidr(value));
+  } catch {
+    // A value that is not an address can match nothing.
+    addresses = [];
+  }
+  if (boundaries.size >= 10_000) boundaries.clear();
+  boundaries.set(value, addresses);
+  return addresses;
+}
+
 const IP_KEYS = new Set(["aws:sourceip", "aws:vpcsourceip"]);
 const BOOL_KEYS = new Set([
   "aws:securetransport",
@@ -195,13 +216,7 @@ function candidatesFor(key: string, mentioned: readonly string[]): (string | und
   if (IP_KEYS.has(key)) {
     out.add(FRESH_IPV4);
     out.add(FRESH_IPV6);
-    for (const value of mentioned) {
-      try {
-        for (const address of addressesAround(parseCidr(value))) out.add(address);
-      } catch {
-        // A value that is not an address can match nothing.
-      }
-    }
+    for (const value of mentioned) for (const address of boundaryAddresses(value)) out.add(address);
     return [...out];
   }
   if (BOOL_KEYS.has(key)) {

@@ -46,6 +46,13 @@ interface LiveStatement {
   readonly dynamicResource: boolean;
 }
 
+/** What a policy decides, per action, when a given set of its statements matches the context. */
+interface Outcome {
+  readonly decisions: readonly Decision[];
+  readonly allow: readonly (readonly PolicyStatement[])[];
+  readonly deny: readonly (readonly PolicyStatement[])[];
+}
+
 /** One statement's caller-independent parts, for one walk. */
 interface StatementShape {
   readonly statement: PolicyStatement;
@@ -159,6 +166,9 @@ export class UniverseWalk {
   /** Per policy: the live statements for the current caller, and which of them match the current context. */
   private live: LiveStatement[][] = [];
   private readonly matching: Uint8Array[];
+  private readonly signature: number[];
+  /** Per policy, for the current caller: outcomes by signature. */
+  private outcomes: Map<number, Outcome>[] = [];
   private shapeCache: StatementShape[][] | undefined;
   private readonly tableCache = new Map<ConditionClause, readonly boolean[]>();
 
@@ -179,6 +189,7 @@ export class UniverseWalk {
     });
     this.indexes = universe.dimensions.map(() => 0);
     this.matching = policies.map((policy) => new Uint8Array(policy.statements.length));
+    this.signature = policies.map(() => -1);
   }
 
   /**
@@ -242,6 +253,11 @@ export class UniverseWalk {
 
   /** The decision of policy `p` on the current caller and context for action number `a`. */
   decision(p: number, a: number): Decision {
+    const outcome = this.outcome(p);
+    return outcome ? (outcome.decisions[a] as Decision) : this.decide(p, a);
+  }
+
+  private decide(p: number, a: number): Decision {
     const live = this.live[p] as LiveStatement[];
     const matching = this.matching[p] as Uint8Array;
     let allowed = false;
@@ -253,6 +269,25 @@ export class UniverseWalk {
     return allowed ? "allowed" : "implicit-deny";
   }
 
+  /**
+   * Decisions and deciding statements for the current context, shared by every context of the
+   * caller in which the same statements match (most of them): computed once per such set.
+   */
+  private outcome(p: number): Outcome | undefined {
+    const signature = this.signature[p] as number;
+    if (signature < 0) return undefined;
+    const outcomes = this.outcomes[p] as Map<number, Outcome>;
+    const known = outcomes.get(signature);
+    if (known) return known;
+    const outcome: Outcome = {
+      decisions: this.actions.map((_, a) => this.decide(p, a)),
+      allow: this.actions.map((_, a) => this.collect(p, a, "Allow")),
+      deny: this.actions.map((_, a) => this.collect(p, a, "Deny")),
+    };
+    outcomes.set(signature, outcome);
+    return outcome;
+  }
+
   /** True when statement `position` of policy `p` applies to the current request for action `a`. */
   applies(p: number, position: number, a: number): boolean {
     if ((this.matching[p] as Uint8Array)[position] === 0) return false;
@@ -260,8 +295,17 @@ export class UniverseWalk {
     return statement !== undefined && statement.byAction[a] === true;
   }
 
-  /** The statements of policy `p` with this effect that apply to the current request, in order. */
-  applying(p: number, a: number, effect: "Allow" | "Deny"): PolicyStatement[] {
+  /**
+   * The statements of policy `p` with this effect that apply to the current request, in order.
+   * Shared between requests: read only.
+   */
+  applying(p: number, a: number, effect: "Allow" | "Deny"): readonly PolicyStatement[] {
+    const outcome = this.outcome(p);
+    if (!outcome) return this.collect(p, a, effect);
+    return (effect === "Allow" ? outcome.allow[a] : outcome.deny[a]) as readonly PolicyStatement[];
+  }
+
+  private collect(p: number, a: number, effect: "Allow" | "Deny"): PolicyStatement[] {
     const policy = this.policies[p] as PolicyDocument;
     const matching = this.matching[p] as Uint8Array;
     const out: PolicyStatement[] = [];
@@ -279,7 +323,11 @@ export class UniverseWalk {
     for (let p = 0; p < this.live.length; p++) {
       const matching = this.matching[p] as Uint8Array;
       const variablesEnabled = (this.policies[p] as PolicyDocument).version === "2012-10-17";
-      for (const statement of this.live[p] as LiveStatement[]) {
+      const live = this.live[p] as LiveStatement[];
+      // Which live statements match, as bits (when they fit in one small integer).
+      let signature = live.length <= 30 ? 0 : -1;
+      for (let l = 0; l < live.length; l++) {
+        const statement = live[l] as LiveStatement;
         let ok = true;
         const { dimensions, tables } = statement;
         for (let i = 0; i < dimensions.length; i++) {
@@ -301,7 +349,9 @@ export class UniverseWalk {
           }
         }
         matching[statement.position] = ok ? 1 : 0;
+        if (ok && signature >= 0) signature |= 1 << l;
       }
+      this.signature[p] = signature;
     }
   }
 
@@ -372,6 +422,7 @@ export class UniverseWalk {
     const fixed: Context = new Map(this.base);
     for (const [key, value] of this.overrides) fixed.set(key, value);
     const shapes = this.shapes();
+    this.outcomes = this.policies.map(() => new Map());
     this.live = this.policies.map((policy, p) => {
       const variablesEnabled = policy.version === "2012-10-17";
       const live: LiveStatement[] = [];
