@@ -18,6 +18,9 @@ const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 const EVENT_BUS = /^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9/._-]{1,256}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+/** A general purpose bucket name: 3–63 lower-case letters, digits, dots and hyphens. */
+const BUCKET_NAME = /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
 /** An IAM role name (no path): what the member template names the remediation role. */
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
@@ -55,6 +58,10 @@ const envSchema = z.object({
   SLACK_WEBHOOK_SECRET_ARN: text.regex(SECRET_ARN, "must be a Secrets Manager secret ARN").optional(),
   /** Also report each decision as a Security Hub finding. */
   SECURITY_HUB_ENABLED: flag,
+  /** Also write each new audit record as JSON to this (Object Lock) bucket; off without it. */
+  AUDIT_ARCHIVE_BUCKET: text.regex(BUCKET_NAME, "must be an S3 bucket name").optional(),
+  /** The archive bucket's KMS key, named on every object; the bucket's default encryption without it. */
+  AUDIT_ARCHIVE_KMS_KEY_ARN: text.regex(KMS_KEY_ARN, "must be a KMS key ARN").optional(),
   /** Attempts per AWS call on throttling, 5xx and timeouts (the first included). */
   RETRY_MAX_ATTEMPTS: positiveInt(4, 10),
   /** First back-off delay; doubled each attempt, with full jitter, capped at 5 s. */
@@ -84,6 +91,9 @@ export interface Settings {
   readonly exemptTagKey: string;
   readonly slackWebhookSecretArn: string | undefined;
   readonly securityHubEnabled: boolean;
+  /** The audit archive bucket; `undefined` writes no archive copy. */
+  readonly auditArchiveBucket: string | undefined;
+  readonly auditArchiveKmsKeyArn: string | undefined;
   readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number };
   readonly reconcileMaxFileSystems: number;
   readonly dedupeTtlDays: number;
@@ -143,6 +153,8 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     exemptTagKey: e.EXEMPT_TAG_KEY,
     slackWebhookSecretArn: e.SLACK_WEBHOOK_SECRET_ARN,
     securityHubEnabled: e.SECURITY_HUB_ENABLED,
+    auditArchiveBucket: e.AUDIT_ARCHIVE_BUCKET,
+    auditArchiveKmsKeyArn: e.AUDIT_ARCHIVE_KMS_KEY_ARN,
     retry: Object.freeze({ maxAttempts: e.RETRY_MAX_ATTEMPTS, baseDelayMs: e.RETRY_BASE_DELAY_MS }),
     reconcileMaxFileSystems: e.RECONCILE_MAX_FILE_SYSTEMS,
     dedupeTtlDays: e.DEDUPE_TTL_DAYS,

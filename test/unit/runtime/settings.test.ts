@@ -55,6 +55,29 @@ describe("settings", () => {
     expect(loadSettings({ ...REQUIRED, SECURITY_HUB_ENABLED: "true" }).securityHubEnabled).toBe(true);
   });
 
+  it("reads the audit archive bucket and its key, off by default", () => {
+    expect(loadSettings(REQUIRED)).toMatchObject({
+      auditArchiveBucket: undefined,
+      auditArchiveKmsKeyArn: undefined,
+    });
+    const key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    expect(
+      loadSettings({
+        ...REQUIRED,
+        AUDIT_ARCHIVE_BUCKET: " audit-archive.example ",
+        AUDIT_ARCHIVE_KMS_KEY_ARN: key,
+      }),
+    ).toMatchObject({ auditArchiveBucket: "audit-archive.example", auditArchiveKmsKeyArn: key });
+    for (const bad of ["Audit", "ab", "arn:aws:s3:::audit", "a..b", "s3://audit", "-audit"]) {
+      expect(() => loadSettings({ ...REQUIRED, AUDIT_ARCHIVE_BUCKET: bad }), bad).toThrow(
+        /AUDIT_ARCHIVE_BUCKET/,
+      );
+    }
+    expect(() => loadSettings({ ...REQUIRED, AUDIT_ARCHIVE_KMS_KEY_ARN: "alias/remediator" })).toThrow(
+      /AUDIT_ARCHIVE_KMS_KEY_ARN/,
+    );
+  });
+
   it("reads the engine configuration document", () => {
     const settings = loadSettings({
       ...REQUIRED,
