@@ -2,7 +2,8 @@
  * The policy engine: decisions per second on a 5-statement file-system policy, next to the
  * `@cloud-copilot/iam-simulate` oracle (AGPL, a development-time dependency only) measured in the
  * same run on the same requests; and full PutFileSystemPolicy judgements per second (parse,
- * analysis, minimal edit, proof), through the judge as the runtime calls it.
+ * analysis, minimal edit, proof), through the judge as the runtime calls it: uncached, and for a
+ * policy judged before (the judgement memo that repeated policies in a trail hit).
  */
 import { anonymousPrincipal, runSimulation } from "@cloud-copilot/iam-simulate";
 import { parseConfig } from "../shared/core/config.ts";
@@ -163,7 +164,13 @@ export async function run(): Promise<void> {
   const check = evaluateRecord(record, { config, now });
   if (check.verdict !== "violation" || check.plan.length !== 1)
     throw new Error(`unexpected judgement: ${check.reason}`);
-  await measure("PutFileSystemPolicy judgement + minimal edit + proof", 3, () => {
+  // Uncached: judgements are remembered per configuration object (trails repeat policies), so
+  // each round judges under a fresh copy of the configuration.
+  await measure("judgement + minimal edit + proof, uncached", 3, () => {
+    evaluateRecord(record, { config: { ...config }, now });
+    return 1;
+  });
+  await measure("judgement + minimal edit + proof, same policy again", 2, () => {
     evaluateRecord(record, { config, now });
     return 1;
   });

@@ -4,7 +4,7 @@
  * to a single edit (PutFileSystemPolicy replaces the whole policy, so two separate edits would
  * undo each other), and every enforced rule returns that same step, which the judge deduplicates.
  */
-import { ruleModeOf } from "../config.ts";
+import { type Config, ruleModeOf } from "../config.ts";
 import { partitionOf } from "../intake/cloudtrail-record.ts";
 import { AnalysisMemo, describeContext, describePrincipal, enforcesTls } from "../policy/analysis.ts";
 import {
@@ -202,6 +202,17 @@ function droppedDenies(
 let last: { change: Change; context: JudgeContext; judgement: FsPolicyJudgement } | undefined;
 
 /**
+ * Recent judgements under one configuration (the Lambda and the CLI have one), by everything else
+ * a judgement reads. A judgement is pure, so a repeated policy gets the same one; bounded, and
+ * emptied when the configuration changes.
+ */
+const RECENT_JUDGEMENTS = 256;
+const recent: { config: Config | undefined; judgements: Map<string, FsPolicyJudgement> } = {
+  config: undefined,
+  judgements: new Map(),
+};
+
+/**
  * Judges the policy text of an `fs-policy-put` change once for all policy rules. Throws
  * `InvalidInputError` when the text is not a policy (the judge then records the change as invalid).
  */
@@ -209,6 +220,36 @@ export function judgeFsPolicy(change: Change, context: JudgeContext): FsPolicyJu
   if (last && last.change === change && last.context === context) return last.judgement;
   const { detail } = change;
   if (detail.kind !== "fs-policy-put") throw new Error("judgeFsPolicy needs an fs-policy-put change");
+  // Everything a judgement reads, besides the configuration: trails repeat the same policies.
+  const key = JSON.stringify([
+    detail.service,
+    detail.fileSystemId,
+    change.meta.account,
+    change.meta.region,
+    detail.policyText,
+    context.facts.lastKnownGoodPolicy?.get(detail.fileSystemId) ?? null,
+  ]);
+  if (recent.config !== context.config) {
+    recent.config = context.config;
+    recent.judgements.clear();
+  }
+  const known = recent.judgements.get(key);
+  if (known) {
+    last = { change, context, judgement: known };
+    return known;
+  }
+  const judgement = judgeUncached(change, detail, context);
+  if (recent.judgements.size >= RECENT_JUDGEMENTS) recent.judgements.clear();
+  recent.judgements.set(key, judgement);
+  last = { change, context, judgement };
+  return judgement;
+}
+
+function judgeUncached(
+  change: Change,
+  detail: Extract<Change["detail"], { kind: "fs-policy-put" }>,
+  context: JudgeContext,
+): FsPolicyJudgement {
   const policy = parsePolicy(detail.policyText);
   const scope = scopeOf(change, detail.service, detail.fileSystemId, context);
   const fsId = detail.fileSystemId;
@@ -322,7 +363,5 @@ export function judgeFsPolicy(change: Change, context: JudgeContext): FsPolicyJu
   }
   const order: FsPolicyProblem[] = ["public", "crossAccount", "root", "tls", "droppedDeny"];
   const planOwner = plan.length > 0 ? order.find(enforced) : undefined;
-  const judgement: FsPolicyJudgement = { findings, notes, plan, planOwner };
-  last = { change, context, judgement };
-  return judgement;
+  return { findings, notes, plan, planOwner };
 }
