@@ -61,15 +61,37 @@ function timeNode(args: readonly string[], env: NodeJS.ProcessEnv): number {
   return elapsed;
 }
 
+/**
+ * Per function: the entry, what a cold start loads (the entry and the chunks it imports
+ * statically), and every file of the function's directory (lazy chunks included: optional
+ * notifiers, the audit archive, rarely used credential providers).
+ */
 async function bundles(outdir: string): Promise<string[]> {
   const metafile = await buildAll(outdir);
-  const files: string[] = [];
-  for (const [file, output] of Object.entries(metafile.outputs)) {
-    if (!file.includes("/functions/")) continue;
-    files.push(file);
-    console.log(`bundle ${file.split("/functions/")[1]}: ${output.bytes.toLocaleString("en")} bytes`);
+  const outputs = metafile.outputs;
+  const entries: string[] = [];
+  for (const [file, output] of Object.entries(outputs)) {
+    if (!/\/functions\/[^/]+\/index\.mjs$/.test(file)) continue;
+    entries.push(file);
+    const dir = file.slice(0, file.lastIndexOf("/") + 1);
+    const loaded = new Set<string>();
+    const visit = (path: string) => {
+      if (loaded.has(path)) return;
+      loaded.add(path);
+      for (const i of outputs[path]?.imports ?? [])
+        if (i.kind === "import-statement" && !i.external) visit(i.path);
+    };
+    visit(file);
+    const bytes = (files: Iterable<string>) =>
+      [...files].reduce((sum, f) => sum + (outputs[f]?.bytes ?? 0), 0).toLocaleString("en");
+    const all = Object.keys(outputs).filter((f) => f.startsWith(dir));
+    console.log(
+      `bundle ${file.split("/functions/")[1]}: entry ${output.bytes.toLocaleString("en")} bytes; ` +
+        `loaded at cold start ${bytes(loaded)} bytes (${loaded.size} files); ` +
+        `all ${bytes(all)} bytes (${all.length} files)`,
+    );
   }
-  return files;
+  return entries;
 }
 
 function importTimes(files: readonly string[]): void {

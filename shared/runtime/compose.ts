@@ -11,9 +11,10 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { EFSClient } from "@aws-sdk/client-efs";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { S3FilesClient } from "@aws-sdk/client-s3files";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SecurityHubClient } from "@aws-sdk/client-securityhub";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -22,13 +23,13 @@ import { DynamoDbStateStore } from "../adapters/dynamodb-state.ts";
 import { Ec2SecurityGroupAdapter } from "../adapters/ec2-security-groups.ts";
 import { EfsFileSystemAdapter } from "../adapters/efs-file-systems.ts";
 import { EventBridgeNotifier } from "../adapters/notify-eventbridge.ts";
-import { SecurityHubNotifier } from "../adapters/notify-securityhub.ts";
-import { SlackNotifier } from "../adapters/notify-slack.ts";
 import { SnsNotifier } from "../adapters/notify-sns.ts";
 import { S3FilesFileSystemAdapter } from "../adapters/s3files-file-systems.ts";
 import { StsRoleAssumer } from "../adapters/sts-assume-role.ts";
 import { type AccountResources, AccountRouter } from "./accounts.ts";
+import { ArchivingAuditLedger } from "./archiving-ledger.ts";
 import { PlanExecutor } from "./executor.ts";
+import { lazyNotifier, once } from "./lazy.ts";
 import { MemberCredentials, type TemporaryCredentials } from "./member-credentials.ts";
 import { type PipelineObserver, RemediationPipeline } from "./pipeline.ts";
 import { type AuditLedger, type Clock, type Notifier, systemClock } from "./ports.ts";
@@ -43,8 +44,13 @@ export interface AwsClients {
   readonly dynamodb: DynamoDBClient;
   readonly sns: SNSClient;
   readonly events: EventBridgeClient;
-  readonly securityHub: SecurityHubClient | undefined;
-  readonly secrets: SecretsManagerClient | undefined;
+  /**
+   * Clients of the optional features (Security Hub, Slack, the audit archive). They are created on
+   * first use, from a separate chunk, and only when the feature is on; tests may inject their own.
+   */
+  readonly securityHub?: SecurityHubClient | undefined;
+  readonly secrets?: SecretsManagerClient | undefined;
+  readonly s3?: S3Client | undefined;
   /** Organization mode only: assumes the member role of each member account. */
   readonly sts?: STSClient | undefined;
 }
@@ -89,8 +95,6 @@ export function createClients(settings: Settings): AwsClients {
     dynamodb: new DynamoDBClient({}),
     sns: new SNSClient({}),
     events: new EventBridgeClient({}),
-    securityHub: settings.securityHubEnabled ? new SecurityHubClient({}) : undefined,
-    secrets: settings.slackWebhookSecretArn ? new SecretsManagerClient({}) : undefined,
     // One attempt: MemberCredentials retries AssumeRole with the runtime's policy.
     sts: settings.memberRoleName ? new STSClient({ maxAttempts: 1 }) : undefined,
   };
@@ -161,12 +165,51 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     new EventBridgeNotifier(clients.events, { eventBusName: settings.eventBusName }),
     new SnsNotifier(clients.sns, { topicArn: settings.notifyTopicArn }),
   ];
-  if (clients.secrets && settings.slackWebhookSecretArn) {
-    notifiers.push(new SlackNotifier(clients.secrets, { secretId: settings.slackWebhookSecretArn }));
+  // Optional channels: imported on their first notification, so when off their SDK clients (the
+  // Security Hub one alone is ~120 KB) are never parsed at cold start.
+  const slackSecret = settings.slackWebhookSecretArn;
+  if (slackSecret) {
+    notifiers.push(
+      lazyNotifier("slack", async () => {
+        const [{ SlackNotifier }, { SecretsManagerClient }] = await Promise.all([
+          import("../adapters/notify-slack.ts"),
+          import("@aws-sdk/client-secrets-manager"),
+        ]);
+        return new SlackNotifier(clients.secrets ?? new SecretsManagerClient({}), { secretId: slackSecret });
+      }),
+    );
   }
-  if (clients.securityHub) {
-    notifiers.push(new SecurityHubNotifier(clients.securityHub, { ...home, clock }));
+  if (settings.securityHubEnabled) {
+    notifiers.push(
+      lazyNotifier("securityhub", async () => {
+        const [{ SecurityHubNotifier }, { SecurityHubClient }] = await Promise.all([
+          import("../adapters/notify-securityhub.ts"),
+          import("@aws-sdk/client-securityhub"),
+        ]);
+        return new SecurityHubNotifier(clients.securityHub ?? new SecurityHubClient({}), { ...home, clock });
+      }),
+    );
   }
+  const dynamoLedger = new DynamoDbAuditLedger(documents, { tableName: settings.auditTableName, clock });
+  const archiveBucket = settings.auditArchiveBucket;
+  // The archive copy follows the DynamoDB record (the source of truth) and never costs it.
+  const ledger: AuditLedger = archiveBucket
+    ? new ArchivingAuditLedger({
+        primary: dynamoLedger,
+        archive: once(async () => {
+          const [{ S3AuditArchive }, { S3Client }] = await Promise.all([
+            import("../adapters/audit-s3-archive.ts"),
+            import("@aws-sdk/client-s3"),
+          ]);
+          return new S3AuditArchive(clients.s3 ?? new S3Client({ maxAttempts: 1 }), {
+            bucket: archiveBucket,
+            kmsKeyArn: settings.auditArchiveKmsKeyArn,
+            retry,
+          });
+        }),
+        archiveFailed: (record, error) => options.observer?.archiveFailed?.(record, error),
+      })
+    : dynamoLedger;
   const pipeline = new RemediationPipeline({
     mode: settings.mode,
     config: settings.config,
@@ -176,8 +219,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     state,
     executor: own.executor,
     ...(settings.memberRoleName ? { accounts: memberAccounts(settings, clients, own, retry, clock) } : {}),
-    ledger:
-      options.ledger ?? new DynamoDbAuditLedger(documents, { tableName: settings.auditTableName, clock }),
+    ledger: options.ledger ?? ledger,
     notifiers: options.notifiers ?? notifiers,
     clock,
     ...(options.observer ? { observer: options.observer } : {}),

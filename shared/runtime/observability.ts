@@ -37,6 +37,13 @@ export function pipelineObserver(logger: Logger, metrics: Metrics): PipelineObse
       });
       metrics.addMetric("notify_failed", MetricUnit.Count, 1);
     },
+    archiveFailed(record, error) {
+      logger.error("audit archive copy failed (the ledger record is written)", {
+        eventId: record.eventId,
+        error: errorMessage(error),
+      });
+      metrics.addMetric("audit_archive_failed", MetricUnit.Count, 1);
+    },
     stateWriteFailed(what, error) {
       logger.warn("state table write failed", { what, error: errorMessage(error) });
       metrics.addMetric("state_write_failed", MetricUnit.Count, 1);

@@ -37,6 +37,8 @@ export interface PipelineObserver {
   decided?(record: AuditRecord, ledger: "written" | "duplicate"): void;
   duplicate?(eventId: string): void;
   notifyFailed?(notifier: string, record: AuditRecord, error: unknown): void;
+  /** The audit archive copy failed; the ledger record itself is written. */
+  archiveFailed?(record: AuditRecord, error: unknown): void;
   stateWriteFailed?(what: string, error: unknown): void;
 }
 
