@@ -163,8 +163,13 @@ export class DynamoDbStateStore implements StateStore {
     });
   }
 
-  async reconcileCursor(service: FileSystemService): Promise<string | undefined> {
-    const item = await this.get(`reconcile#${service}`, "cursor");
+  /** The function's own account keeps the original key; each swept member account has its own. */
+  private cursorKey(service: FileSystemService, account: string | undefined): string {
+    return account ? `reconcile#${account}#${service}` : `reconcile#${service}`;
+  }
+
+  async reconcileCursor(service: FileSystemService, account?: string): Promise<string | undefined> {
+    const item = await this.get(this.cursorKey(service, account), "cursor");
     return typeof item?.nextToken === "string" ? item.nextToken : undefined;
   }
 
@@ -172,9 +177,10 @@ export class DynamoDbStateStore implements StateStore {
     service: FileSystemService,
     nextToken: string | undefined,
     at: Date,
+    account?: string,
   ): Promise<void> {
     await this.put({
-      pk: `reconcile#${service}`,
+      pk: this.cursorKey(service, account),
       sk: "cursor",
       ...(nextToken ? { nextToken } : {}),
       recordedAt: at.toISOString(),

@@ -231,6 +231,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     clock,
     maxFileSystems: settings.reconcileMaxFileSystems,
     region: home.region || undefined,
+    memberAccounts: settings.memberAccountIds,
   });
   return { pipeline, reconciler };
 }

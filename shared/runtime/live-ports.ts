@@ -122,7 +122,12 @@ export interface StateStore {
   completeEvent(eventId: string, summary: string, at: Date): Promise<void>;
   /** Gives the claim back after a retryable failure, so the redelivery may act. */
   releaseEvent(eventId: string): Promise<void>;
-  /** Where the last reconcile run stopped, per service. */
-  reconcileCursor(service: FileSystemService): Promise<string | undefined>;
-  saveReconcileCursor(service: FileSystemService, nextToken: string | undefined, at: Date): Promise<void>;
+  /** Where the last reconcile run stopped, per service (and per member account, when given). */
+  reconcileCursor(service: FileSystemService, account?: string): Promise<string | undefined>;
+  saveReconcileCursor(
+    service: FileSystemService,
+    nextToken: string | undefined,
+    at: Date,
+    account?: string,
+  ): Promise<void>;
 }

@@ -452,15 +452,27 @@ export class RemediationPipeline {
    */
   private async liveDepsFor(change: Change): Promise<LiveDeps & Pick<AccountResources, "executor">> {
     const { deps } = this;
-    const resources: AccountResources = deps.accounts
-      ? await deps.accounts.resourcesFor(change.meta.account, change.meta.eventId)
-      : deps;
+    const resources = await this.resourcesIn(change.meta.account, change.meta.eventId);
     return {
       ec2: resources.ec2,
       fileSystems: resources.fileSystems,
       executor: resources.executor,
       state: deps.state,
     };
+  }
+
+  /**
+   * The file systems of an account, read the way this pipeline reads them (the reconcile sweep
+   * lists a member account's file systems with its member role). Throws when the account cannot
+   * be reached.
+   */
+  async fileSystemsIn(account: string | undefined, label: string): Promise<AccountResources["fileSystems"]> {
+    return (await this.resourcesIn(account, label)).fileSystems;
+  }
+
+  private async resourcesIn(account: string | undefined, label: string): Promise<AccountResources> {
+    const { deps } = this;
+    return deps.accounts ? deps.accounts.resourcesFor(account, label) : deps;
   }
 
   /** A compliant live state is the new known-good state: what a later deletion or swap restores. */

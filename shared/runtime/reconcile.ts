@@ -5,6 +5,10 @@
  * then the cursor is saved in the state table and the next run continues from it.
  * Compliant resources are not recorded (they would flood the ledger every run); they refresh the
  * known-good state. Every violation, exemption and failure gets its audit record.
+ *
+ * Organization mode with `memberAccounts`: after the function's own account, each listed member
+ * account is swept the same way through its member role (the pipeline's account routing), with
+ * its own cursors. A member that cannot be reached is reported in `errors` and the others go on.
  */
 import { errorMessage } from "../core/errors.ts";
 import { EFS_SOURCE, S3FILES_SOURCE } from "../core/intake/file-systems.ts";
@@ -22,6 +26,8 @@ export interface ReconcileDeps {
   readonly clock: Clock;
   readonly maxFileSystems: number;
   readonly region: string | undefined;
+  /** Member accounts swept after the function's own (organization mode; empty by default). */
+  readonly memberAccounts?: readonly string[];
 }
 
 export interface ReconcileSummary {
@@ -31,11 +37,17 @@ export interface ReconcileSummary {
   readonly recorded: number;
   readonly remediated: number;
   readonly failed: number;
-  /** Per service: true when the sweep reached the end of the list this run. */
+  /**
+   * Per service (`efs`; `<account>/efs` for a member account): true when the sweep reached the end
+   * of the list this run.
+   */
   readonly complete: Readonly<Record<string, boolean>>;
   /** Resources that hit a retryable error; the next run sees them again. */
   readonly deferred: readonly string[];
-  /** Services whose sweep stopped on an error (the other services are still swept). */
+  /**
+   * Services whose sweep stopped on an error (the other services are still swept); for a member
+   * account that could not be reached or was not reached in time, the account itself.
+   */
   readonly errors: Readonly<Record<string, string>>;
 }
 
@@ -48,14 +60,55 @@ export class Reconciler {
     const complete: Record<string, boolean> = {};
     const deferred: string[] = [];
     const errors: Record<string, string> = {};
-    for (const api of this.deps.fileSystems) {
-      let token = await this.deps.state.reconcileCursor(api.service);
+    const counts = { totals, complete, deferred, errors };
+    await this.sweepAccount(undefined, this.deps.fileSystems, runId, hasTime, counts);
+    for (const account of this.deps.memberAccounts ?? []) {
+      if (!hasTime()) {
+        errors[account] = "not swept this run: out of time (the next run sweeps it)";
+        continue;
+      }
+      let fileSystems: readonly FileSystemApi[];
+      try {
+        const apis = await this.deps.pipeline.fileSystemsIn(account, `reconcile-${runId}`);
+        fileSystems = [apis.s3files, apis.efs];
+      } catch (error) {
+        errors[account] = errorMessage(error);
+        continue;
+      }
+      await this.sweepAccount(account, fileSystems, runId, hasTime, counts);
+    }
+    return { runId, ...totals, complete, deferred, errors };
+  }
+
+  /** One account's file systems, service by service, from each service's saved cursor. */
+  private async sweepAccount(
+    account: string | undefined,
+    fileSystems: readonly FileSystemApi[],
+    runId: string,
+    hasTime: () => boolean,
+    counts: {
+      totals: {
+        fileSystems: number;
+        resources: number;
+        recorded: number;
+        remediated: number;
+        failed: number;
+      };
+      complete: Record<string, boolean>;
+      deferred: string[];
+      errors: Record<string, string>;
+    },
+  ): Promise<void> {
+    const { totals, complete, deferred, errors } = counts;
+    for (const api of fileSystems) {
+      const key = account ? `${account}/${api.service}` : api.service;
+      let token = await this.deps.state.reconcileCursor(api.service, account);
       let swept = 0;
       try {
         do {
           const page = await this.firstOrNextPage(api, token, swept === 0);
           for (const fs of page.items) {
-            for (const change of await this.changesOf(api, fs, runId)) {
+            for (const change of await this.changesOf(api, fs, runId, account)) {
               totals.resources++;
               try {
                 const result: PipelineResult = await this.deps.pipeline.handleChange(change, {
@@ -80,14 +133,13 @@ export class Reconciler {
       } catch (error) {
         // One service failing (not offered in this region, access denied) must not stop the others;
         // its cursor stays where it was, so the next run starts that service over.
-        errors[api.service] = `${awsErrorName(error)}: ${errorMessage(error)}`;
-        complete[api.service] = false;
+        errors[key] = `${awsErrorName(error)}: ${errorMessage(error)}`;
+        complete[key] = false;
         continue;
       }
-      complete[api.service] = token === undefined;
-      await this.deps.state.saveReconcileCursor(api.service, token, this.deps.clock.now());
+      complete[key] = token === undefined;
+      await this.deps.state.saveReconcileCursor(api.service, token, this.deps.clock.now(), account);
     }
-    return { runId, ...totals, complete, deferred, errors };
   }
 
   /**
@@ -104,7 +156,12 @@ export class Reconciler {
   }
 
   /** The synthetic changes that make the pipeline read and judge every part of one file system. */
-  private async changesOf(api: FileSystemApi, fs: FileSystemSummary, runId: string): Promise<Change[]> {
+  private async changesOf(
+    api: FileSystemApi,
+    fs: FileSystemSummary,
+    runId: string,
+    account: string | undefined,
+  ): Promise<Change[]> {
     const service = api.service;
     const fileSystemId = fs.fileSystemId;
     const [accessPoints, mountTargets] = await Promise.all([
@@ -153,11 +210,12 @@ export class Reconciler {
     const now = this.deps.clock.now().toISOString();
     return details.map(({ aspect, detail }) => {
       const meta: ChangeMeta = {
-        eventId: `reconcile:${runId}:${service}:${fileSystemId}:${aspect}`,
+        eventId: `reconcile:${runId}:${account ? `${account}:` : ""}${service}:${fileSystemId}:${aspect}`,
         eventName: "Reconcile",
         eventSource: service === "efs" ? EFS_SOURCE : S3FILES_SOURCE,
         eventTime: now,
-        account: fs.ownerId,
+        // A member's file system is judged and acted on in that member account.
+        account: account ?? fs.ownerId,
         region: this.deps.region,
         actor: {
           arn: undefined,

@@ -76,6 +76,13 @@ const envSchema = z.object({
    * role assumed; the role is also one of the own roles of the loop guard, in every account.
    */
   MEMBER_ROLE_NAME: text.regex(ROLE_NAME, "must be an IAM role name (no path)").optional(),
+  /**
+   * Organization mode: member accounts the `reconcile` sweep covers after its own (comma-separated
+   * 12-digit ids). Events are handled for any member account; this list only widens the sweep.
+   */
+  MEMBER_ACCOUNT_IDS: text
+    .regex(/^\d{12}(\s*,\s*\d{12})*$/, "must be comma-separated 12-digit account ids")
+    .optional(),
 });
 
 /** Every setting of the runtime, validated. */
@@ -99,6 +106,8 @@ export interface Settings {
   readonly dedupeTtlDays: number;
   /** Organization mode: the member role's name; `undefined` acts with the function's credentials only. */
   readonly memberRoleName: string | undefined;
+  /** Member accounts the reconcile sweep covers (never the home account; empty without org mode). */
+  readonly memberAccountIds: readonly string[];
   /**
    * The function's own account (the central account), from `NOTIFY_TOPIC_ARN`: the stack creates
    * the topic beside the function. Its changes never need a member role.
@@ -127,6 +136,11 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     throw new ConfigError(`invalid environment: ${formatZodIssues(parsed.error)}`);
   }
   const e = parsed.data;
+  if (e.MEMBER_ACCOUNT_IDS && !e.MEMBER_ROLE_NAME) {
+    throw new ConfigError(
+      "invalid environment: MEMBER_ACCOUNT_IDS: needs MEMBER_ROLE_NAME (the role the sweep assumes in them)",
+    );
+  }
   const [, partition = "aws", , , homeAccount = ""] = e.NOTIFY_TOPIC_ARN.split(":");
   // Loop guard: the member role acts in every member account; its changes are the remediator's own.
   const memberPattern = e.MEMBER_ROLE_NAME
@@ -159,6 +173,14 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     reconcileMaxFileSystems: e.RECONCILE_MAX_FILE_SYSTEMS,
     dedupeTtlDays: e.DEDUPE_TTL_DAYS,
     memberRoleName: e.MEMBER_ROLE_NAME,
+    memberAccountIds: Object.freeze([
+      ...new Set(
+        (e.MEMBER_ACCOUNT_IDS ?? "")
+          .split(",")
+          .map((id) => id.trim())
+          .filter((id) => id && id !== homeAccount),
+      ),
+    ]),
     homeAccount,
     partition,
   });
