@@ -11,6 +11,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
+import { AUDIT_ARCHIVE_PREFIX } from "../shared/adapters/audit-s3-archive.ts";
 import { bundleDirectory, DEFAULT_FUNCTIONS_DIR } from "./bundles.ts";
 import { adapterStatements } from "./constructs/adapter-permissions.ts";
 import { GuardrailAlarms, type RoutedRule } from "./constructs/alarms.ts";
@@ -82,6 +83,9 @@ export class RemediatorStack extends Stack {
       SELF_ROLE_ARNS: selfRoleArns.join(","),
       REMEDIATOR_CONFIG: s.configDocument,
       SECURITY_HUB_ENABLED: String(s.securityHub),
+      // Each new audit record is also written once as JSON to the Object Lock archive.
+      AUDIT_ARCHIVE_BUCKET: store.archiveBucket.bucketName,
+      AUDIT_ARCHIVE_KMS_KEY_ARN: key.keyArn,
     };
     if (s.slackSecretArn) environment.SLACK_WEBHOOK_SECRET_ARN = s.slackSecretArn;
     if (s.exemptTagKey) environment.EXEMPT_TAG_KEY = s.exemptTagKey;
@@ -117,6 +121,21 @@ export class RemediatorStack extends Stack {
         fn.role.addToPrincipalPolicy(statement);
       }
       suppressAdapterWildcards(fn.role);
+      NagSuppressions.addResourceSuppressions(
+        fn.role,
+        [
+          {
+            id: "AwsSolutions-IAM5",
+            reason:
+              "Audit records are archived as new objects named by date and eventId, unknown in advance; the " +
+              "grant is PutObject only, on the archive bucket's audit/ prefix.",
+            appliesTo: [
+              { regex: "/^Resource::<[A-Za-z0-9]*ArchiveBucket[A-Za-z0-9]*\\.Arn>\\/audit\\/\\*$/" },
+            ],
+          },
+        ],
+        true,
+      );
     }
     if (org) {
       remediate.role.addToPrincipalPolicy(
@@ -261,6 +280,13 @@ export class RemediatorStack extends Stack {
         resources: [r.store.stateTable.tableArn],
       }),
       new iam.PolicyStatement({
+        sid: "AuditArchiveWriteOnce",
+        // New objects under audit/ only (written with If-None-Match: *). No read, no delete, no
+        // retention or legal-hold changes: Object Lock's default retention applies on its own.
+        actions: ["s3:PutObject"],
+        resources: [r.store.archiveBucket.arnForObjects(`${AUDIT_ARCHIVE_PREFIX}*`)],
+      }),
+      new iam.PolicyStatement({
         sid: "NotifyPeople",
         actions: ["sns:Publish"],
         resources: [r.notifications.topic.topicArn],
@@ -276,7 +302,9 @@ export class RemediatorStack extends Stack {
         resources: [r.key.keyArn],
         conditions: {
           StringEquals: {
-            "kms:ViaService": ["sqs", "sns", "dynamodb"].map((svc) => `${svc}.${Aws.REGION}.amazonaws.com`),
+            "kms:ViaService": ["sqs", "sns", "dynamodb", "s3"].map(
+              (svc) => `${svc}.${Aws.REGION}.amazonaws.com`,
+            ),
           },
         },
       }),

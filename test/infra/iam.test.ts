@@ -142,7 +142,7 @@ describe("organization mode", () => {
 });
 
 describe("the audit trail", () => {
-  it("cannot be rewritten by the functions: no UpdateItem/DeleteItem on the audit table, no S3 grant", () => {
+  it("cannot be rewritten by the functions: no UpdateItem/DeleteItem on the audit table, S3 PutObject under audit/ only", () => {
     const auditTable = Object.keys(app.templates[CENTRAL_STACK_ID]?.Resources ?? {}).find((id) =>
       id.startsWith("AuditStoreAuditTable"),
     );
@@ -150,9 +150,20 @@ describe("the audit trail", () => {
       expect(s.actions).not.toContain("dynamodb:UpdateItem");
       expect(s.actions).not.toContain("dynamodb:DeleteItem");
     }
-    // The runtime does not write the archive (yet): no S3 grant at all.
-    const s3 = allows.flatMap((s) => s.actions.filter((a) => a.startsWith("s3:")));
-    expect(s3).toEqual([]);
+    // The archive copy: new objects under audit/ of the archive bucket, nothing else in S3 (no
+    // read, delete, retention or legal-hold action), for both functions.
+    const archiveBucket = Object.keys(app.templates[CENTRAL_STACK_ID]?.Resources ?? {}).find((id) =>
+      id.startsWith("AuditStoreArchiveBucket"),
+    );
+    const s3 = allows.filter((s) => s.actions.some((a) => a.startsWith("s3:")));
+    expect(s3.map((s) => /(Remediate|Reconcile)Role/.exec(s.where)?.[0]).sort()).toEqual([
+      "ReconcileRole",
+      "RemediateRole",
+    ]);
+    for (const s of s3) {
+      expect(s.actions).toEqual(["s3:PutObject"]);
+      expect(s.resources).toEqual([`<${archiveBucket}.Arn>/audit/*`]);
+    }
   });
 });
 
@@ -166,6 +177,7 @@ describe("the grants follow the adapters as built", () => {
     "client-secrets-manager": "secretsmanager",
     "client-securityhub": "securityhub",
     "client-sts": "sts",
+    "client-s3": "s3",
   };
   /**
    * Adapters only one role uses. Only `remediate` assumes member roles (organization mode):

@@ -220,6 +220,12 @@ describe("intake queue and remediate function", () => {
         const [sep, parts] = o["Fn::Join"] as [string, unknown[]];
         return parts.map(resolve).join(sep);
       }
+      if ("Fn::GetAtt" in o) {
+        const [id, attribute] = o["Fn::GetAtt"] as [string, string];
+        if (central.Resources[id]?.Type === "AWS::KMS::Key" && attribute === "Arn") {
+          return "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        }
+      }
       const ref = o.Ref as string;
       const pseudo: Record<string, string> = {
         "AWS::Partition": "aws",
@@ -232,6 +238,8 @@ describe("intake queue and remediate function", () => {
       if (resource?.Type === "AWS::DynamoDB::Table") return p.TableName as string;
       if (resource?.Type === "AWS::Events::EventBus") return p.Name as string;
       if (resource?.Type === "AWS::SNS::Topic") return `arn:aws:sns:eu-west-1:111122223333:${p.TopicName}`;
+      // An unnamed bucket gets a generated name: stack, logical id and a suffix, lower case.
+      if (resource?.Type === "AWS::S3::Bucket") return `s3filesremediator-${ref.toLowerCase()}-1a2b3c4d5e6f`;
       throw new Error(`cannot resolve ${JSON.stringify(value)}`);
     };
     for (const name of ["remediate", "reconcile"]) {
@@ -250,6 +258,8 @@ describe("intake queue and remediate function", () => {
         "arn:aws:iam::111122223333:role/s3files-remediator-remediate-eu-west-1",
       );
       expect(settings.config.adminPrincipals).toEqual(ORG_CONTEXT.adminPrincipals);
+      expect(settings.auditArchiveBucket).toMatch(/^s3filesremediator-auditstorearchivebucket/);
+      expect(settings.auditArchiveKmsKeyArn).toMatch(/^arn:aws:kms:eu-west-1:111122223333:key\//);
     }
   });
 
