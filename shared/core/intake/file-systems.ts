@@ -141,6 +141,28 @@ function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: str
   return result.data;
 }
 
+/**
+ * Why a policy text cannot be parsed, or `undefined` when it parses. A policy AWS accepted always
+ * parses; one that does not (truncated by a log pipeline, say) cannot be judged and must not be
+ * edited. Remembered per text, bounded: trails repeat the same policies, bad ones included.
+ */
+function policyProblem(text: string): string | undefined {
+  if (policyProblems.has(text)) return policyProblems.get(text);
+  let problem: string | undefined;
+  try {
+    parsePolicy(text);
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    problem = error.message;
+  }
+  if (policyProblems.size >= POLICY_MEMO_LIMIT) policyProblems.clear();
+  policyProblems.set(text, problem);
+  return problem;
+}
+
+const POLICY_MEMO_LIMIT = 256;
+const policyProblems = new Map<string, string | undefined>();
+
 /** Normalises a judged S3 Files / EFS call; `undefined` when the call is not one of those. */
 export function fileSystemChange(
   service: FileSystemService,
@@ -154,13 +176,8 @@ export function fileSystemChange(
       const params = parseOrThrow(policyParametersSchema, requestParameters, "requestParameters");
       // A policy AWS accepted always parses; one that does not (truncated by a log pipeline, say)
       // cannot be judged and must not be edited: the record is invalid input.
-      try {
-        parsePolicy(params.policy);
-      } catch (error) {
-        if (error instanceof InvalidInputError)
-          throw new InvalidInputError(`requestParameters.${error.message}`);
-        throw error;
-      }
+      const problem = policyProblem(params.policy);
+      if (problem !== undefined) throw new InvalidInputError(`requestParameters.${problem}`);
       return {
         kind: "fs-policy-put",
         service,

@@ -127,10 +127,6 @@ export function formatCidr(cidr: Cidr): string {
   return `${text}/${cidr.prefix}`;
 }
 
-export function canonicalCidr(text: string): string {
-  return formatCidr(parseCidr(text));
-}
-
 /** True when every address of `inner` is inside `outer`. */
 export function cidrContains(outer: Cidr, inner: Cidr): boolean {
   if (outer.version !== inner.version || outer.prefix > inner.prefix) return false;
@@ -173,19 +169,29 @@ export function classifyCidr(cidr: Cidr): SourceReach {
 }
 
 /*
- * A trail repeats the same few sources (0.0.0.0/0, the VPC ranges) thousands of times: remember the
- * answer per string. Bounded, so a trail of endless distinct CIDRs cannot grow it without limit.
+ * A trail repeats the same few sources (0.0.0.0/0, the VPC ranges) thousands of times: remember
+ * what each string means. Bounded, so a trail of endless distinct CIDRs cannot grow it without limit.
  */
-const REACH_CACHE_LIMIT = 4096;
-const reachByText = new Map<string, SourceReach>();
+const CIDR_MEMO_LIMIT = 4096;
+const cidrByText = new Map<string, { readonly canonical: string; readonly reach: SourceReach }>();
+
+function describeCidr(text: string): { readonly canonical: string; readonly reach: SourceReach } {
+  let known = cidrByText.get(text);
+  if (known === undefined) {
+    const cidr = parseCidr(text);
+    known = { canonical: formatCidr(cidr), reach: classifyCidr(cidr) };
+    if (cidrByText.size >= CIDR_MEMO_LIMIT) cidrByText.clear();
+    cidrByText.set(text, known);
+  }
+  return known;
+}
 
 /** `classifyCidr(parseCidr(text))`, memoised. Throws `InvalidCidrError` like `parseCidr`. */
 export function reachOf(text: string): SourceReach {
-  let reach = reachByText.get(text);
-  if (reach === undefined) {
-    reach = classifyCidr(parseCidr(text));
-    if (reachByText.size >= REACH_CACHE_LIMIT) reachByText.clear();
-    reachByText.set(text, reach);
-  }
-  return reach;
+  return describeCidr(text).reach;
+}
+
+/** The canonical text of a network (host bits cleared), memoised. Throws `InvalidCidrError`. */
+export function canonicalCidr(text: string): string {
+  return describeCidr(text).canonical;
 }

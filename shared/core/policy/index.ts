@@ -52,7 +52,27 @@ export function isPolicySafe(
   scope: PolicyScope,
   options: { readonly requireTls?: boolean } = {},
 ): SafetyVerdict {
-  const document = typeof policy === "string" ? parsePolicy(policy) : policy;
+  if (typeof policy !== "string") return checkSafety(policy, scope, options);
+  // Policy text is checked again and again (the deny-baseline on every deleted policy, the same
+  // last known good policy): the verdict is pure, so remember it, bounded.
+  const key = JSON.stringify([policy, scope, options.requireTls ?? false]);
+  let verdict = safetyByText.get(key);
+  if (!verdict) {
+    verdict = checkSafety(parsePolicy(policy), scope, options);
+    if (safetyByText.size >= SAFETY_MEMO_LIMIT) safetyByText.clear();
+    safetyByText.set(key, verdict);
+  }
+  return verdict;
+}
+
+const SAFETY_MEMO_LIMIT = 256;
+const safetyByText = new Map<string, SafetyVerdict>();
+
+function checkSafety(
+  document: PolicyDocument,
+  scope: PolicyScope,
+  options: { readonly requireTls?: boolean },
+): SafetyVerdict {
   const analysis = analyzePolicy(document, scope);
   const problems = problemsOf(analysis);
   const sentences: string[] = [];

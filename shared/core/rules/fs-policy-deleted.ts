@@ -73,7 +73,7 @@ export const fsPolicyDeleted: Rule = {
       fileSystemId: fsId,
     });
     try {
-      const verdict = isPolicySafe(parsePolicy(baseline), scope);
+      const verdict = isPolicySafe(baseline, scope);
       if (!verdict.safe) {
         return {
           status: "violation",
