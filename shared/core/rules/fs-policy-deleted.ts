@@ -1,6 +1,6 @@
 import { InvalidInputError } from "../errors.ts";
 import { partitionOf } from "../intake/cloudtrail-record.ts";
-import { builtInDenyBaseline, isPolicySafe, parsePolicy, renderBaseline } from "../policy/index.ts";
+import { builtInDenyBaseline, isPolicySafe, renderBaseline } from "../policy/index.ts";
 import { putPolicyStep, scopeOf } from "./fs-policy-judgement.ts";
 import { NOT_APPLICABLE, type Rule } from "./rule.ts";
 
