@@ -14,10 +14,16 @@ import {
   DescribeSecurityGroupRulesCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
+import {
+  CreateFileSystemCommand,
+  DescribeFileSystemPolicyCommand,
+  EFSClient,
+  PutFileSystemPolicyCommand,
+} from "@aws-sdk/client-efs";
 import { AssumeRoleCommand, type AssumeRoleCommandInput, STSClient } from "@aws-sdk/client-sts";
 import type { SQSBatchResponse } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { buildRuntime, createClients } from "../../../shared/runtime/compose.ts";
+import { type AwsClients, buildRuntime, createClients } from "../../../shared/runtime/compose.ts";
 import { createRemediateHandler } from "../../../shared/runtime/remediate-handler.ts";
 import { loadSettings } from "../../../shared/runtime/settings.ts";
 import { type Moto, startMoto } from "../../helpers/moto.ts";
@@ -42,6 +48,7 @@ const THROTTLED = "555566667777";
 let moto: Moto;
 let infra: Infra;
 let handler: Handler;
+let clients: AwsClients;
 /** Every AssumeRole the runtime made (the ones the test made itself are not counted). */
 let assumed: AssumeRoleCommandInput[];
 
@@ -52,7 +59,7 @@ beforeAll(async () => {
   // Lambda, the SDK takes it from the environment.
   Object.assign(process.env, runtimeEnv(moto, infra, { MEMBER_ROLE_NAME: MEMBER_ROLE }));
   const settings = loadSettings(process.env);
-  const clients = createClients(settings);
+  clients = createClients(settings);
   const sts = clients.sts;
   if (!sts) throw new Error("organization mode must create the STS client");
   sts.middlewareStack.add(
@@ -95,21 +102,25 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-/** EC2 in an account: the central one with the test credentials, a member one through STS. */
-async function ec2In(account: string): Promise<EC2Client> {
-  if (account === ACCOUNT) return new EC2Client(moto.clientConfig);
+/** Client configuration acting in a member account (through a role the test assumes there). */
+async function configIn(account: string) {
   const answer = await new STSClient(moto.clientConfig).send(
     new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/test-setup`, RoleSessionName: "setup" }),
   );
   const c = answer.Credentials;
-  return new EC2Client({
+  return {
     ...moto.clientConfig,
     credentials: {
       accessKeyId: c?.AccessKeyId ?? "",
       secretAccessKey: c?.SecretAccessKey ?? "",
       sessionToken: c?.SessionToken ?? "",
     },
-  });
+  };
+}
+
+/** EC2 in an account: the central one with the test credentials, a member one through STS. */
+async function ec2In(account: string): Promise<EC2Client> {
+  return new EC2Client(account === ACCOUNT ? moto.clientConfig : await configIn(account));
 }
 
 /** A group in the account with NFS open to the world beside a private NFS rule. */
@@ -200,15 +211,13 @@ describe("organization mode", () => {
       expect(more).toEqual([]);
       expect(record).toMatchObject({ account: MEMBER, verdict: "violation", outcome: "remediated" });
     }
-    // One AssumeRole for both events, of the member role in the member account, the session
-    // naming the remediator and the event that opened it.
-    const firstEventId = (events[0]?.detail as { eventID?: string } | undefined)?.eventID;
-    expect(assumed).toEqual([
-      expect.objectContaining({
-        RoleArn: `arn:aws:iam::${MEMBER}:role/${MEMBER_ROLE}`,
-        RoleSessionName: `s3files-remediator@${firstEventId}`,
-      }),
-    ]);
+    // One AssumeRole for both events (the batch is processed in parallel: they share the call in
+    // flight), of the member role in the member account, the session naming the remediator and
+    // the event that opened it.
+    const eventIds = events.map((e) => (e.detail as { eventID: string }).eventID);
+    expect(assumed).toHaveLength(1);
+    expect(assumed[0]?.RoleArn).toBe(`arn:aws:iam::${MEMBER}:role/${MEMBER_ROLE}`);
+    expect(eventIds.map((id) => `s3files-remediator@${id}`)).toContain(assumed[0]?.RoleSessionName);
   });
 
   it("acts on a central-account change with the function's own credentials", async () => {
@@ -276,5 +285,55 @@ describe("organization mode", () => {
     expect(response?.batchItemFailures).toEqual([{ itemIdentifier: batch.Records[0]?.messageId }]);
     expect(await recordFor(event)).toEqual([]);
     expect(assumed.length).toBeGreaterThan(1);
+  });
+});
+
+describe("organization mode: reconcile over MEMBER_ACCOUNT_IDS", () => {
+  it("sweeps each listed member account with its member role; an unreachable one is reported", async () => {
+    // Prepare: a public EFS policy in the member account that no event ever reported.
+    const efs = new EFSClient(await configIn(MEMBER));
+    const fileSystemId =
+      (await efs.send(new CreateFileSystemCommand({ CreationToken: "org-reconcile" }))).FileSystemId ?? "";
+    await efs.send(
+      new PutFileSystemPolicyCommand({
+        FileSystemId: fileSystemId,
+        Policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "OpenToAll",
+              Effect: "Allow",
+              Principal: { AWS: "*" },
+              Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+              Resource: `arn:aws:elasticfilesystem:${moto.clientConfig.region}:${MEMBER}:file-system/${fileSystemId}`,
+            },
+          ],
+        }),
+      }),
+    );
+    const settings = loadSettings({ ...process.env, MEMBER_ACCOUNT_IDS: `${MEMBER}, ${NOT_ENROLLED}` });
+    const { reconciler } = buildRuntime(settings, clients, { sleep: async () => {} });
+
+    // Act
+    const summary = await reconciler.sweep("run-org");
+
+    // Assess: the member's EFS was swept to the end and its policy narrowed there.
+    expect(summary.complete[`${MEMBER}/efs`]).toBe(true);
+    expect(summary.complete.efs).toBe(true);
+    expect(summary.errors[NOT_ENROLLED]).toMatch(/cannot act in account 444455556666: .*AccessDenied/);
+    const policy = await efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId: fileSystemId }));
+    expect(policy.Policy).toContain("aws:PrincipalAccount");
+    const records = (await auditRecordsIn(moto, infra.auditTable)).filter((r) =>
+      r.eventId.startsWith(`reconcile:run-org:${MEMBER}:efs:${fileSystemId}:`),
+    );
+    expect(records.find((r) => r.eventId.endsWith(":policy"))).toMatchObject({
+      account: MEMBER,
+      outcome: "remediated",
+    });
+    // One AssumeRole per listed member for the whole sweep, both of the member role.
+    expect(assumed.map((a) => a.RoleArn)).toEqual([
+      `arn:aws:iam::${MEMBER}:role/${MEMBER_ROLE}`,
+      `arn:aws:iam::${NOT_ENROLLED}:role/${MEMBER_ROLE}`,
+    ]);
   });
 });

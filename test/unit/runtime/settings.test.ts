@@ -130,6 +130,22 @@ describe("settings", () => {
       expect(intakeRecord(byMemberRole, { selfRoleArns: central.config.selfRoleArns }).status).toBe("change");
     });
 
+    it("MEMBER_ACCOUNT_IDS: the accounts reconcile sweeps too (never the home one), only with a role", () => {
+      const settings = loadSettings({
+        ...CENTRAL_ONLY,
+        MEMBER_ROLE_NAME: "s3files-remediator-member",
+        MEMBER_ACCOUNT_IDS: "222233334444, 123456789012,333344445555,222233334444",
+      });
+      expect(settings.memberAccountIds).toEqual(["222233334444", "333344445555"]);
+      expect(loadSettings(CENTRAL_ONLY).memberAccountIds).toEqual([]);
+      expect(() => loadSettings({ ...CENTRAL_ONLY, MEMBER_ACCOUNT_IDS: "222233334444" })).toThrow(
+        /MEMBER_ACCOUNT_IDS: needs MEMBER_ROLE_NAME/,
+      );
+      expect(() =>
+        loadSettings({ ...CENTRAL_ONLY, MEMBER_ROLE_NAME: "m", MEMBER_ACCOUNT_IDS: "2222;3333" }),
+      ).toThrow(/MEMBER_ACCOUNT_IDS/);
+    });
+
     it("refuses a role name that is not one", () => {
       expect(() => loadSettings({ ...CENTRAL_ONLY, MEMBER_ROLE_NAME: "path/to/role" })).toThrow(
         /MEMBER_ROLE_NAME/,
