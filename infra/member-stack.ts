@@ -3,8 +3,8 @@
  * - in every governed region, rules that forward the judged CloudTrail events to the central
  *   intake bus of the same region;
  * - once per account (parameter `CreateRemediationRole`, true in one region only: IAM is global),
- *   the remediation role that only the central `remediate` roles can assume, and only from inside
- *   the organization.
+ *   the remediation role that only the central `remediate` roles (and the `reconcile` roles, which
+ *   sweep the member accounts listed to them) can assume, and only from inside the organization.
  */
 import { Aws, CfnCondition, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
@@ -27,6 +27,11 @@ export interface MemberStackProps extends StackProps {
 /** The central `remediate` role of one region (see `RemediatorFunction`: `<name>-remediate-<region>`). */
 export function centralRemediateRoleArn(name: string, account: string, region: string): string {
   return `arn:${Aws.PARTITION}:iam::${account}:role/${name}-remediate-${region}`;
+}
+
+/** The central `reconcile` role of one region: it assumes the member role only when it sweeps members. */
+export function centralReconcileRoleArn(name: string, account: string, region: string): string {
+  return `arn:${Aws.PARTITION}:iam::${account}:role/${name}-reconcile-${region}`;
 }
 
 export class MemberStack extends Stack {
@@ -70,9 +75,12 @@ export class MemberStack extends Stack {
       targets: [new targets.EventBus(centralBus, { role: forwardRole })],
     });
 
-    const trusted = props.centralRegions.map((region) =>
+    // Both central roles of every region are trusted, so listing an account for the sweep later
+    // needs no redeployment of the member StackSet; the central roles' own policies decide.
+    const trusted = props.centralRegions.flatMap((region) => [
       centralRemediateRoleArn(props.name, props.centralAccount, region),
-    );
+      centralReconcileRoleArn(props.name, props.centralAccount, region),
+    ]);
     const [firstTrusted] = trusted;
     if (!firstTrusted) throw new Error("MemberStack needs at least one central region");
     const remediationRole = new iam.Role(this, "RemediationRole", {

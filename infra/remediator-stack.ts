@@ -90,6 +90,7 @@ export class RemediatorStack extends Stack {
     if (s.slackSecretArn) environment.SLACK_WEBHOOK_SECRET_ARN = s.slackSecretArn;
     if (s.exemptTagKey) environment.EXEMPT_TAG_KEY = s.exemptTagKey;
     if (org) environment.MEMBER_ROLE_NAME = org.memberRoleName;
+    const sweptMembers = org?.reconcileMemberAccounts ?? [];
 
     const remediate = new RemediatorFunction(this, "Remediate", {
       functionName: `${s.name}-remediate`,
@@ -110,7 +111,11 @@ export class RemediatorStack extends Stack {
       // One sweep at a time: overlapping sweeps would judge the same resources twice.
       reservedConcurrency: 1,
       logRetentionDays: s.logRetentionDays,
-      environment,
+      // Organization mode: the member accounts the sweep covers after the central one.
+      environment:
+        sweptMembers.length > 0
+          ? { ...environment, MEMBER_ACCOUNT_IDS: sweptMembers.join(",") }
+          : environment,
     });
 
     for (const fn of [remediate, reconcile]) {
@@ -137,8 +142,11 @@ export class RemediatorStack extends Stack {
         true,
       );
     }
-    if (org) {
-      remediate.role.addToPrincipalPolicy(
+    // `remediate` acts in the account of each event; `reconcile` only when it sweeps member accounts.
+    const assumers = sweptMembers.length > 0 ? [remediate, reconcile] : [remediate];
+    for (const fn of org ? assumers : []) {
+      if (!org) continue;
+      fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: "AssumeMemberRemediationRole",
           actions: ["sts:AssumeRole"],
@@ -148,12 +156,13 @@ export class RemediatorStack extends Stack {
         }),
       );
       NagSuppressions.addResourceSuppressions(
-        remediate.role,
+        fn.role,
         [
           {
             id: "AwsSolutions-IAM5",
             reason:
-              "The member account is the event's account, any account of the organization: the role name is " +
+              "The member account is the event's account (or one the sweep lists), any account of the " +
+              "organization: the role name is " +
               "fixed and aws:ResourceOrgID limits the grant to roles inside the organization.",
             appliesTo: [`Resource::arn:<AWS::Partition>:iam::*:role/${org.memberRoleName}`],
           },

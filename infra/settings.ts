@@ -38,6 +38,7 @@ export const SETTING_KEYS = [
   "centralAccount",
   "centralRegions",
   "memberRoleName",
+  "reconcileMemberAccounts",
 ] as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -113,6 +114,14 @@ const settingsSchema = z.strictObject({
     .string()
     .regex(/^[\w+=,.@-]{1,64}$/, "must be a valid IAM role name")
     .optional(),
+  /**
+   * Organization mode: member accounts the central `reconcile` sweep also covers (through their
+   * member role). Events are handled for every member account whatever this says.
+   */
+  reconcileMemberAccounts: z
+    .array(z.string().regex(ACCOUNT_ID, "must be a 12-digit account id"))
+    .max(100)
+    .optional(),
 });
 
 export type SettingsInput = z.input<typeof settingsSchema>;
@@ -139,6 +148,8 @@ export interface Settings {
         /** Known when the member template is synthesized. */
         readonly centralAccount: string | undefined;
         readonly centralRegions: readonly string[];
+        /** Member accounts the reconcile sweep covers (`MEMBER_ACCOUNT_IDS`); may be empty. */
+        readonly reconcileMemberAccounts: readonly string[];
       }
     | undefined;
 }
@@ -164,6 +175,7 @@ const JSON_VALUED: ReadonlySet<SettingKey> = new Set<SettingKey>([
   "reconcileEveryMinutes",
   "remediateConcurrency",
   "centralRegions",
+  "reconcileMemberAccounts",
 ]);
 
 /** `-c key=value` gives strings: read the JSON-valued ones as JSON. */
@@ -230,9 +242,18 @@ export function parseSettings(get: (key: SettingKey) => unknown): Settings {
     );
   }
 
-  const orgOnly = (["centralAccount", "centralRegions", "memberRoleName"] as const).filter(
-    (key) => s[key] !== undefined,
-  );
+  // The sweep's member list shares the reconcile function's 4 KB environment with the document.
+  const memberListBytes = (s.reconcileMemberAccounts ?? []).length * 13;
+  if (Buffer.byteLength(configDocument) + memberListBytes > MAX_CONFIG_DOCUMENT_BYTES) {
+    throw new SettingsError(
+      `reconcileMemberAccounts: ${s.reconcileMemberAccounts?.length} accounts and the engine configuration do not ` +
+        `fit the reconcile function's 4 KB environment (keep both under ${MAX_CONFIG_DOCUMENT_BYTES} bytes)`,
+    );
+  }
+
+  const orgOnly = (
+    ["centralAccount", "centralRegions", "memberRoleName", "reconcileMemberAccounts"] as const
+  ).filter((key) => s[key] !== undefined);
   if (!s.organizationId && orgOnly.length > 0) {
     throw new SettingsError(`${orgOnly.join(", ")}: only meaningful with organizationId (organization mode)`);
   }
@@ -256,6 +277,7 @@ export function parseSettings(get: (key: SettingKey) => unknown): Settings {
           memberRoleName: s.memberRoleName ?? `${s.name}-member`,
           centralAccount: s.centralAccount,
           centralRegions: s.centralRegions ?? [],
+          reconcileMemberAccounts: [...new Set(s.reconcileMemberAccounts ?? [])],
         }
       : undefined,
   });

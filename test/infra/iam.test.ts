@@ -120,12 +120,17 @@ describe("the S3 Files service-managed rules", () => {
 });
 
 describe("organization mode", () => {
-  it("lets remediate assume only the member role, only inside the organization", () => {
+  it("lets remediate (and reconcile, which sweeps listed members) assume only the member role, only inside the organization", () => {
     const assume = allows.filter((s) => s.actions.includes("sts:AssumeRole"));
-    expect(assume).toHaveLength(1);
-    expect(assume[0]?.where).toMatch(/^S3FilesRemediator\/RemediateRole/);
-    expect(assume[0]?.resources).toEqual(["arn:<Ref:AWS::Partition>:iam::*:role/s3files-remediator-member"]);
-    expect(assume[0]?.statement.Condition).toEqual({ StringEquals: { "aws:ResourceOrgID": "o-a1b2c3d4e5" } });
+    expect(assume.map((s) => s.where.split("/")[1]?.replace(/DefaultPolicy.*$/, "")).sort()).toEqual([
+      "ReconcileRole",
+      "RemediateRole",
+    ]);
+    for (const s of assume) {
+      expect(s.actions).toEqual(["sts:AssumeRole"]);
+      expect(s.resources).toEqual(["arn:<Ref:AWS::Partition>:iam::*:role/s3files-remediator-member"]);
+      expect(s.statement.Condition).toEqual({ StringEquals: { "aws:ResourceOrgID": "o-a1b2c3d4e5" } });
+    }
   });
 
   it("lets the member forwarding role put events on the central intake bus only", () => {
@@ -179,11 +184,6 @@ describe("the grants follow the adapters as built", () => {
     "client-sts": "sts",
     "client-s3": "s3",
   };
-  /**
-   * Adapters only one role uses. Only `remediate` assumes member roles (organization mode):
-   * `reconcile` sweeps the central account, and the member roles trust `remediate` only.
-   */
-  const ROLES_BY_ADAPTER: Record<string, string[]> = { "sts-assume-role.ts": ["RemediateRole"] };
   /** Document-client commands and the item actions IAM authorises them as. */
   const DYNAMODB_ACTIONS: Record<string, string[]> = {
     Get: ["dynamodb:GetItem"],
@@ -195,7 +195,7 @@ describe("the grants follow the adapters as built", () => {
     Query: [],
   };
 
-  it("grant every call an adapter makes, to both function roles (or the one that uses it)", () => {
+  it("grant every call an adapter makes, to both function roles", () => {
     const adaptersDir = new URL("../../shared/adapters/", import.meta.url);
     const missing: string[] = [];
     for (const file of readdirSync(adaptersDir).filter((f) => f.endsWith(".ts"))) {
@@ -210,7 +210,7 @@ describe("the grants follow the adapters as built", () => {
           ? (DYNAMODB_ACTIONS[command] ?? [`dynamodb:${command}?`])
           : [`${SERVICE_BY_CLIENT[client ?? ""] ?? client}:${command}`],
       );
-      for (const role of ROLES_BY_ADAPTER[file] ?? ["RemediateRole", "ReconcileRole"]) {
+      for (const role of ["RemediateRole", "ReconcileRole"]) {
         const granted = new Set(
           allows.filter((s) => s.where.startsWith(`${CENTRAL_STACK_ID}/${role}`)).flatMap((s) => s.actions),
         );

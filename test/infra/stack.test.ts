@@ -208,6 +208,8 @@ describe("intake queue and remediate function", () => {
       expect(env.MEMBER_ROLE_NAME).toBe("s3files-remediator-member");
       expect(env.SECURITY_HUB_ENABLED).toBe("true");
       expect(env.SLACK_WEBHOOK_SECRET_ARN).toBe(ORG_CONTEXT.slackSecretArn);
+      // Only the sweep needs the list of member accounts; events name their own account.
+      expect(env.MEMBER_ACCOUNT_IDS).toBe(name === "reconcile" ? "222233334444,333344445555" : undefined);
     }
   });
 
@@ -502,7 +504,7 @@ describe("organization mode", () => {
     expect(statement.Condition).toEqual({ StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } });
   });
 
-  it("has a member remediation role only the central remediate roles can assume, from the organization", () => {
+  it("has a member remediation role only the central function roles can assume, from the organization", () => {
     const role = resourcesOfType(member, "AWS::IAM::Role").find(
       (r) => r.properties.RoleName === "s3files-remediator-member",
     );
@@ -511,9 +513,11 @@ describe("organization mode", () => {
       | { Statement: Record<string, unknown>[] }
       | undefined;
     const trust = document?.Statement ?? [];
-    expect(trust).toHaveLength(2);
+    expect(trust).toHaveLength(4);
     const principals = trust.map((s) => render((s.Principal as { AWS: unknown }).AWS)).sort();
     expect(principals).toEqual([
+      "arn:<Ref:AWS::Partition>:iam::111122223333:role/s3files-remediator-reconcile-eu-west-1",
+      "arn:<Ref:AWS::Partition>:iam::111122223333:role/s3files-remediator-reconcile-us-east-1",
       "arn:<Ref:AWS::Partition>:iam::111122223333:role/s3files-remediator-remediate-eu-west-1",
       "arn:<Ref:AWS::Partition>:iam::111122223333:role/s3files-remediator-remediate-us-east-1",
     ]);
@@ -585,6 +589,14 @@ describe("settings (CDK context) are validated at synth time", () => {
     [{ rules: { "no-such-rule": "enforce" } }, /unknown rule id \(rules\.no-such-rule\)/],
     [{ organizationId: "my-org" }, /organizationId: must be an organization id/],
     [{ centralAccount: "111122223333" }, /centralAccount: only meaningful with organizationId/],
+    [
+      { reconcileMemberAccounts: ["222233334444"] },
+      /reconcileMemberAccounts: only meaningful with organizationId/,
+    ],
+    [
+      { organizationId: "o-a1b2c3d4e5", reconcileMemberAccounts: ["2222"] },
+      /reconcileMemberAccounts.*12-digit account id/,
+    ],
     [{ notificationEmail: "not-an-address" }, /notificationEmail: must be an e-mail address/],
     [{ slackSecretArn: "https://hooks.slack.com/x" }, /slackSecretArn: must be a Secrets Manager secret ARN/],
     [{ sensitivePorts: "[2049," }, /sensitivePorts: .* is not valid JSON/],

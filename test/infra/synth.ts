@@ -19,6 +19,7 @@ export const ORG_CONTEXT = {
   slackSecretArn: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:remediator/slack",
   securityHub: true,
   adminPrincipals: ["arn:aws:iam::111122223333:role/StorageAdmin"],
+  reconcileMemberAccounts: ["222233334444", "333344445555"],
 };
 
 export function functionsDirForTests(): string {
