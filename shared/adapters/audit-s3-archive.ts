@@ -26,8 +26,11 @@ export const AUDIT_ARCHIVE_SCHEMA_VERSION = 1;
 
 export const AUDIT_ARCHIVE_PREFIX = "audit/";
 
-/** CloudTrail event ids are UUIDs; anything else (poison input) is keyed by its hash. */
-const SAFE_EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+/**
+ * CloudTrail event ids are UUIDs and reconcile's are `reconcile:<run>:<service>:<id>:<aspect>`;
+ * anything else (poison input: slashes, spaces, very long) is keyed by its hash.
+ */
+const SAFE_EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 
 export interface S3AuditArchiveOptions {
   readonly bucket: string;

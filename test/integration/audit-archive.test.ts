@@ -115,6 +115,13 @@ describe("S3AuditArchive", () => {
   it("keys an event id that is not a plain id by its hash, and an undated record by its decision", () => {
     const key = archiveKey({ eventId: "../../x y", eventTime: undefined, decidedAt: "2026-11-22T08:00:00Z" });
     expect(key).toMatch(/^audit\/2026\/11\/22\/sha256-[0-9a-f]{64}\.json$/);
+    expect(
+      archiveKey({
+        eventId: "reconcile:run-1:efs:fs-0123:policy",
+        eventTime: undefined,
+        decidedAt: "2026-11-22T08:00:00Z",
+      }),
+    ).toBe("audit/2026/11/22/reconcile:run-1:efs:fs-0123:policy.json");
   });
 });
 
