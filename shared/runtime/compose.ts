@@ -16,7 +16,7 @@ import { S3FilesClient } from "@aws-sdk/client-s3files";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { STSClient } from "@aws-sdk/client-sts";
+import type { STSClient } from "@aws-sdk/client-sts";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DynamoDbAuditLedger } from "../adapters/audit-dynamodb.ts";
 import { DynamoDbStateStore } from "../adapters/dynamodb-state.ts";
@@ -25,7 +25,6 @@ import { EfsFileSystemAdapter } from "../adapters/efs-file-systems.ts";
 import { EventBridgeNotifier } from "../adapters/notify-eventbridge.ts";
 import { SnsNotifier } from "../adapters/notify-sns.ts";
 import { S3FilesFileSystemAdapter } from "../adapters/s3files-file-systems.ts";
-import { StsRoleAssumer } from "../adapters/sts-assume-role.ts";
 import { type AccountResources, AccountRouter } from "./accounts.ts";
 import { ArchivingAuditLedger } from "./archiving-ledger.ts";
 import { PlanExecutor } from "./executor.ts";
@@ -51,7 +50,11 @@ export interface AwsClients {
   readonly securityHub?: SecurityHubClient | undefined;
   readonly secrets?: SecretsManagerClient | undefined;
   readonly s3?: S3Client | undefined;
-  /** Organization mode only: assumes the member role of each member account. */
+  /**
+   * Organization mode only: assumes the member role of each member account. Created on the first
+   * member-account event, from a separate chunk (single-account deployments never load STS);
+   * tests may inject their own.
+   */
   readonly sts?: STSClient | undefined;
 }
 
@@ -95,8 +98,6 @@ export function createClients(settings: Settings): AwsClients {
     dynamodb: new DynamoDBClient({}),
     sns: new SNSClient({}),
     events: new EventBridgeClient({}),
-    // One attempt: MemberCredentials retries AssumeRole with the runtime's policy.
-    sts: settings.memberRoleName ? new STSClient({ maxAttempts: 1 }) : undefined,
   };
 }
 
@@ -130,9 +131,16 @@ function memberAccounts(
   clock: Clock,
 ): AccountRouter {
   const roleName = settings.memberRoleName ?? "";
-  const assumer = new StsRoleAssumer(clients.sts ?? new STSClient({ maxAttempts: 1 }));
+  const assumer = once(async () => {
+    const [{ StsRoleAssumer }, { STSClient }] = await Promise.all([
+      import("../adapters/sts-assume-role.ts"),
+      import("@aws-sdk/client-sts"),
+    ]);
+    // One attempt: MemberCredentials retries AssumeRole with the runtime's policy.
+    return new StsRoleAssumer(clients.sts ?? new STSClient({ maxAttempts: 1 }));
+  });
   const credentials = new MemberCredentials({
-    assumeRole: (roleArn, sessionName) => assumer.assume(roleArn, sessionName),
+    assumeRole: async (roleArn, sessionName) => (await assumer()).assume(roleArn, sessionName),
     roleArn: (account) => memberRoleArn(settings, roleName, account),
     clock,
     retry,

@@ -59,9 +59,9 @@ beforeAll(async () => {
   // Lambda, the SDK takes it from the environment.
   Object.assign(process.env, runtimeEnv(moto, infra, { MEMBER_ROLE_NAME: MEMBER_ROLE }));
   const settings = loadSettings(process.env);
-  clients = createClients(settings);
-  const sts = clients.sts;
-  if (!sts) throw new Error("organization mode must create the STS client");
+  // Injected (in Lambda the runtime loads STS on the first member event) to watch its calls.
+  const sts = new STSClient({ maxAttempts: 1 });
+  clients = { ...createClients(settings), sts };
   sts.middlewareStack.add(
     (next) => async (args) => {
       const input = args.input as AssumeRoleCommandInput;
@@ -218,6 +218,25 @@ describe("organization mode", () => {
     expect(assumed).toHaveLength(1);
     expect(assumed[0]?.RoleArn).toBe(`arn:aws:iam::${MEMBER}:role/${MEMBER_ROLE}`);
     expect(eventIds.map((id) => `s3files-remediator@${id}`)).toContain(assumed[0]?.RoleSessionName);
+  });
+
+  it("loads STS on the first member event when no client is injected (as in Lambda)", async () => {
+    const settings = loadSettings(process.env);
+    const { pipeline } = buildRuntime(settings, createClients(settings), { sleep: async () => {} });
+    const lambda = createRemediateHandler(
+      pipeline,
+      new Logger({ logLevel: "SILENT" }),
+      new Metrics({ namespace: "test", serviceName: "test" }),
+    ) as unknown as Handler;
+    const member = await ec2In(MEMBER);
+    const group = await openGroup(member, "member-lazy");
+    const event = inAccount(authorizeIngressEvent(group.groupId, 2049, group.rules), MEMBER);
+
+    const response = await lambda(sqsBatch([event]), lambdaContext());
+
+    expect(response?.batchItemFailures).toEqual([]);
+    expect(await ingressCidrs(member, group.groupId)).toEqual(["10.30.0.0/16"]);
+    expect((await recordFor(event))[0]).toMatchObject({ account: MEMBER, outcome: "remediated" });
   });
 
   it("acts on a central-account change with the function's own credentials", async () => {
