@@ -89,8 +89,11 @@ function resourceAdapters(
   };
 }
 
-/** The SDK clients, built once per Lambda container. */
-export function createClients(settings: Settings): AwsClients {
+/**
+ * The SDK clients, built once per Lambda container. The settings no longer pick any of them (the
+ * optional ones are created on first use); the parameter stays so callers need not change.
+ */
+export function createClients(_settings: Settings): AwsClients {
   return {
     ec2: new EC2Client({ maxAttempts: 1 }),
     efs: new EFSClient({ maxAttempts: 1 }),
