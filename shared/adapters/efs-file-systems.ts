@@ -29,6 +29,7 @@ import type {
   Page,
 } from "../runtime/live-ports.ts";
 import { awsErrorName, type RetryPolicy, withRetry } from "../runtime/retry.ts";
+import { act, readOrMissing } from "./aws-calls.ts";
 
 const NOT_FOUND = new Set([
   "FileSystemNotFound",
@@ -40,10 +41,6 @@ const NOT_FOUND = new Set([
 
 function isNotFound(error: unknown): boolean {
   return NOT_FOUND.has(awsErrorName(error));
-}
-
-function requestIdOf(error: unknown): string | undefined {
-  return (error as { $metadata?: { requestId?: string } }).$metadata?.requestId;
 }
 
 function summaryOf(fs: FileSystemDescription): FileSystemSummary | undefined {
@@ -94,8 +91,13 @@ export class EfsFileSystemAdapter implements FileSystemApi {
           ),
         ),
       "elasticfilesystem:DeleteAccessPoint": (params: Readonly<Record<string, unknown>>) =>
-        this.act("elasticfilesystem:DeleteAccessPoint", () =>
-          this.client.send(new DeleteAccessPointCommand(params as unknown as DeleteAccessPointCommandInput)),
+        this.act(
+          "elasticfilesystem:DeleteAccessPoint",
+          () =>
+            this.client.send(
+              new DeleteAccessPointCommand(params as unknown as DeleteAccessPointCommandInput),
+            ),
+          isNotFound,
         ),
       "elasticfilesystem:ModifyMountTargetSecurityGroups": (params: Readonly<Record<string, unknown>>) =>
         this.act("elasticfilesystem:ModifyMountTargetSecurityGroups", () =>
@@ -108,29 +110,16 @@ export class EfsFileSystemAdapter implements FileSystemApi {
     };
   }
 
-  private async act(
+  private act(
     name: string,
     call: () => Promise<{ $metadata: { requestId?: string } }>,
+    goneIsSuccess?: (error: unknown) => boolean,
   ): Promise<CallResult> {
-    try {
-      const answer = await withRetry(name, this.retry, call);
-      return { requestId: answer.$metadata.requestId, alreadyGone: false };
-    } catch (error) {
-      // Deleting an access point that is already gone has nothing left to do.
-      if (name.endsWith("DeleteAccessPoint") && isNotFound(error)) {
-        return { requestId: requestIdOf(error), alreadyGone: true };
-      }
-      throw error;
-    }
+    return act(name, this.retry, call, goneIsSuccess);
   }
 
-  private async read<T>(name: string, call: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await withRetry(name, this.retry, call);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+  private read<T>(name: string, call: () => Promise<T>): Promise<T | undefined> {
+    return readOrMissing(name, this.retry, isNotFound, call);
   }
 
   async getFileSystem(fileSystemId: string): Promise<FileSystemSummary | undefined> {

@@ -34,6 +34,7 @@ import type {
   Page,
 } from "../runtime/live-ports.ts";
 import { awsErrorName, type RetryPolicy, withRetry } from "../runtime/retry.ts";
+import { act, readOrMissing } from "./aws-calls.ts";
 
 function isNotFound(error: unknown): boolean {
   return awsErrorName(error) === "ResourceNotFoundException";
@@ -98,7 +99,7 @@ export class S3FilesFileSystemAdapter implements FileSystemApi {
             this.client.send(
               new DeleteAccessPointCommand(params as unknown as DeleteAccessPointCommandInput),
             ),
-          true,
+          isNotFound,
         ),
       "s3files:UpdateMountTarget": (params: Readonly<Record<string, unknown>>) =>
         this.act("s3files:UpdateMountTarget", () =>
@@ -107,32 +108,16 @@ export class S3FilesFileSystemAdapter implements FileSystemApi {
     };
   }
 
-  private async act(
+  private act(
     name: string,
     call: () => Promise<{ $metadata: { requestId?: string } }>,
-    goneIsSuccess = false,
+    goneIsSuccess?: (error: unknown) => boolean,
   ): Promise<CallResult> {
-    try {
-      const answer = await withRetry(name, this.retry, call);
-      return { requestId: answer.$metadata.requestId, alreadyGone: false };
-    } catch (error) {
-      if (goneIsSuccess && isNotFound(error)) {
-        return {
-          requestId: (error as { $metadata?: { requestId?: string } }).$metadata?.requestId,
-          alreadyGone: true,
-        };
-      }
-      throw error;
-    }
+    return act(name, this.retry, call, goneIsSuccess);
   }
 
-  private async read<T>(name: string, call: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await withRetry(name, this.retry, call);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+  private read<T>(name: string, call: () => Promise<T>): Promise<T | undefined> {
+    return readOrMissing(name, this.retry, isNotFound, call);
   }
 
   async getFileSystem(fileSystemId: string): Promise<FileSystemSummary | undefined> {
