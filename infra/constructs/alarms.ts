@@ -10,6 +10,9 @@ import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
+/** The namespace the functions publish their own metrics in (set in each function's index.ts). */
+export const RUNTIME_METRICS_NAMESPACE = "S3FilesRemediator";
+
 /** A rule by its literal name (a rule's `Ref` on a custom bus is `bus|rule`, not its metric name). */
 export interface RoutedRule {
   readonly ruleName: string;
@@ -82,6 +85,26 @@ export class GuardrailAlarms extends Construct {
       "ReconcileThrottles",
       "The scheduled reconcile sweep was throttled (a previous sweep is still running, or concurrency is 0).",
       props.reconcile.metricThrottles({ period, statistic: "Sum" }),
+    );
+    // Emitted by the runtime (Powertools Metrics, `service` dimension = the function) when an audit
+    // record reached DynamoDB but its write-once copy in the archive bucket did not.
+    const archiveFailures = (service: string) =>
+      new cloudwatch.Metric({
+        namespace: RUNTIME_METRICS_NAMESPACE,
+        metricName: "audit_archive_failed",
+        dimensionsMap: { service },
+        period,
+        statistic: "Sum",
+      });
+    alarm(
+      "AuditArchiveFailures",
+      "An audit record was written to the ledger table but not to the Object Lock archive: the archive has a gap.",
+      new cloudwatch.MathExpression({
+        expression: "FILL(remediate, 0) + FILL(reconcile, 0)",
+        usingMetrics: { remediate: archiveFailures("remediate"), reconcile: archiveFailures("reconcile") },
+        period,
+        label: "audit records not archived",
+      }),
     );
     props.routingRules.forEach(({ ruleName, eventBusName }, index) => {
       alarm(

@@ -304,6 +304,20 @@ describe("alarms", () => {
     expect(found[0]?.actions).toBe(`<Ref:${topicId()}>`);
   });
 
+  it("alarms when an audit record misses the archive, from either function", () => {
+    const archive = resourcesOfType(central, "AWS::CloudWatch::Alarm").filter((a) =>
+      String(a.properties.AlarmName ?? "").endsWith("audit-archive-failures"),
+    );
+    expect(archive).toHaveLength(1);
+    const metrics = JSON.stringify(archive[0]?.properties.Metrics);
+    for (const service of ["remediate", "reconcile"]) {
+      expect(metrics).toContain(`"Value":"${service}"`);
+    }
+    expect(metrics).toContain('"MetricName":"audit_archive_failed"');
+    expect(metrics).toContain('"Namespace":"S3FilesRemediator"');
+    expect(render(archive[0]?.properties.AlarmActions)).toBe(`<Ref:${topicId()}>`);
+  });
+
   it("alarms when EventBridge fails to deliver to the queue, for every routing rule", () => {
     const routingRules = resourcesOfType(central, "AWS::Events::Rule")
       .map((r) => r.properties.Name as string)
