@@ -33,9 +33,11 @@ async function judgeAll(files: readonly string[]): Promise<{ records: number; vi
   for (const file of files) {
     const { items } = await readFileItems(file);
     for (const item of items) {
-      if (item.kind !== "record") continue;
-      records++;
-      if (evaluateRecord(item.raw, { config, now }).verdict === "violation") violations++;
+      if (item.kind !== "records") continue;
+      for (const raw of item.records) {
+        records++;
+        if (evaluateRecord(raw, { config, now }).verdict === "violation") violations++;
+      }
     }
   }
   return { records, violations };

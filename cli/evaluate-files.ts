@@ -5,40 +5,88 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Config } from "../shared/core/config.ts";
-import { type Evaluation, evaluateRecord, reportLine, unreadableInput } from "../shared/core/judge.ts";
+import { evaluateRecord, reportLine, unreadableInput } from "../shared/core/judge.ts";
+import type { Verdict } from "../shared/core/types.ts";
 import { type InputItem, readFileItems, readStreamItems } from "../shared/io/read-inputs.ts";
 
 export type ReportLine = ReturnType<typeof reportLine>;
+export type OutputFormat = "table" | "json";
 
+/** What one file (or stdin) gave: its counts, and its lines as objects (table) or as JSON text. */
 export interface FileResult {
   readonly file: string;
-  readonly lines: ReportLine[];
   readonly bytes: number;
+  readonly records: number;
+  readonly counts: Readonly<Record<Verdict, number>>;
+  /** Inputs that could not be read or are not JSON (each is also one `invalid` line). */
+  readonly unreadable: number;
+  /** `table`: the lines, for the summary and rows. */
+  readonly lines: readonly ReportLine[];
+  /**
+   * `json`: the JSON lines, serialised where they were judged, so a worker thread hands back one
+   * string instead of thousands of objects to copy and serialise on the main thread.
+   */
+  readonly json: string;
 }
 
-export function evaluateItems(items: readonly InputItem[], config: Config, now: Date): ReportLine[] {
-  return items.map((item) => {
-    const evaluation: Evaluation =
-      item.kind === "record"
-        ? evaluateRecord(item.raw, { config, now })
-        : unreadableInput(item.source, item.error);
-    return reportLine(evaluation);
-  });
+export interface EvaluateFileOptions {
+  readonly config: Config;
+  readonly now: Date;
+  readonly format: OutputFormat;
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
-export async function evaluateFile(
+function evaluateItems(
   file: string,
-  config: Config,
-  now: Date,
-  stdin?: NodeJS.ReadableStream,
-): Promise<FileResult> {
+  bytes: number,
+  items: readonly InputItem[],
+  options: EvaluateFileOptions,
+): FileResult {
+  const lines: ReportLine[] = [];
+  const counts = { violation: 0, compliant: 0, ignored: 0, invalid: 0 };
+  let unreadable = 0;
+  for (const item of items) {
+    if (item.kind === "unreadable") {
+      lines.push(reportLine(unreadableInput(item.source, item.error)));
+      counts.invalid++;
+      unreadable++;
+      continue;
+    }
+    item.records.forEach((raw, index) => {
+      const evaluation = evaluateRecord(raw, options);
+      counts[evaluation.verdict]++;
+      // A record too broken to name its resource is named by where it stands.
+      lines.push(
+        reportLine(
+          evaluation.verdict === "invalid" && evaluation.resource === null
+            ? { ...evaluation, resource: `${item.source}#${index}` }
+            : evaluation,
+        ),
+      );
+    });
+  }
+  const json =
+    options.format === "json" && lines.length > 0
+      ? `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`
+      : "";
+  return {
+    file,
+    bytes,
+    records: lines.length,
+    counts,
+    unreadable,
+    lines: options.format === "json" ? [] : lines,
+    json,
+  };
+}
+
+export async function evaluateFile(file: string, options: EvaluateFileOptions): Promise<FileResult> {
   if (file === "-") {
-    if (!stdin) throw new Error("stdin is not available");
-    const items = await readStreamItems(stdin);
-    return { file, lines: evaluateItems(items, config, now), bytes: 0 };
+    if (!options.stdin) throw new Error("stdin is not available");
+    return evaluateItems(file, 0, await readStreamItems(options.stdin), options);
   }
   const { items, bytes } = await readFileItems(file);
-  return { file, lines: evaluateItems(items, config, now), bytes };
+  return evaluateItems(file, bytes, items, options);
 }
 
 export function defaultWorkerCount(fileCount: number): number {
@@ -62,14 +110,14 @@ function startWorker(workerData: unknown): Worker {
  */
 export async function* evaluateFiles(
   files: readonly string[],
-  options: { config: Config; now: Date; workers: number; stdin?: NodeJS.ReadableStream },
+  options: EvaluateFileOptions & { readonly workers: number },
 ): AsyncGenerator<FileResult> {
   if (options.workers <= 1 || files.length <= 1 || files.includes("-")) {
-    for (const file of files) yield await evaluateFile(file, options.config, options.now, options.stdin);
+    for (const file of files) yield await evaluateFile(file, options);
     return;
   }
   const pool = Array.from({ length: Math.min(options.workers, files.length) }, () =>
-    startWorker({ config: options.config, now: options.now.toISOString() }),
+    startWorker({ config: options.config, now: options.now.toISOString(), format: options.format }),
   );
   const pending = new Map<number, { resolve: (r: FileResult) => void; reject: (e: unknown) => void }>();
   const results: Promise<FileResult>[] = files.map(

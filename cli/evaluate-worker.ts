@@ -2,14 +2,14 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Config } from "../shared/core/config.ts";
 import { errorMessage } from "../shared/core/errors.ts";
-import { evaluateFile } from "./evaluate-files.ts";
+import { evaluateFile, type OutputFormat } from "./evaluate-files.ts";
 
-const { config, now } = workerData as { config: Config; now: string };
-const clock = new Date(now);
+const { config, now, format } = workerData as { config: Config; now: string; format: OutputFormat };
+const options = { config, now: new Date(now), format };
 
 parentPort?.on("message", async ({ index, file }: { index: number; file: string }) => {
   try {
-    parentPort?.postMessage({ index, result: await evaluateFile(file, config, clock) });
+    parentPort?.postMessage({ index, result: await evaluateFile(file, options) });
   } catch (error) {
     parentPort?.postMessage({ index, error: errorMessage(error) });
   }

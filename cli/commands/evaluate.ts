@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { reportLine, unreadableInput } from "../../shared/core/judge.ts";
 import { loadConfig } from "../../shared/io/load-config.ts";
 import { listInputFiles } from "../../shared/io/read-inputs.ts";
-import { defaultWorkerCount, evaluateFiles, type ReportLine } from "../evaluate-files.ts";
+import { defaultWorkerCount, evaluateFiles, type FileResult, type ReportLine } from "../evaluate-files.ts";
 import { formatTable } from "../format-table.ts";
 import { type CliIo, EXIT, UsageError } from "../io.ts";
 
@@ -25,6 +25,7 @@ Exit status: 0 every input read and judged; 1 --fail-on matched; 2 usage error;
 3 an input could not be read or is not JSON.`;
 
 const PROGRESS_INTERVAL_MS = 1000;
+const VERDICTS = ["violation", "compliant", "ignored", "invalid"] as const;
 
 export async function evaluateCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -43,8 +44,9 @@ export async function evaluateCommand(args: string[], io: CliIo): Promise<number
     io.stdout.write(`${EVALUATE_USAGE}\n`);
     return EXIT.ok;
   }
-  if (values.format !== "table" && values.format !== "json") {
-    throw new UsageError(`--format must be table or json, got "${values.format}"`);
+  const format = values.format;
+  if (format !== "table" && format !== "json") {
+    throw new UsageError(`--format must be table or json, got "${format}"`);
   }
   const failOn = new Set(values["fail-on"].flatMap((v) => v.split(",")).map((v) => v.trim()));
   for (const verdict of failOn) {
@@ -67,40 +69,41 @@ export async function evaluateCommand(args: string[], io: CliIo): Promise<number
     );
   }
   const counts = { violation: 0, compliant: 0, ignored: 0, invalid: 0 };
-  let unreadable = inputs.missing.length;
+  let unreadable = 0;
   const table: ReportLine[] = [];
-  const emit = (lines: readonly ReportLine[]) => {
-    for (const line of lines) {
-      counts[line.verdict]++;
-      if (line.verdict === "invalid" && line.eventID === null && line.eventName === null) unreadable++;
-    }
-    if (values.format === "json") {
-      if (lines.length > 0) io.stdout.write(`${lines.map((line) => JSON.stringify(line)).join("\n")}\n`);
-    } else {
-      table.push(...lines);
-    }
+  const emit = (result: Pick<FileResult, "counts" | "unreadable" | "lines" | "json">) => {
+    for (const verdict of VERDICTS) counts[verdict] += result.counts[verdict];
+    unreadable += result.unreadable;
+    if (format === "json") io.stdout.write(result.json);
+    else table.push(...result.lines);
   };
-  emit(inputs.missing.map((m) => reportLine(unreadableInput(m.source, m.error))));
+  const missing = inputs.missing.map((m) => reportLine(unreadableInput(m.source, m.error)));
+  emit({
+    counts: { violation: 0, compliant: 0, ignored: 0, invalid: missing.length },
+    unreadable: missing.length,
+    lines: missing,
+    json: missing.map((line) => `${JSON.stringify(line)}\n`).join(""),
+  });
 
-  const started = Date.now();
-  let lastProgress = started;
+  let lastProgress = Date.now();
   let done = 0;
   let records = 0;
   for await (const result of evaluateFiles(inputs.files, {
     config,
     now,
+    format,
     workers: workers ?? defaultWorkerCount(inputs.files.length),
     stdin: io.stdin,
   })) {
-    emit(result.lines);
+    emit(result);
     done++;
-    records += result.lines.length;
+    records += result.records;
     if (Date.now() - lastProgress >= PROGRESS_INTERVAL_MS) {
       lastProgress = Date.now();
       io.stderr.write(`evaluated ${done}/${inputs.files.length} file(s), ${records} record(s)\n`);
     }
   }
-  if (values.format === "table") io.stdout.write(formatTable(table));
+  if (format === "table") io.stdout.write(formatTable(table));
 
   if ((failOn.has("violation") && counts.violation > 0) || (failOn.has("invalid") && counts.invalid > 0)) {
     return EXIT.failOn;

@@ -9,8 +9,12 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { errorMessage } from "../core/errors.ts";
 
+/**
+ * What one input holds: its records (record `i` is found at `<source>#<i>`), or why it cannot be
+ * read. Records stay in the array JSON.parse made: no object per record, since a trail has millions.
+ */
 export type InputItem =
-  | { readonly kind: "record"; readonly source: string; readonly raw: unknown }
+  | { readonly kind: "records"; readonly source: string; readonly records: readonly unknown[] }
   | { readonly kind: "unreadable"; readonly source: string; readonly error: string };
 
 const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
@@ -52,13 +56,11 @@ function itemsOfDocument(document: unknown, source: string): InputItem[] {
     typeof document === "object" && document !== null && !Array.isArray(document) && "Records" in document
       ? (document as { Records: unknown }).Records
       : document;
-  if (Array.isArray(records)) {
-    return records.map((raw, i) => ({ kind: "record" as const, source: `${source}#${i}`, raw }));
-  }
+  if (Array.isArray(records)) return [{ kind: "records", source, records }];
   if (records !== document) {
     return [{ kind: "unreadable", source, error: "Records: expected an array of CloudTrail records" }];
   }
-  return [{ kind: "record", source, raw: document }];
+  return [{ kind: "records", source, records: [document] }];
 }
 
 /** Reads one file (gzip detected by its magic bytes, whatever its name). */

@@ -150,7 +150,10 @@ function ruleOf(
     fromPort: shape.fromPort,
     toPort: shape.toPort,
     peer,
-    ...extra,
+    // Set explicitly (possibly undefined), not spread in: the literal keeps one shape and stays fast.
+    ruleId: extra.ruleId,
+    description: extra.description,
+    directionAssumed: extra.directionAssumed,
   };
 }
 
@@ -163,12 +166,13 @@ function ruleKey(
   peer: SgPeer,
 ) {
   const protocol = normalizeProtocol(rawProtocol) ?? String(rawProtocol);
-  const ports =
-    protocol === "all"
-      ? ""
-      : protocol === "tcp" || protocol === "udp"
-        ? JSON.stringify(portRangeOf(from, to))
-        : `${from}:${to}`;
+  let ports = "";
+  if (protocol === "tcp" || protocol === "udp") {
+    const range = portRangeOf(from, to);
+    ports = `${range.from}-${range.to}`;
+  } else if (protocol !== "all") {
+    ports = `${from}:${to}`; // ICMP type and code
+  }
   const peerKey =
     peer.kind === "cidr"
       ? canonicalCidr(peer.cidr)
@@ -223,12 +227,7 @@ function authorizeChange(
       ids.size > 0
         ? ids.get(ruleKey(egress, shape.rawProtocol, shape.fromPort, shape.toPort, peer))
         : undefined;
-    rules.push(
-      ruleOf(groupId, direction, shape, peer, where, {
-        ...(ruleId ? { ruleId } : {}),
-        ...(description ? { description } : {}),
-      }),
-    );
+    rules.push(ruleOf(groupId, direction, shape, peer, where, { ruleId, description }));
   };
   (params.ipPermissions?.items ?? []).forEach((permission, i) => {
     const where = `requestParameters.ipPermissions.items[${i}]`;
@@ -305,7 +304,7 @@ function modifyChange(requestParameters: unknown): ChangeDetail {
     return ruleOf(request.GroupId, "ingress", shape, peer, where, {
       ruleId: entry.SecurityGroupRuleId,
       directionAssumed: true,
-      ...(rule.Description ? { description: rule.Description } : {}),
+      description: rule.Description,
     });
   });
   return { kind: "sg-rules-modified", groupId: request.GroupId, rules };

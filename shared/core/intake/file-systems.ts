@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { formatZodIssues } from "../config.ts";
 import { InvalidInputError } from "../errors.ts";
-import { parsePolicy } from "../policy/document.ts";
+import { parsePolicy, policyLengthProblem } from "../policy/document.ts";
 import type { ChangeDetail, FileSystemService } from "../types.ts";
 
 export const S3FILES_SOURCE = "s3files.amazonaws.com";
@@ -147,6 +147,9 @@ function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: str
  * edited. Remembered per text, bounded: trails repeat the same policies, bad ones included.
  */
 function policyProblem(text: string): string | undefined {
+  // Too long for AWS to have accepted: answered before hashing a long text for the memo.
+  const tooLong = policyLengthProblem(text);
+  if (tooLong) return tooLong;
   if (policyProblems.has(text)) return policyProblems.get(text);
   let problem: string | undefined;
   try {

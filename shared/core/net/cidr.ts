@@ -6,6 +6,8 @@
  * canonical network (host bits cleared), never on the string.
  */
 
+import { InvalidInputError } from "../errors.ts";
+
 export type IpVersion = 4 | 6;
 
 /** A parsed network: the address bytes with host bits cleared, and the prefix length. */
@@ -24,9 +26,9 @@ export interface Cidr {
  */
 export type SourceReach = "internet" | "private" | "public-network";
 
-export class InvalidCidrError extends Error {
-  override readonly name = "InvalidCidrError";
-}
+/** Not a CIDR. Input, so like every input error it carries no stack trace (see `InvalidInputError`). */
+export class InvalidCidrError extends InvalidInputError {}
+InvalidCidrError.prototype.name = "InvalidCidrError";
 
 function parseIpv4(text: string): Uint8Array | undefined {
   const parts = text.split(".");

@@ -14,6 +14,17 @@ import { prefixOf } from "./universe.ts";
 
 /** The built-in baseline template for a service. */
 export function builtInDenyBaseline(service: FileSystemService): string {
+  let template = builtInTemplates.get(service);
+  if (template === undefined) {
+    template = denyBaselineTemplate(service);
+    builtInTemplates.set(service, template);
+  }
+  return template;
+}
+
+const builtInTemplates = new Map<FileSystemService, string>();
+
+function denyBaselineTemplate(service: FileSystemService): string {
   const prefix = prefixOf(service);
   const resource = `arn:{Partition}:${prefix}:{Region}:{Account}:file-system/{FileSystemId}`;
   const statements: Record<string, unknown>[] = [

@@ -267,17 +267,21 @@ export function policyFromJson(json: unknown): PolicyDocument {
   };
 }
 
+/** Why a policy text is too long to be a file-system policy, or `undefined`. */
+export function policyLengthProblem(text: string): string | undefined {
+  return text.length > MAX_POLICY_CHARS
+    ? `policy: ${text.length} characters, more than the ${MAX_POLICY_CHARS} a file-system policy may have`
+    : undefined;
+}
+
 /**
  * Parses a policy document as sent to PutFileSystemPolicy. Throws `InvalidInputError` with a plain
  * message for text that is not JSON (malformed or truncated), longer than 20,000 characters, or not
  * shaped like an IAM policy.
  */
 export function parsePolicy(text: string): PolicyDocument {
-  if (text.length > MAX_POLICY_CHARS) {
-    throw new InvalidInputError(
-      `policy: ${text.length} characters, more than the ${MAX_POLICY_CHARS} a file-system policy may have`,
-    );
-  }
+  const tooLong = policyLengthProblem(text);
+  if (tooLong) throw new InvalidInputError(tooLong);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -55,7 +55,7 @@ export function isPolicySafe(
   if (typeof policy !== "string") return checkSafety(policy, scope, options);
   // Policy text is checked again and again (the deny-baseline on every deleted policy, the same
   // last known good policy): the verdict is pure, so remember it, bounded.
-  const key = JSON.stringify([policy, scope, options.requireTls ?? false]);
+  const key = `${scopeKey(scope)}|${options.requireTls ?? false}\n${policy}`;
   let verdict = safetyByText.get(key);
   if (!verdict) {
     verdict = checkSafety(parsePolicy(policy), scope, options);
@@ -63,6 +63,19 @@ export function isPolicySafe(
     safetyByText.set(key, verdict);
   }
   return verdict;
+}
+
+/** Everything a scope holds, as one string (a memo key part; cheaper than JSON for hot paths). */
+export function scopeKey(scope: PolicyScope): string {
+  return [
+    scope.service,
+    scope.ownerAccount ?? "",
+    scope.partition,
+    scope.region ?? "",
+    scope.fileSystemId ?? "",
+    scope.trustedAccounts.join(","),
+    scope.adminPrincipals.join(","),
+  ].join("|");
 }
 
 const SAFETY_MEMO_LIMIT = 256;

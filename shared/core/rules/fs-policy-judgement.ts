@@ -221,14 +221,11 @@ export function judgeFsPolicy(change: Change, context: JudgeContext): FsPolicyJu
   const { detail } = change;
   if (detail.kind !== "fs-policy-put") throw new Error("judgeFsPolicy needs an fs-policy-put change");
   // Everything a judgement reads, besides the configuration: trails repeat the same policies.
-  const key = JSON.stringify([
-    detail.service,
-    detail.fileSystemId,
-    change.meta.account,
-    change.meta.region,
-    detail.policyText,
-    context.facts.lastKnownGoodPolicy?.get(detail.fileSystemId) ?? null,
-  ]);
+  // Joined rather than JSON-encoded: escaping a policy text costs more than a memo hit saves.
+  const lastGood = context.facts.lastKnownGoodPolicy?.get(detail.fileSystemId);
+  const key = `${detail.service}|${detail.fileSystemId}|${change.meta.account ?? ""}|${change.meta.region ?? ""}|${
+    lastGood === undefined ? 0 : lastGood.length
+  }\n${detail.policyText}\n${lastGood ?? ""}`;
   if (recent.config !== context.config) {
     recent.config = context.config;
     recent.judgements.clear();
