@@ -104,9 +104,30 @@ function startWorker(workerData: unknown): Worker {
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { workerData });
 }
 
+/** A promise with its settlers, made by whichever side asks first: the worker's answer or the reader. */
+interface Pending {
+  readonly promise: Promise<FileResult>;
+  resolve(result: FileResult): void;
+  reject(error: unknown): void;
+}
+
+function pending(): Pending {
+  let resolve!: (result: FileResult) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<FileResult>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A worker crash rejects results nobody awaits yet; the reader meets the first one and stops.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
 /**
  * Yields each file's result in the order given, evaluating up to `workers` files at once.
- * With one worker (or stdin in the list) everything runs in this thread.
+ * With one worker (or stdin in the list) everything runs in this thread. Workers run at most a
+ * few files ahead of the reader, and a result is let go once yielded, so memory stays flat however
+ * many files there are and however slowly the output is consumed.
  */
 export async function* evaluateFiles(
   files: readonly string[],
@@ -119,31 +140,45 @@ export async function* evaluateFiles(
   const pool = Array.from({ length: Math.min(options.workers, files.length) }, () =>
     startWorker({ config: options.config, now: options.now.toISOString(), format: options.format }),
   );
-  const pending = new Map<number, { resolve: (r: FileResult) => void; reject: (e: unknown) => void }>();
-  const results: Promise<FileResult>[] = files.map(
-    (_, index) => new Promise<FileResult>((resolve, reject) => pending.set(index, { resolve, reject })),
-  );
+  const results = new Map<number, Pending>();
+  const resultOf = (index: number): Pending => {
+    let entry = results.get(index);
+    if (!entry) {
+      entry = pending();
+      results.set(index, entry);
+    }
+    return entry;
+  };
+  const aheadLimit = pool.length * 2;
+  const idle = [...pool];
   let next = 0;
-  const dispatch = (worker: Worker) => {
-    if (next < files.length) {
-      worker.postMessage({ index: next, file: files[next] });
+  let consumed = 0;
+  const dispatch = () => {
+    while (idle.length > 0 && next < files.length && next < consumed + aheadLimit) {
+      (idle.pop() as Worker).postMessage({ index: next, file: files[next] });
       next++;
     }
   };
   for (const worker of pool) {
     worker.on("message", (message: { index: number; result?: FileResult; error?: string }) => {
-      const waiter = pending.get(message.index);
-      if (message.result) waiter?.resolve(message.result);
-      else waiter?.reject(new Error(message.error ?? "worker failed"));
-      dispatch(worker);
+      if (message.result) resultOf(message.index).resolve(message.result);
+      else resultOf(message.index).reject(new Error(message.error ?? "worker failed"));
+      idle.push(worker);
+      dispatch();
     });
     worker.on("error", (error) => {
-      for (const waiter of pending.values()) waiter.reject(error);
+      for (let index = consumed; index < files.length; index++) resultOf(index).reject(error);
     });
-    dispatch(worker);
   }
+  dispatch();
   try {
-    for (const result of results) yield await result;
+    for (let index = 0; index < files.length; index++) {
+      const result = await resultOf(index).promise;
+      results.delete(index);
+      consumed++;
+      dispatch();
+      yield result;
+    }
   } finally {
     await Promise.all(pool.map((worker) => worker.terminate()));
   }
