@@ -62,6 +62,7 @@ const authorizeParametersSchema = z.looseObject({
 
 const ruleSetItemSchema = z.looseObject({
   securityGroupRuleId: z.string(),
+  groupId: z.string().optional(),
   isEgress: z.boolean().optional(),
   ipProtocol: protocol.optional(),
   fromPort: port.optional(),
@@ -191,11 +192,17 @@ function peerOfRuleSetItem(item: z.output<typeof ruleSetItemSchema>): SgPeer | u
   return undefined;
 }
 
-function ruleIdsByKey(responseElements: unknown): Map<string, string> {
+/**
+ * What the response set tells: each created rule's id by its identity, and the group's id (a call
+ * that named the group by `groupName`, as the default VPC allows, gets its `sg-` id only here).
+ */
+function ruleSetOf(responseElements: unknown): { ids: Map<string, string>; groupId: string | undefined } {
   const response = authorizeResponseSchema.safeParse(responseElements);
   const ids = new Map<string, string>();
-  if (!response.success) return ids; // The response set is evidence we may use, never a reason to reject.
+  let groupId: string | undefined;
+  if (!response.success) return { ids, groupId }; // Evidence we may use, never a reason to reject.
   for (const item of response.data?.securityGroupRuleSet?.items ?? []) {
+    groupId ??= item.groupId;
     const peer = peerOfRuleSetItem(item);
     if (!peer || item.ipProtocol === undefined) continue;
     try {
@@ -207,7 +214,7 @@ function ruleIdsByKey(responseElements: unknown): Map<string, string> {
       // An unparseable CIDR in the response cannot be matched; the rule is revoked by IpPermissions instead.
     }
   }
-  return ids;
+  return { ids, groupId };
 }
 
 function authorizeChange(
@@ -216,11 +223,13 @@ function authorizeChange(
   responseElements: unknown,
 ): ChangeDetail {
   const params = parseOrThrow(authorizeParametersSchema, requestParameters, "requestParameters");
-  const groupId = params.groupId ?? params.groupName;
+  const ruleSet = ruleSetOf(responseElements);
+  const ids = ruleSet.ids;
+  // A group named only by `groupName` is judged under its `sg-` id when the response gives it.
+  const groupId = params.groupId ?? ruleSet.groupId ?? params.groupName;
   if (!groupId)
     throw new InvalidInputError("requestParameters.groupId: missing (neither groupId nor groupName given)");
   const rules: SgRule[] = [];
-  const ids = ruleIdsByKey(responseElements);
   const egress = direction === "egress";
   const add = (shape: RuleShape, peer: SgPeer, where: string, description?: string) => {
     const ruleId =

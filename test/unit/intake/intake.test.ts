@@ -314,3 +314,23 @@ describe("invalid records name the field and never throw", () => {
     expect(intakeRecord(raw, NO_SELF).status).toBe("invalid");
   });
 });
+
+describe("a group named by groupName (default VPC)", () => {
+  it("is judged under the sg- id the response set gives", () => {
+    const raw = variantOf("ec2-AuthorizeSecurityGroupIngress-stratus-legacy-flat-params.json", (r) => {
+      delete r.requestParameters.groupId;
+      r.requestParameters.groupName = "default";
+    });
+    const change = changeOf(raw);
+    expect(change.detail).toMatchObject({ kind: "sg-rules-added", groupId: "sg-003dc7f1f1c686164" });
+    expect(change.resourceIds).toContain("sg-003dc7f1f1c686164");
+  });
+
+  it("keeps the name, revoked by GroupName, when no response set names the id", () => {
+    const raw = variantOf("ec2-AuthorizeSecurityGroupIngress-panther-go-sdk-ssh-world.json", (r) => {
+      delete r.requestParameters.groupId;
+      r.requestParameters.groupName = "default";
+    });
+    expect(changeOf(raw).detail).toMatchObject({ groupId: "default" });
+  });
+});
