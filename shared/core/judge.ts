@@ -50,7 +50,7 @@ function exemptionEnd(expires: string): number {
   return /^\d{4}-\d{2}-\d{2}$/.test(expires) ? Date.parse(`${expires}T23:59:59.999Z`) : Date.parse(expires);
 }
 
-/** The first unexpired exemption that covers this change and every rule that fired, if any. */
+/** The first unexpired exemption that covers this change for every rule given, if any. */
 export function findExemption(
   change: Change,
   ruleIds: readonly string[],
@@ -65,6 +65,10 @@ export function findExemption(
         : exemption.account === change.meta.account) &&
       (exemption.rules === undefined || ruleIds.every((id) => exemption.rules?.includes(id))),
   );
+}
+
+function describeExemption(exemption: Exemption): string {
+  return `until ${exemption.expires} (owner ${exemption.owner}): ${exemption.reason}`;
 }
 
 function dedupeSteps(steps: readonly PlanStep[]): readonly PlanStep[] {
@@ -109,11 +113,25 @@ function evaluationOf(
 
 /** Runs every applicable rule on a change and applies modes and exemptions. */
 export function judgeChange(change: Change, options: EvaluateOptions): Evaluation {
-  const context: JudgeContext = { config: options.config, facts: options.facts ?? {} };
+  // Exemptions apply rule by rule: an exemption for one rule never shields another that also fired.
+  const exemptions = new Map<string, Exemption | undefined>();
+  const exemptionFor = (ruleId: string): Exemption | undefined => {
+    if (options.config.exemptions.length === 0) return undefined;
+    if (!exemptions.has(ruleId)) {
+      exemptions.set(ruleId, findExemption(change, [ruleId], options.config.exemptions, options.now));
+    }
+    return exemptions.get(ruleId);
+  };
+  const context: JudgeContext = {
+    config: options.config,
+    facts: options.facts ?? {},
+    isExempt: (ruleId) => exemptionFor(ruleId) !== undefined,
+  };
   const findings: Finding[] = [];
   const plan: PlanStep[] = [];
   const notes: string[] = [];
   const modes: Record<string, RuleMode> = {};
+  const exempted: { rule: string; exemption: Exemption }[] = [];
   const errors: string[] = [];
   let applicable = 0;
   for (const rule of options.rules ?? RULES) {
@@ -128,7 +146,9 @@ export function judgeChange(change: Change, options: EvaluateOptions): Evaluatio
       if (outcome.status !== "violation") continue;
       modes[rule.id] = mode;
       findings.push(...outcome.findings);
-      if (mode === "enforce") plan.push(...outcome.plan);
+      const exemption = exemptionFor(rule.id);
+      if (exemption) exempted.push({ rule: rule.id, exemption });
+      else if (mode === "enforce") plan.push(...outcome.plan);
     } catch (error) {
       // A rule that throws is a bug in the rule: recorded, and it never causes a write.
       errors.push(`rule ${rule.id} errored: ${errorMessage(error)}`);
@@ -146,27 +166,30 @@ export function judgeChange(change: Change, options: EvaluateOptions): Evaluatio
     return evaluationOf(change, "compliant", `no rule found a violation.${noteText}`.trim());
   }
   const ruleIds = Object.keys(modes);
-  const exemption = findExemption(change, ruleIds, options.config.exemptions, options.now);
   const errorText = errors.length > 0 ? ` ${errors.join("; ")}.` : "";
-  if (exemption) {
+  const [first] = exempted;
+  if (first && exempted.length === ruleIds.length) {
     return evaluationOf(
       change,
       "violation",
-      `exempted until ${exemption.expires} (owner ${exemption.owner}): ${exemption.reason}.${errorText}`,
+      `exempted ${describeExemption(first.exemption)}.${errorText}`,
       findings,
       [],
-      { modes, exemption },
+      { modes, exemption: first.exemption },
     );
   }
   const notifyOnly = ruleIds.filter((id) => modes[id] === "notify");
   const steps = dedupeSteps(plan);
   const modeText = notifyOnly.length > 0 ? ` Notify only: ${notifyOnly.join(", ")}.` : "";
+  const exemptText = exempted
+    .map(({ rule, exemption }) => ` Exempted: ${rule} ${describeExemption(exemption)}.`)
+    .join("");
   const action =
     steps.length > 0 ? `${steps.length} remediation step(s) planned.` : "no remediation planned.";
   return evaluationOf(
     change,
     "violation",
-    `${findings.length} finding(s); ${action}${modeText}${noteText}${errorText}`,
+    `${findings.length} finding(s); ${action}${modeText}${exemptText}${noteText}${errorText}`,
     findings,
     steps,
     { modes },

@@ -89,3 +89,45 @@ describe("the catalogue", () => {
     }
   });
 });
+
+describe("exemptions apply rule by rule", () => {
+  const until = { reason: "partner migration", owner: "storage@example.com", expires: "2027-01-31" };
+  const now = new Date("2026-11-22T00:00:00Z");
+
+  it("an exemption for one rule never shields another rule that fired on the same change", () => {
+    const record = loadFixture("synthetic-ec2-AuthorizeSecurityGroupIngress-nfs-mixed-sources-rule-ids.json");
+    // The group guards a mount target, so 0.0.0.0/0:2049 breaks both security-group rules.
+    const facts = {
+      mountTargetGuards: new Map([
+        ["sg-0a1b2c3d4e5f60718", { fileSystemIds: ["fs-1"], vpcCidrs: ["10.20.0.0/16"] }],
+      ]),
+    };
+    const config = testConfig({
+      exemptions: [
+        { resource: "sg-0a1b2c3d4e5f60718", rules: ["sg-ingress-internet-sensitive-port"], ...until },
+      ],
+    });
+    const result = evaluateRecord(record, { config, now, facts });
+    expect(result.verdict).toBe("violation");
+    expect(result.exemption).toBeUndefined();
+    expect(result.reason).toMatch(/Exempted: sg-ingress-internet-sensitive-port until 2027-01-31/);
+    expect(result.plan).toHaveLength(1);
+    expect(result.plan[0]?.reason).toMatch(/outside the VPC/);
+    expect(result.plan[0]?.reason).not.toMatch(/admits the internet/);
+  });
+
+  it("an exempted policy rule's goal is left out of the combined policy edit", () => {
+    const record = loadFixture("synthetic-s3files-PutFileSystemPolicy-root-and-cross-account.json");
+    const plain = evaluateRecord(record, { config: testConfig(), now });
+    expect(String(plain.plan[0]?.params.policy)).not.toContain("444455556666:root");
+    const config = testConfig({
+      exemptions: [{ resource: "fs-abcd123456789ef0", rules: ["fs-policy-cross-account-access"], ...until }],
+    });
+    const result = evaluateRecord(record, { config, now });
+    expect(result.verdict).toBe("violation");
+    expect(result.plan).toHaveLength(1);
+    const edited = JSON.parse(String(result.plan[0]?.params.policy));
+    expect(JSON.stringify(edited)).toContain("arn:aws:iam::444455556666:root");
+    expect(JSON.stringify(edited)).not.toContain("ClientRootAccess");
+  });
+});

@@ -223,7 +223,12 @@ export function judgeFsPolicy(change: Change, context: JudgeContext): FsPolicyJu
   // Everything a judgement reads, besides the configuration: trails repeat the same policies.
   // Joined rather than JSON-encoded: escaping a policy text costs more than a memo hit saves.
   const lastGood = context.facts.lastKnownGoodPolicy?.get(detail.fileSystemId);
-  const key = `${detail.service}|${detail.fileSystemId}|${change.meta.account ?? ""}|${change.meta.region ?? ""}|${
+  // Exemptions change which goals the combined edit has, and they expire: part of the key.
+  const exempt = Object.values(FS_POLICY_RULES)
+    .filter((rule) => context.isExempt?.(rule.id) === true)
+    .map((rule) => rule.id)
+    .join(",");
+  const key = `${detail.service}|${detail.fileSystemId}|${change.meta.account ?? ""}|${change.meta.region ?? ""}|${exempt}|${
     lastGood === undefined ? 0 : lastGood.length
   }\n${detail.policyText}\n${lastGood ?? ""}`;
   if (recent.config !== context.config) {
@@ -316,7 +321,8 @@ function judgeUncached(
   const enforced = (problem: FsPolicyProblem) =>
     findings[problem].length > 0 &&
     ruleModeOf(context.config, FS_POLICY_RULES[problem].id, FS_POLICY_RULES[problem].defaultMode) ===
-      "enforce";
+      "enforce" &&
+    context.isExempt?.(FS_POLICY_RULES[problem].id) !== true;
   const goals: EditGoals = {
     ...NO_EDIT_GOALS,
     publicAccess: enforced("public") && analysis.complete,

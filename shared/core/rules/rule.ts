@@ -33,6 +33,11 @@ export interface MountTargetGuard {
 export interface JudgeContext {
   readonly config: Config;
   readonly facts: LiveFacts;
+  /**
+   * True when an unexpired exemption covers this change for that rule. Rules that share one
+   * remediation (the combined policy edit) leave an exempted rule's goal out of it.
+   */
+  readonly isExempt?: (ruleId: string) => boolean;
 }
 
 export type RuleOutcome =
