@@ -35,6 +35,11 @@ export function nfsFromOutsideVpc(
 ): { exposures: MountTargetExposure[]; notes: string[] } {
   const exposures: MountTargetExposure[] = [];
   const notes: string[] = [];
+  // No VPC range known means nothing can be said to be outside it: judging against an empty list
+  // would call every source, the VPC's own included, an outsider and revoke it.
+  if (vpcCidrs.length === 0) {
+    return { exposures, notes: ["the VPC's CIDRs are unknown: NFS sources are not judged against them"] };
+  }
   for (const rule of rules) {
     if (rule.direction !== "ingress") continue;
     if (exposedSensitivePorts(rule.protocol, rule.ports, [NFS_PORT]).length === 0) continue;

@@ -63,3 +63,14 @@ describe(RULE, () => {
     expect(result.verdict).toBe("compliant");
   });
 });
+
+describe(`${RULE} with unknown VPC ranges`, () => {
+  it("an empty list of VPC CIDRs judges nothing as outside (no plan), and says why", () => {
+    const record = loadFixture("synthetic-ec2-AuthorizeSecurityGroupIngress-nfs-mixed-sources-rule-ids.json");
+    const facts = { mountTargetGuards: new Map([[GROUP, { fileSystemIds: ["fs-1"], vpcCidrs: [] }]]) };
+    const result = judge(record, { rules: { "sg-ingress-internet-sensitive-port": "off" } }, facts);
+    expect(result.verdict).toBe("compliant");
+    expect(result.plan).toEqual([]);
+    expect(result.reason).toMatch(/VPC's CIDRs are unknown/);
+  });
+});
