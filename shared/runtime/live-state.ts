@@ -36,6 +36,13 @@ export interface LiveView {
   readonly tagSets: readonly TagSet[];
   /** For a mount target whose group set was replaced: the known-good set to restore. */
   readonly knownGoodGroups?: readonly string[];
+  /**
+   * The known-good set as it is now: the mount target judged as if that set were on it, and each
+   * of its groups' live inbound rules, with the facts to judge them. A restore is offered only when
+   * all of them are compliant (a group may have been opened up since it was last known good).
+   * Absent when a known-good group no longer exists: then nothing is restored.
+   */
+  readonly knownGoodCheck?: { readonly changes: readonly Change[]; readonly facts: LiveFacts };
   /** For a mount target: who it is, so a restore step can be planned. */
   readonly mountTarget?: { readonly service: FileSystemService; readonly mountTargetId: string };
 }
@@ -223,13 +230,23 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
       ]);
       const guard: MountTargetGuard = { fileSystemIds: [mt.fileSystemId], vpcCidrs };
       const guards = new Map(mt.securityGroups.map((groupId) => [groupId, guard] as const));
-      const ingress = groupRules.map((rules) =>
-        (rules ?? [])
-          .filter((rule) => !rule.isEgress)
-          .map(sgRuleOf)
-          .filter((r): r is SgRule => r !== undefined),
-      );
-      const prefixListCidrs = await prefixListFacts(deps.ec2, ingress.flat());
+      const ingress = groupRules.map(ingressOf);
+      const restorable = knownGood && !sameSet(knownGood, mt.securityGroups) ? knownGood : undefined;
+      // The known-good groups are read as they are now, like the attached ones: a restore must not
+      // put back a group that has been opened up since it was last known good.
+      const knownGoodRules = restorable
+        ? await Promise.all(
+            restorable.map((groupId) => {
+              const index = mt.securityGroups.indexOf(groupId);
+              return index >= 0 ? groupRules[index] : deps.ec2.describeRules(groupId);
+            }),
+          )
+        : [];
+      const knownGoodIngress = knownGoodRules.map(ingressOf);
+      const prefixListCidrs = await prefixListFacts(deps.ec2, [
+        ...ingress.flat(),
+        ...knownGoodIngress.flat(),
+      ]);
       // Each attached group's inbound rules are judged as if just added, with this mount target's
       // guard facts; exemptions of the mount target and its file system cover them too.
       const related: Change[] = mt.securityGroups.map((groupId, index) => ({
@@ -254,10 +271,8 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
           prefixListCidrs,
           securityGroupIngressRules: new Map(mt.securityGroups.map((g, i) => [g, ingress[i] ?? []] as const)),
           ...(mt.vpcId ? { vpcCidrs: new Map([[mt.vpcId, vpcCidrs]]) } : {}),
-          // Restoring a set equal to the live one would change nothing: only a different set is offered.
-          ...(knownGood && !sameSet(knownGood, mt.securityGroups)
-            ? { previousMountTargetGroups: new Map([[id, knownGood]]) }
-            : {}),
+          // No `previousMountTargetGroups` here: the rules then plan revokes, and the pipeline
+          // swaps in a restore only after judging the known-good set (`knownGoodCheck`).
         },
         snapshot: {
           mountTargetId: id,
@@ -270,6 +285,18 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
         },
         tagSets: [{ resource: change.resource, tags }],
         ...(knownGood ? { knownGoodGroups: knownGood } : {}),
+        ...(restorable && knownGoodRules.every((rules) => rules !== undefined)
+          ? {
+              knownGoodCheck: knownGoodCheckOf(change, restorable, knownGoodIngress, {
+                guard,
+                prefixListCidrs,
+                vpcId: mt.vpcId,
+                fileSystemId: mt.fileSystemId,
+                mountTargetId: id,
+                service: detail.service,
+              }),
+            }
+          : {}),
         mountTarget: { service: detail.service, mountTargetId: id },
       };
     }
@@ -297,6 +324,51 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
       // Revokes, group creation and deletion can only narrow access: judged as recorded.
       return { change, related: [], facts: {}, snapshot: null, tagSets: [] };
   }
+}
+
+function ingressOf(rules: readonly LiveSgRule[] | undefined): SgRule[] {
+  return (rules ?? [])
+    .filter((rule) => !rule.isEgress)
+    .map(sgRuleOf)
+    .filter((r): r is SgRule => r !== undefined);
+}
+
+/** The mount target as it would be with the known-good groups back on it, and those groups' rules. */
+function knownGoodCheckOf(
+  change: Change,
+  groups: readonly string[],
+  ingress: readonly SgRule[][],
+  at: {
+    readonly guard: MountTargetGuard;
+    readonly prefixListCidrs: ReadonlyMap<string, readonly string[]>;
+    readonly vpcId: string | undefined;
+    readonly fileSystemId: string;
+    readonly mountTargetId: string;
+    readonly service: FileSystemService;
+  },
+): { changes: Change[]; facts: LiveFacts } {
+  const facts: LiveFacts = {
+    mountTargetGuards: new Map(groups.map((groupId) => [groupId, at.guard] as const)),
+    prefixListCidrs: at.prefixListCidrs,
+    securityGroupIngressRules: new Map(groups.map((g, i) => [g, ingress[i] ?? []] as const)),
+    ...(at.vpcId ? { vpcCidrs: new Map([[at.vpcId, at.guard.vpcCidrs]]) } : {}),
+  };
+  const mountTarget: Change = withDetail(change, {
+    kind: "mount-target-security-groups",
+    service: at.service,
+    action: "create",
+    fileSystemId: at.fileSystemId,
+    mountTargetId: at.mountTargetId,
+    vpcId: at.vpcId,
+    securityGroups: groups,
+  });
+  const related: Change[] = groups.map((groupId, index) => ({
+    ...change,
+    resource: groupId,
+    resourceIds: [groupId, ...change.resourceIds],
+    detail: { kind: "sg-rules-added", groupId, rules: ingress[index] ?? [] },
+  }));
+  return { changes: [mountTarget, ...related], facts };
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -105,19 +105,44 @@ function combine(evaluations: readonly Evaluation[]): Evaluation {
   };
 }
 
+/** Rules whose findings concern a group only because it is on the mount target. */
+const MOUNT_TARGET_RULES = new Set([
+  "mount-target-nfs-outside-vpc",
+  "sg-ingress-mount-target-nfs-outside-vpc",
+]);
+
 /**
  * For a mount target whose group set was replaced (UpdateMountTarget, ModifyMountTargetSecurityGroups):
  * restoring the known-good set undoes exactly that change and leaves groups shared with other
- * resources untouched; otherwise the offending rules are revoked.
+ * resources untouched. Offered only when the known-good set, read and judged as it is now, is
+ * compliant, and the restore alone removes every finding (each comes from a mount-target rule and
+ * concerns the mount target or a group the restore detaches); otherwise the revoke plan stands.
  */
-function restorePlan(view: LiveView, evaluation: Evaluation): readonly PlanStep[] {
-  const { change, knownGoodGroups, mountTarget } = view;
+function restorePlan(
+  view: LiveView,
+  evaluations: readonly Evaluation[],
+  combined: Evaluation,
+  options: { readonly config: Config; readonly now: Date },
+): readonly PlanStep[] {
+  const { change, knownGoodGroups, knownGoodCheck, mountTarget } = view;
   if (change?.detail.kind !== "mount-target-security-groups" || change.detail.action !== "update") {
-    return evaluation.plan;
+    return combined.plan;
   }
-  if (!knownGoodGroups || !mountTarget || evaluation.plan.length === 0) return evaluation.plan;
-  const current = [...change.detail.securityGroups].sort().join(",");
-  if ([...knownGoodGroups].sort().join(",") === current) return evaluation.plan;
+  if (!knownGoodGroups || !knownGoodCheck || !mountTarget || combined.plan.length === 0) return combined.plan;
+  const restored = knownGoodCheck.changes.map((c) =>
+    judgeChange(c, { ...options, facts: knownGoodCheck.facts }),
+  );
+  if (!restored.every((e) => e.verdict === "compliant")) return combined.plan;
+  const kept = new Set(knownGoodGroups);
+  const [main, ...related] = evaluations;
+  const fixedByRestore = (e: Evaluation, detached: boolean) =>
+    e.verdict !== "violation" || (detached && e.findings.every((f) => MOUNT_TARGET_RULES.has(f.rule)));
+  if (!main || !fixedByRestore(main, true)) return combined.plan;
+  const ok = related.every((e, index) => {
+    const groupId = view.related[index]?.resource;
+    return fixedByRestore(e, groupId !== undefined && !kept.has(groupId));
+  });
+  if (!ok) return combined.plan;
   const reason = "restore the mount target's last known good security groups (undo the swap)";
   return mountTarget.service === "s3files"
     ? [
@@ -299,7 +324,7 @@ export class RemediationPipeline {
     const options = { config, now, facts: view.facts };
     const evaluations = [change, ...view.related].map((c) => judgeChange(c, options));
     const combined = combine(evaluations);
-    return { ...combined, plan: restorePlan(view, combined) };
+    return { ...combined, plan: restorePlan(view, evaluations, combined, { config, now }) };
   }
 
   private configWithTag(view: LiveView): { config: Config; note: string } {

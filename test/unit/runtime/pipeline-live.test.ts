@@ -1,0 +1,255 @@
+/**
+ * The pipeline against live state that changed behind the event, with in-memory ports: a mount
+ * target's known-good groups, read-back failures after the plan ran, verdicts that must not be
+ * learnt, and events of other accounts.
+ */
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../../shared/core/config.ts";
+import { RemediatorError } from "../../../shared/core/errors.ts";
+import { RULE_IDS } from "../../../shared/core/rules/index.ts";
+import type { MountTargetGuard } from "../../../shared/core/rules/rule.ts";
+import type { Change, ChangeDetail } from "../../../shared/core/types.ts";
+import { PlanExecutor } from "../../../shared/runtime/executor.ts";
+import type {
+  Claim,
+  FileSystemApi,
+  LiveSgRule,
+  MountTargetState,
+  SecurityGroupApi,
+  StateStore,
+} from "../../../shared/runtime/live-ports.ts";
+import { RemediationPipeline } from "../../../shared/runtime/pipeline.ts";
+import type { AuditRecord, RemediationMode } from "../../../shared/runtime/ports.ts";
+
+const ACCOUNT = "123456789012";
+const NOW = new Date("2026-11-22T12:00:00Z");
+const VPC_CIDR = "10.0.0.0/16";
+
+function nfs(groupId: string, ruleId: string, cidr: string): LiveSgRule {
+  return {
+    ruleId,
+    groupId,
+    isEgress: false,
+    ipProtocol: "tcp",
+    fromPort: 2049,
+    toPort: 2049,
+    cidrIpv4: cidr,
+  };
+}
+
+class FakeEc2 implements SecurityGroupApi {
+  rules: LiveSgRule[] = [];
+  cidrs: string[] = [VPC_CIDR];
+  revoked: string[] = [];
+  describeFailures = 0;
+  failAfterRevoke: Error | undefined;
+  /** Groups that no longer exist. */
+  missing = new Set<string>();
+  async describeRules(groupId: string): Promise<readonly LiveSgRule[] | undefined> {
+    if (this.failAfterRevoke && this.revoked.length > 0) throw this.failAfterRevoke;
+    if (this.missing.has(groupId)) return undefined;
+    return this.rules.filter((r) => r.groupId === groupId);
+  }
+  async prefixListCidrs() {
+    return [];
+  }
+  async vpcCidrs() {
+    return this.cidrs;
+  }
+  async tags() {
+    return {};
+  }
+  readonly operations = {
+    "ec2:RevokeSecurityGroupIngress": async (params: Readonly<Record<string, unknown>>) => {
+      const ids = params.SecurityGroupRuleIds as string[];
+      this.revoked.push(...ids);
+      this.rules = this.rules.filter((r) => !ids.includes(r.ruleId));
+      return { requestId: `req-${ids.join("-")}`, alreadyGone: false };
+    },
+  };
+}
+
+class FakeEfs {
+  mountTargets = new Map<string, MountTargetState>();
+  modified: { id: string; groups: string[] }[] = [];
+  policy: string | undefined;
+  api(): FileSystemApi {
+    return {
+      service: "efs",
+      getFileSystem: async (id: string) => ({
+        fileSystemId: id,
+        fileSystemArn: undefined,
+        ownerId: ACCOUNT,
+        kmsKeyId: undefined,
+        encrypted: true,
+      }),
+      getPolicy: async () => this.policy,
+      getMountTarget: async (id: string) => this.mountTargets.get(id),
+      listMountTargets: async () => [...this.mountTargets.values()],
+      tags: async () => ({}),
+      operations: {
+        "elasticfilesystem:ModifyMountTargetSecurityGroups": async (
+          params: Readonly<Record<string, unknown>>,
+        ) => {
+          const id = params.MountTargetId as string;
+          const groups = params.SecurityGroups as string[];
+          this.modified.push({ id, groups });
+          const mt = this.mountTargets.get(id);
+          if (mt) this.mountTargets.set(id, { ...mt, securityGroups: groups });
+          return { requestId: "req-modify", alreadyGone: false };
+        },
+      },
+    } as unknown as FileSystemApi;
+  }
+}
+
+class MemoryState implements StateStore {
+  knownGood = new Map<string, readonly string[]>();
+  knownGoodPolicies = new Map<string, string>();
+  savedGuards = new Map<string, MountTargetGuard>();
+  async lastKnownGoodPolicy() {
+    return undefined;
+  }
+  async saveKnownGoodPolicy(_s: string, fileSystemId: string, policy: string) {
+    this.knownGoodPolicies.set(fileSystemId, policy);
+  }
+  async knownGoodSecurityGroups(_s: string, mountTargetId: string) {
+    return this.knownGood.get(mountTargetId);
+  }
+  async saveKnownGoodSecurityGroups(_s: string, mountTargetId: string, groups: readonly string[]) {
+    this.knownGood.set(mountTargetId, groups);
+  }
+  async guards(groupIds: readonly string[]) {
+    return new Map([...this.savedGuards].filter(([id]) => groupIds.includes(id)));
+  }
+  async saveGuard(groupId: string, guard: MountTargetGuard) {
+    this.savedGuards.set(groupId, guard);
+  }
+  async claimEvent(): Promise<Claim> {
+    return "claimed";
+  }
+  async completeEvent() {}
+  async releaseEvent() {}
+  async reconcileCursor() {
+    return undefined;
+  }
+  async saveReconcileCursor() {}
+}
+
+function setup(mode: RemediationMode = "enforce") {
+  const ec2 = new FakeEc2();
+  const efs = new FakeEfs();
+  const state = new MemoryState();
+  const records: AuditRecord[] = [];
+  const api = efs.api();
+  const pipeline = new RemediationPipeline({
+    mode,
+    config: parseConfig({ selfRoleArns: [`arn:aws:iam::${ACCOUNT}:role/s3files-remediator`] }, RULE_IDS),
+    exemptTagKey: "remediator:exempt",
+    ec2,
+    fileSystems: { efs: api, s3files: api },
+    state,
+    executor: new PlanExecutor(ec2.operations, api.operations),
+    ledger: {
+      record: async (entry) => {
+        records.push(entry);
+        return "written";
+      },
+    },
+    notifiers: [],
+    clock: { now: () => NOW },
+  });
+  return { pipeline, ec2, efs, state, records };
+}
+
+function changeOf(detail: ChangeDetail, resource: string, account: string | undefined = ACCOUNT): Change {
+  return {
+    meta: {
+      eventId: `ev-${resource}`,
+      eventName: "Test",
+      eventSource: "elasticfilesystem.amazonaws.com",
+      eventTime: NOW.toISOString(),
+      account,
+      region: "eu-west-1",
+      actor: {
+        arn: undefined,
+        type: "IAMUser",
+        accountId: account,
+        issuerArn: undefined,
+        invokedBy: undefined,
+      },
+      sourceIp: undefined,
+      userAgent: undefined,
+      requestId: undefined,
+    },
+    resource,
+    resourceIds: [resource],
+    detail,
+  };
+}
+
+/** ModifyMountTargetSecurityGroups that swapped fsmt-1's groups for sg-new. */
+function swapTo(groups: string[]): Change {
+  return changeOf(
+    {
+      kind: "mount-target-security-groups",
+      service: "efs",
+      action: "update",
+      fileSystemId: "fs-1",
+      mountTargetId: "fsmt-1",
+      vpcId: "vpc-1",
+      securityGroups: groups,
+    },
+    "fsmt-1",
+  );
+}
+
+function mountTargetWith(efs: FakeEfs, groups: string[]) {
+  efs.mountTargets.set("fsmt-1", {
+    mountTargetId: "fsmt-1",
+    fileSystemId: "fs-1",
+    vpcId: "vpc-1",
+    securityGroups: groups,
+  });
+}
+
+describe("known-good mount-target groups", () => {
+  it("does not restore a known-good group that has been opened up since: the offending rule is revoked", async () => {
+    const { pipeline, ec2, efs, state, records } = setup();
+    mountTargetWith(efs, ["sg-new"]);
+    state.knownGood.set("fsmt-1", ["sg-old"]);
+    ec2.rules = [nfs("sg-new", "sgr-new", "198.51.100.0/24"), nfs("sg-old", "sgr-old", "203.0.113.0/24")];
+
+    await pipeline.handleChange(swapTo(["sg-new"]), { dedupe: false, recordCompliant: true });
+
+    expect(efs.modified).toEqual([]);
+    expect(new Set(ec2.revoked)).toEqual(new Set(["sgr-new"]));
+    expect(records[0]).toMatchObject({ outcome: "remediated" });
+  });
+
+  it("restores a known-good set that is still compliant", async () => {
+    const { pipeline, ec2, efs, state, records } = setup();
+    mountTargetWith(efs, ["sg-new"]);
+    state.knownGood.set("fsmt-1", ["sg-old"]);
+    ec2.rules = [nfs("sg-new", "sgr-new", "198.51.100.0/24"), nfs("sg-old", "sgr-old", VPC_CIDR)];
+
+    await pipeline.handleChange(swapTo(["sg-new"]), { dedupe: false, recordCompliant: true });
+
+    expect(efs.modified).toEqual([{ id: "fsmt-1", groups: ["sg-old"] }]);
+    expect(ec2.revoked).toEqual([]);
+    expect(records[0]).toMatchObject({ outcome: "remediated" });
+  });
+
+  it("does not restore when a known-good group no longer exists", async () => {
+    const { pipeline, ec2, efs, state } = setup();
+    mountTargetWith(efs, ["sg-new"]);
+    state.knownGood.set("fsmt-1", ["sg-old"]);
+    ec2.rules = [nfs("sg-new", "sgr-new", "198.51.100.0/24")];
+    ec2.missing.add("sg-old");
+
+    await pipeline.handleChange(swapTo(["sg-new"]), { dedupe: false, recordCompliant: true });
+
+    expect(efs.modified).toEqual([]);
+    expect(new Set(ec2.revoked)).toEqual(new Set(["sgr-new"]));
+  });
+});
