@@ -425,7 +425,25 @@ export class RemediationPipeline {
     }
     const execution = await live.executor.run(evaluation.plan);
     const requestIds = execution.steps.flatMap((s) => (s.requestId ? [s.requestId] : []));
-    const verified = await this.verify(change, live);
+    let verified: Awaited<ReturnType<RemediationPipeline["verify"]>>;
+    try {
+      verified = await this.verify(change, live);
+    } catch (error) {
+      // Steps ran: giving the input back to the queue would release the claim, and the redelivery
+      // would find the state fixed and record `already-compliant`, losing what was done and its
+      // request ids. The record keeps them instead, as `failed` because nothing was read back.
+      if (execution.steps.length === 0) throw error;
+      return {
+        ...violation,
+        verdict: "failed",
+        outcome: "failed",
+        mode,
+        plan: evaluation.plan,
+        requestIds,
+        error: execution.error ?? `read-back failed: ${errorMessage(error)}`,
+        reason: `${reason} ${execution.error ? "Remediation failed" : "Remediated"}; read-back unavailable: ${errorMessage(error)}.`,
+      };
+    }
     if (execution.error || !verified.compliant) {
       return {
         ...violation,

@@ -253,3 +253,39 @@ describe("known-good mount-target groups", () => {
     expect(new Set(ec2.revoked)).toEqual(new Set(["sgr-new"]));
   });
 });
+
+describe("a failure after the plan ran", () => {
+  it("a retryable read-back failure records the executed request ids instead of rethrowing", async () => {
+    const { pipeline, ec2, records } = setup();
+    ec2.rules = [nfs("sg-1", "sgr-world", "0.0.0.0/0")];
+    ec2.failAfterRevoke = new RemediatorError("throttled for good", { retryable: true });
+    const change = changeOf({ kind: "sg-rules-added", groupId: "sg-1", rules: [] }, "sg-1");
+    const withRule: Change = {
+      ...change,
+      detail: {
+        kind: "sg-rules-added",
+        groupId: "sg-1",
+        rules: [
+          {
+            groupId: "sg-1",
+            direction: "ingress",
+            protocol: "tcp",
+            rawProtocol: "tcp",
+            ports: { from: 2049, to: 2049 },
+            fromPort: 2049,
+            toPort: 2049,
+            peer: { kind: "cidr", cidr: "0.0.0.0/0" },
+            ruleId: "sgr-world",
+          },
+        ],
+      },
+    };
+
+    const result = await pipeline.handleChange(withRule, { dedupe: true, recordCompliant: true });
+
+    expect(result.status).toBe("decided");
+    expect(ec2.revoked).toEqual(["sgr-world"]);
+    expect(records[0]).toMatchObject({ verdict: "failed", outcome: "failed", requestIds: ["req-sgr-world"] });
+    expect(records[0]?.reason).toContain("Remediated; read-back unavailable: throttled for good");
+  });
+});
