@@ -243,6 +243,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     maxFileSystems: settings.reconcileMaxFileSystems,
     region: home.region || undefined,
     memberAccounts: settings.memberAccountIds,
+    mode: settings.mode,
   });
   return { pipeline, reconciler };
 }

@@ -16,7 +16,7 @@ import { resourceNames } from "../core/intake/intake.ts";
 import type { Change, ChangeDetail, ChangeMeta, FileSystemService } from "../core/types.ts";
 import type { FileSystemApi, FileSystemSummary, StateStore } from "./live-ports.ts";
 import type { PipelineResult, RemediationPipeline } from "./pipeline.ts";
-import type { Clock } from "./ports.ts";
+import type { Clock, RemediationMode } from "./ports.ts";
 import { awsErrorName, isRetryableAwsError } from "./retry.ts";
 
 export interface ReconcileDeps {
@@ -28,6 +28,8 @@ export interface ReconcileDeps {
   readonly region: string | undefined;
   /** Member accounts swept after the function's own (organization mode; empty by default). */
   readonly memberAccounts?: readonly string[];
+  /** The remediation mode; `off` turns the sweep into a no-op. */
+  readonly mode?: RemediationMode;
 }
 
 export interface ReconcileSummary {
@@ -49,6 +51,8 @@ export interface ReconcileSummary {
    * account that could not be reached or was not reached in time, the account itself.
    */
   readonly errors: Readonly<Record<string, string>>;
+  /** Why nothing was swept at all (mode `off`). */
+  readonly skipped?: string;
 }
 
 export class Reconciler {
@@ -60,6 +64,18 @@ export class Reconciler {
     const complete: Record<string, boolean> = {};
     const deferred: string[] = [];
     const errors: Record<string, string> = {};
+    if (this.deps.mode === "off") {
+      // The kill switch: the sweep has no event to judge offline, only synthetic starting guesses
+      // (a policy "deleted" on every file system), so judging them would record false violations.
+      return {
+        runId,
+        ...totals,
+        complete,
+        deferred,
+        errors,
+        skipped: "remediation is off: nothing read, nothing recorded",
+      };
+    }
     const counts = { totals, complete, deferred, errors };
     await this.sweepAccount(undefined, this.deps.fileSystems, runId, hasTime, counts);
     for (const account of this.deps.memberAccounts ?? []) {
