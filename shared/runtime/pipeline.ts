@@ -379,9 +379,12 @@ export class RemediationPipeline {
     const evaluation = this.judge(view, view.change, config);
     const rules = Object.keys(evaluation.modes ?? {});
     if (evaluation.verdict !== "violation") {
-      await this.learn(view);
+      // Only a state judged compliant is known-good; an invalid or ignored one (a policy that does
+      // not parse, say) must never become what a later deletion or swap restores.
+      const compliant = evaluation.verdict === "compliant";
+      if (compliant) await this.learn(view);
       const offline = judgeChange(change, { config: deps.config, now: deps.clock.now() });
-      const fixedAlready = offline.verdict === "violation";
+      const fixedAlready = compliant && offline.verdict === "violation";
       return {
         ...base,
         verdict: evaluation.verdict === "invalid" ? "invalid" : evaluation.verdict,
@@ -478,7 +481,7 @@ export class RemediationPipeline {
     const view = await readLive(change, live);
     if (!view.change) return { compliant: true, snapshot: view.snapshot, reason: view.goneReason ?? "gone" };
     const evaluation = this.judge(view, view.change, this.deps.config);
-    if (evaluation.verdict !== "violation") await this.learn(view);
+    if (evaluation.verdict === "compliant") await this.learn(view);
     // Done when nothing is left that an enforced rule would change; findings of notify-only
     // rules (TLS not enforced, say) stay in the record for people to act on.
     return {

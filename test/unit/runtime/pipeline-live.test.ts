@@ -289,3 +289,45 @@ describe("a failure after the plan ran", () => {
     expect(records[0]?.reason).toContain("Remediated; read-back unavailable: throttled for good");
   });
 });
+
+describe("what is learnt as known-good", () => {
+  it("a live policy that cannot be judged (invalid) is not saved as known-good, nor called already compliant", async () => {
+    const { pipeline, efs, state, records } = setup();
+    efs.policy = "{ not json";
+    const deleted = changeOf({ kind: "fs-policy-deleted", service: "efs", fileSystemId: "fs-1" }, "fs-1");
+
+    await pipeline.handleChange(deleted, { dedupe: false, recordCompliant: true });
+
+    expect(state.knownGoodPolicies.size).toBe(0);
+    expect(records[0]?.verdict).toBe("invalid");
+    expect(records[0]?.outcome).not.toBe("already-compliant");
+  });
+
+  it("a compliant live policy is saved as known-good", async () => {
+    const { pipeline, efs, state, records } = setup();
+    efs.policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::123456789012:root" },
+          Action: "elasticfilesystem:ClientMount",
+          Resource: "*",
+        },
+        {
+          Effect: "Deny",
+          Principal: { AWS: "*" },
+          Action: "*",
+          Resource: "*",
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ],
+    });
+    const deleted = changeOf({ kind: "fs-policy-deleted", service: "efs", fileSystemId: "fs-1" }, "fs-1");
+
+    await pipeline.handleChange(deleted, { dedupe: false, recordCompliant: true });
+
+    expect(records[0]?.verdict).toBe("compliant");
+    expect(state.knownGoodPolicies.get("fs-1")).toBe(efs.policy);
+  });
+});
