@@ -6,9 +6,8 @@
  * forever). Items that only serve deduplication carry `expiresAt` (epoch seconds) for DynamoDB TTL.
  */
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import type { MountTargetGuard } from "../core/rules/rule.ts";
 import type { FileSystemService } from "../core/types.ts";
-import type { Claim, StateStore } from "../runtime/live-ports.ts";
+import type { Claim, GuardedMountTarget, StateStore, StoredGuard } from "../runtime/live-ports.ts";
 import { awsErrorName, type RetryPolicy, withRetry } from "../runtime/retry.ts";
 
 export interface DynamoDbStateOptions {
@@ -21,6 +20,18 @@ export interface DynamoDbStateOptions {
 }
 
 const DONE = "done";
+
+/** `service#mountTargetId#fileSystemId`: one string per mount target, so a set can hold them. */
+function mountTargetKey(target: GuardedMountTarget): string {
+  return `${target.service}#${target.mountTargetId}#${target.fileSystemId}`;
+}
+
+function mountTargetOf(value: unknown): GuardedMountTarget[] {
+  if (typeof value !== "string") return [];
+  const [service, mountTargetId, fileSystemId] = value.split("#");
+  if ((service !== "efs" && service !== "s3files") || !mountTargetId || !fileSystemId) return [];
+  return [{ service, mountTargetId, fileSystemId }];
+}
 const IN_PROGRESS = "in-progress";
 
 export class DynamoDbStateStore implements StateStore {
@@ -79,31 +90,54 @@ export class DynamoDbStateStore implements StateStore {
     });
   }
 
-  async guards(groupIds: readonly string[]): Promise<ReadonlyMap<string, MountTargetGuard>> {
-    const guards = new Map<string, MountTargetGuard>();
+  async guards(groupIds: readonly string[]): Promise<ReadonlyMap<string, StoredGuard>> {
+    const guards = new Map<string, StoredGuard>();
     const items = await Promise.all(groupIds.map((id) => this.get(`sg#${id}`, "guard")));
     items.forEach((item, index) => {
       const id = groupIds[index];
-      if (item && id && Array.isArray(item.fileSystemIds) && Array.isArray(item.vpcCidrs)) {
-        guards.set(id, {
-          fileSystemIds: item.fileSystemIds as string[],
-          vpcCidrs: item.vpcCidrs as string[],
-        });
-      }
+      if (!item || !id || !Array.isArray(item.fileSystemIds) || !Array.isArray(item.vpcCidrs)) return;
+      // A dropped guard is stored empty (see replaceGuard): it guards nothing.
+      if (item.fileSystemIds.length === 0) return;
+      const mountTargets = Array.isArray(item.mountTargets)
+        ? (item.mountTargets as unknown[]).flatMap(mountTargetOf)
+        : undefined;
+      guards.set(id, {
+        fileSystemIds: item.fileSystemIds as string[],
+        vpcCidrs: item.vpcCidrs as string[],
+        ...(mountTargets ? { mountTargets } : {}),
+      });
     });
     return guards;
   }
 
-  async saveGuard(groupId: string, guard: MountTargetGuard, at: Date): Promise<void> {
+  async saveGuard(groupId: string, guard: StoredGuard, at: Date): Promise<void> {
     // One group may guard mount targets of several file systems: keep the union. A lost update
     // between two writers only drops a fact the next read of a mount target puts back.
     const item = await this.get(`sg#${groupId}`, "guard");
     const known = Array.isArray(item?.fileSystemIds) ? (item.fileSystemIds as string[]) : [];
+    const knownTargets = Array.isArray(item?.mountTargets) ? (item.mountTargets as unknown[]) : [];
     await this.put({
       pk: `sg#${groupId}`,
       sk: "guard",
       fileSystemIds: [...new Set([...known, ...guard.fileSystemIds])].sort(),
       vpcCidrs: [...guard.vpcCidrs],
+      mountTargets: [
+        ...new Set([
+          ...knownTargets.filter((t): t is string => typeof t === "string"),
+          ...(guard.mountTargets ?? []).map(mountTargetKey),
+        ]),
+      ].sort(),
+      recordedAt: at.toISOString(),
+    });
+  }
+
+  async replaceGuard(groupId: string, guard: StoredGuard | undefined, at: Date): Promise<void> {
+    await this.put({
+      pk: `sg#${groupId}`,
+      sk: "guard",
+      fileSystemIds: guard ? [...new Set(guard.fileSystemIds)].sort() : [],
+      vpcCidrs: guard ? [...guard.vpcCidrs] : [],
+      mountTargets: guard ? (guard.mountTargets ?? []).map(mountTargetKey).sort() : [],
       recordedAt: at.toISOString(),
     });
   }

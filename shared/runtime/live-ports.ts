@@ -89,6 +89,18 @@ export interface FileSystemApi {
   readonly operations: Operations;
 }
 
+/** A mount target a security group was seen on, so a later event can confirm it is still there. */
+export interface GuardedMountTarget {
+  readonly service: FileSystemService;
+  readonly mountTargetId: string;
+  readonly fileSystemId: string;
+}
+
+/** A guard as stored: the facts the rules use, and the mount targets they were learnt from. */
+export interface StoredGuard extends MountTargetGuard {
+  readonly mountTargets?: readonly GuardedMountTarget[];
+}
+
 /** Outcome of claiming an eventID before acting on it. */
 export type Claim = "claimed" | "done" | "in-progress";
 
@@ -115,8 +127,14 @@ export interface StateStore {
     at: Date,
   ): Promise<void>;
   /** Which file systems each security group guards (written when mount targets are read). */
-  guards(groupIds: readonly string[]): Promise<ReadonlyMap<string, MountTargetGuard>>;
-  saveGuard(groupId: string, guard: MountTargetGuard, at: Date): Promise<void>;
+  guards(groupIds: readonly string[]): Promise<ReadonlyMap<string, StoredGuard>>;
+  /** Adds what one mount target read showed to what the group is known to guard. */
+  saveGuard(groupId: string, guard: StoredGuard, at: Date): Promise<void>;
+  /**
+   * Replaces a group's guard with what was confirmed live; `undefined` when it guards no mount
+   * target any more (written with PutItem, so no delete permission is needed).
+   */
+  replaceGuard(groupId: string, guard: StoredGuard | undefined, at: Date): Promise<void>;
   /** Conditional write: only one invocation may act on an eventID at a time, and only once. */
   claimEvent(eventId: string, at: Date): Promise<Claim>;
   completeEvent(eventId: string, summary: string, at: Date): Promise<void>;

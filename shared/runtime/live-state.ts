@@ -7,7 +7,7 @@ import { canonicalCidr } from "../core/net/cidr.ts";
 import { normalizeProtocol, portRangeOf } from "../core/net/ports.ts";
 import type { LiveFacts, MountTargetGuard } from "../core/rules/rule.ts";
 import type { Change, ChangeDetail, FileSystemService, SgPeer, SgRule } from "../core/types.ts";
-import type { FileSystemApi, LiveSgRule, SecurityGroupApi, StateStore } from "./live-ports.ts";
+import type { FileSystemApi, LiveSgRule, SecurityGroupApi, StateStore, StoredGuard } from "./live-ports.ts";
 
 export interface LiveDeps {
   readonly ec2: SecurityGroupApi;
@@ -43,6 +43,8 @@ export interface LiveView {
    * Absent when a known-good group no longer exists: then nothing is restored.
    */
   readonly knownGoodCheck?: { readonly changes: readonly Change[]; readonly facts: LiveFacts };
+  /** For a mount target: what each attached group guards, saved for later events of the group. */
+  readonly guardsSeen?: ReadonlyMap<string, StoredGuard>;
   /** For a mount target: who it is, so a restore step can be planned. */
   readonly mountTarget?: { readonly service: FileSystemService; readonly mountTargetId: string };
 }
@@ -150,14 +152,18 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
           snapshot,
         );
       }
-      const [prefixListCidrs, tags] = await Promise.all([
+      const [prefixListCidrs, tags, confirmed] = await Promise.all([
         prefixListFacts(deps.ec2, rules),
         deps.ec2.tags(detail.groupId),
+        confirmGuard(detail.groupId, guards.get(detail.groupId), deps),
       ]);
       return {
         change: withDetail(change, { kind: detail.kind, groupId: detail.groupId, rules }),
         related: [],
-        facts: { prefixListCidrs, mountTargetGuards: guards },
+        facts: {
+          prefixListCidrs,
+          mountTargetGuards: new Map(confirmed ? [[detail.groupId, confirmed] as const] : []),
+        },
         snapshot,
         tagSets: [{ resource: change.resource, tags }],
       };
@@ -228,8 +234,17 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
         api.tags(mt.fileSystemId),
         deps.state.knownGoodSecurityGroups(detail.service, id),
       ]);
-      const guard: MountTargetGuard = { fileSystemIds: [mt.fileSystemId], vpcCidrs };
-      const guards = new Map(mt.securityGroups.map((groupId) => [groupId, guard] as const));
+      // Unknown VPC CIDRs would make every source "outside the VPC": then no guard is known, and
+      // the stricter mount-target rules do not act (the general rules still do).
+      const guard: StoredGuard | undefined =
+        vpcCidrs.length > 0
+          ? {
+              fileSystemIds: [mt.fileSystemId],
+              vpcCidrs,
+              mountTargets: [{ service: detail.service, mountTargetId: id, fileSystemId: mt.fileSystemId }],
+            }
+          : undefined;
+      const guards = new Map(guard ? mt.securityGroups.map((groupId) => [groupId, guard] as const) : []);
       const ingress = groupRules.map(ingressOf);
       const restorable = knownGood && !sameSet(knownGood, mt.securityGroups) ? knownGood : undefined;
       // The known-good groups are read as they are now, like the attached ones: a restore must not
@@ -270,7 +285,7 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
           mountTargetGuards: guards,
           prefixListCidrs,
           securityGroupIngressRules: new Map(mt.securityGroups.map((g, i) => [g, ingress[i] ?? []] as const)),
-          ...(mt.vpcId ? { vpcCidrs: new Map([[mt.vpcId, vpcCidrs]]) } : {}),
+          ...(mt.vpcId && guard ? { vpcCidrs: new Map([[mt.vpcId, vpcCidrs]]) } : {}),
           // No `previousMountTargetGroups` here: the rules then plan revokes, and the pipeline
           // swaps in a restore only after judging the known-good set (`knownGoodCheck`).
         },
@@ -298,6 +313,7 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
             }
           : {}),
         mountTarget: { service: detail.service, mountTargetId: id },
+        guardsSeen: guards,
       };
     }
     case "file-system-created": {
@@ -326,6 +342,38 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
   }
 }
 
+/**
+ * A stored guard is only a memory of a mount-target read: before the stricter mount-target rule
+ * acts on the group, each mount target it was seen on is read again. Those the group has left
+ * are dropped from the stored guard; a guard that cannot be confirmed (none left, no mount target
+ * recorded, unknown VPC CIDRs) guards nothing.
+ */
+async function confirmGuard(
+  groupId: string,
+  stored: StoredGuard | undefined,
+  deps: LiveDeps,
+): Promise<MountTargetGuard | undefined> {
+  if (!stored) return undefined;
+  const targets = stored.mountTargets ?? [];
+  const live = await Promise.all(
+    targets.map((t) => deps.fileSystems[t.service].getMountTarget(t.mountTargetId)),
+  );
+  const still = targets.filter((_, i) => live[i]?.securityGroups.includes(groupId) === true);
+  const confirmed: StoredGuard | undefined =
+    still.length > 0 && stored.vpcCidrs.length > 0
+      ? {
+          fileSystemIds: [...new Set(still.map((t) => t.fileSystemId))],
+          vpcCidrs: stored.vpcCidrs,
+          mountTargets: still,
+        }
+      : undefined;
+  if (still.length !== targets.length || !confirmed) {
+    // Best effort: a failed write only means the next event of this group confirms again.
+    await deps.state.replaceGuard(groupId, confirmed, new Date()).catch(() => undefined);
+  }
+  return confirmed ? { fileSystemIds: confirmed.fileSystemIds, vpcCidrs: confirmed.vpcCidrs } : undefined;
+}
+
 function ingressOf(rules: readonly LiveSgRule[] | undefined): SgRule[] {
   return (rules ?? [])
     .filter((rule) => !rule.isEgress)
@@ -339,7 +387,7 @@ function knownGoodCheckOf(
   groups: readonly string[],
   ingress: readonly SgRule[][],
   at: {
-    readonly guard: MountTargetGuard;
+    readonly guard: MountTargetGuard | undefined;
     readonly prefixListCidrs: ReadonlyMap<string, readonly string[]>;
     readonly vpcId: string | undefined;
     readonly fileSystemId: string;
@@ -347,11 +395,12 @@ function knownGoodCheckOf(
     readonly service: FileSystemService;
   },
 ): { changes: Change[]; facts: LiveFacts } {
+  const { guard } = at;
   const facts: LiveFacts = {
-    mountTargetGuards: new Map(groups.map((groupId) => [groupId, at.guard] as const)),
+    mountTargetGuards: new Map(guard ? groups.map((groupId) => [groupId, guard] as const) : []),
     prefixListCidrs: at.prefixListCidrs,
     securityGroupIngressRules: new Map(groups.map((g, i) => [g, ingress[i] ?? []] as const)),
-    ...(at.vpcId ? { vpcCidrs: new Map([[at.vpcId, at.guard.vpcCidrs]]) } : {}),
+    ...(at.vpcId && guard ? { vpcCidrs: new Map([[at.vpcId, guard.vpcCidrs]]) } : {}),
   };
   const mountTarget: Change = withDetail(change, {
     kind: "mount-target-security-groups",

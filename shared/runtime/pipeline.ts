@@ -105,18 +105,16 @@ function combine(evaluations: readonly Evaluation[]): Evaluation {
   };
 }
 
-/** Rules whose findings concern a group only because it is on the mount target. */
-const MOUNT_TARGET_RULES = new Set([
-  "mount-target-nfs-outside-vpc",
-  "sg-ingress-mount-target-nfs-outside-vpc",
-]);
+/** The rule that judges a mount target's own group set. */
+const MOUNT_TARGET_RULE = "mount-target-nfs-outside-vpc";
 
 /**
  * For a mount target whose group set was replaced (UpdateMountTarget, ModifyMountTargetSecurityGroups):
  * restoring the known-good set undoes exactly that change and leaves groups shared with other
  * resources untouched. Offered only when the known-good set, read and judged as it is now, is
- * compliant, and the restore alone removes every finding (each comes from a mount-target rule and
- * concerns the mount target or a group the restore detaches); otherwise the revoke plan stands.
+ * compliant, and the restore alone removes every finding: those of the mount target's own rule and
+ * those of groups the restore detaches (judged here only because they are on it); any other
+ * finding keeps the revoke plan.
  */
 function restorePlan(
   view: LiveView,
@@ -135,14 +133,14 @@ function restorePlan(
   if (!restored.every((e) => e.verdict === "compliant")) return combined.plan;
   const kept = new Set(knownGoodGroups);
   const [main, ...related] = evaluations;
-  const fixedByRestore = (e: Evaluation, detached: boolean) =>
-    e.verdict !== "violation" || (detached && e.findings.every((f) => MOUNT_TARGET_RULES.has(f.rule)));
-  if (!main || !fixedByRestore(main, true)) return combined.plan;
-  const ok = related.every((e, index) => {
+  if (main?.verdict === "violation" && !main.findings.every((f) => f.rule === MOUNT_TARGET_RULE)) {
+    return combined.plan;
+  }
+  const detachedOnly = related.every((e, index) => {
     const groupId = view.related[index]?.resource;
-    return fixedByRestore(e, groupId !== undefined && !kept.has(groupId));
+    return e.verdict !== "violation" || (groupId !== undefined && !kept.has(groupId));
   });
-  if (!ok) return combined.plan;
+  if (!detachedOnly) return combined.plan;
   const reason = "restore the mount target's last known good security groups (undo the swap)";
   return mountTarget.service === "s3files"
     ? [
@@ -556,7 +554,7 @@ export class RemediationPipeline {
   private async learnGuards(view: LiveView): Promise<void> {
     if (view.change?.detail.kind !== "mount-target-security-groups") return;
     const now = this.deps.clock.now();
-    const guards = [...(view.facts.mountTargetGuards ?? new Map())];
+    const guards = [...(view.guardsSeen ?? new Map())];
     await Promise.all(guards.map(([groupId, guard]) => this.deps.state.saveGuard(groupId, guard, now))).catch(
       (error: unknown) => this.deps.observer?.stateWriteFailed?.("mount-target guards", error),
     );

@@ -215,16 +215,30 @@ describe("state table", () => {
     await state.saveKnownGoodPolicy("efs", "fs-1", '{"v":1}', at);
     await state.saveKnownGoodSecurityGroups("s3files", "fsmt-1", ["sg-a", "sg-b"], at);
     await state.saveGuard("sg-a", { fileSystemIds: ["fs-1"], vpcCidrs: ["10.0.0.0/16"] }, at);
-    await state.saveGuard("sg-a", { fileSystemIds: ["fs-2"], vpcCidrs: ["10.0.0.0/16"] }, at);
+    await state.saveGuard(
+      "sg-a",
+      {
+        fileSystemIds: ["fs-2"],
+        vpcCidrs: ["10.0.0.0/16"],
+        mountTargets: [{ service: "efs", mountTargetId: "fsmt-2", fileSystemId: "fs-2" }],
+      },
+      at,
+    );
+    await state.saveGuard("sg-b", { fileSystemIds: ["fs-3"], vpcCidrs: ["10.0.0.0/16"] }, at);
+    await state.replaceGuard("sg-b", undefined, at);
     await state.saveReconcileCursor("efs", "token-2", at);
 
     expect(await state.lastKnownGoodPolicy("efs", "fs-1")).toBe('{"v":1}');
     expect(await state.lastKnownGoodPolicy("s3files", "fs-1")).toBeUndefined();
     expect(await state.knownGoodSecurityGroups("s3files", "fsmt-1")).toEqual(["sg-a", "sg-b"]);
-    expect((await state.guards(["sg-a", "sg-z"])).get("sg-a")).toEqual({
+    const guards = await state.guards(["sg-a", "sg-b", "sg-z"]);
+    expect(guards.get("sg-a")).toEqual({
       fileSystemIds: ["fs-1", "fs-2"],
       vpcCidrs: ["10.0.0.0/16"],
+      mountTargets: [{ service: "efs", mountTargetId: "fsmt-2", fileSystemId: "fs-2" }],
     });
+    // A dropped guard guards nothing.
+    expect([...guards.keys()]).toEqual(["sg-a"]);
     expect(await state.reconcileCursor("efs")).toBe("token-2");
   });
 });

@@ -7,7 +7,6 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../shared/core/config.ts";
 import { RemediatorError } from "../../../shared/core/errors.ts";
 import { RULE_IDS } from "../../../shared/core/rules/index.ts";
-import type { MountTargetGuard } from "../../../shared/core/rules/rule.ts";
 import type { Change, ChangeDetail } from "../../../shared/core/types.ts";
 import { PlanExecutor } from "../../../shared/runtime/executor.ts";
 import type {
@@ -17,6 +16,7 @@ import type {
   MountTargetState,
   SecurityGroupApi,
   StateStore,
+  StoredGuard,
 } from "../../../shared/runtime/live-ports.ts";
 import { RemediationPipeline } from "../../../shared/runtime/pipeline.ts";
 import type { AuditRecord, RemediationMode } from "../../../shared/runtime/ports.ts";
@@ -106,7 +106,7 @@ class FakeEfs {
 class MemoryState implements StateStore {
   knownGood = new Map<string, readonly string[]>();
   knownGoodPolicies = new Map<string, string>();
-  savedGuards = new Map<string, MountTargetGuard>();
+  savedGuards = new Map<string, StoredGuard>();
   async lastKnownGoodPolicy() {
     return undefined;
   }
@@ -122,8 +122,12 @@ class MemoryState implements StateStore {
   async guards(groupIds: readonly string[]) {
     return new Map([...this.savedGuards].filter(([id]) => groupIds.includes(id)));
   }
-  async saveGuard(groupId: string, guard: MountTargetGuard) {
+  async saveGuard(groupId: string, guard: StoredGuard) {
     this.savedGuards.set(groupId, guard);
+  }
+  async replaceGuard(groupId: string, guard: StoredGuard | undefined) {
+    if (guard) this.savedGuards.set(groupId, guard);
+    else this.savedGuards.delete(groupId);
   }
   async claimEvent(): Promise<Claim> {
     return "claimed";
@@ -251,6 +255,95 @@ describe("known-good mount-target groups", () => {
 
     expect(efs.modified).toEqual([]);
     expect(new Set(ec2.revoked)).toEqual(new Set(["sgr-new"]));
+  });
+});
+
+/** AuthorizeSecurityGroupIngress of NFS from one CIDR, as intake normalises it. */
+function nfsAdded(groupId: string, ruleId: string, cidr: string): Change {
+  return changeOf(
+    {
+      kind: "sg-rules-added",
+      groupId,
+      rules: [
+        {
+          groupId,
+          direction: "ingress",
+          protocol: "tcp",
+          rawProtocol: "tcp",
+          ports: { from: 2049, to: 2049 },
+          fromPort: 2049,
+          toPort: 2049,
+          peer: { kind: "cidr", cidr },
+          ruleId,
+        },
+      ],
+    },
+    groupId,
+  );
+}
+
+describe("mount-target guards", () => {
+  const guardOfFsmt1: StoredGuard = {
+    fileSystemIds: ["fs-1"],
+    vpcCidrs: [VPC_CIDR],
+    mountTargets: [{ service: "efs", mountTargetId: "fsmt-1", fileSystemId: "fs-1" }],
+  };
+
+  it("a group still on the mount target: the stricter rule revokes NFS from outside the VPC", async () => {
+    const { pipeline, ec2, efs, state } = setup();
+    mountTargetWith(efs, ["sg-1"]);
+    state.savedGuards.set("sg-1", guardOfFsmt1);
+    ec2.rules = [nfs("sg-1", "sgr-narrow", "198.51.100.0/24")];
+
+    await pipeline.handleChange(nfsAdded("sg-1", "sgr-narrow", "198.51.100.0/24"), {
+      dedupe: false,
+      recordCompliant: true,
+    });
+
+    expect(ec2.revoked).toEqual(["sgr-narrow"]);
+    expect(state.savedGuards.has("sg-1")).toBe(true);
+  });
+
+  it("a group no longer on the mount target: its guard is dropped and the stricter rule does not act", async () => {
+    const { pipeline, ec2, efs, state, records } = setup();
+    mountTargetWith(efs, ["sg-other"]);
+    state.savedGuards.set("sg-1", guardOfFsmt1);
+    ec2.rules = [nfs("sg-1", "sgr-narrow", "198.51.100.0/24")];
+
+    await pipeline.handleChange(nfsAdded("sg-1", "sgr-narrow", "198.51.100.0/24"), {
+      dedupe: false,
+      recordCompliant: true,
+    });
+
+    expect(ec2.revoked).toEqual([]);
+    expect(state.savedGuards.has("sg-1")).toBe(false);
+    expect(records[0]?.verdict).toBe("compliant");
+  });
+
+  it("unknown VPC CIDRs: no guard is saved, and the mount target is not judged against an empty VPC", async () => {
+    const { pipeline, ec2, efs, state } = setup();
+    ec2.cidrs = [];
+    mountTargetWith(efs, ["sg-1"]);
+    ec2.rules = [nfs("sg-1", "sgr-private", "10.1.0.0/16")];
+
+    await pipeline.handleChange(
+      changeOf(
+        {
+          kind: "mount-target-security-groups",
+          service: "efs",
+          action: "create",
+          fileSystemId: "fs-1",
+          mountTargetId: "fsmt-1",
+          vpcId: "vpc-1",
+          securityGroups: ["sg-1"],
+        },
+        "fsmt-1",
+      ),
+      { dedupe: false, recordCompliant: true },
+    );
+
+    expect(ec2.revoked).toEqual([]);
+    expect(state.savedGuards.size).toBe(0);
   });
 });
 

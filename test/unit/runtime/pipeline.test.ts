@@ -83,6 +83,7 @@ class MemoryState implements StateStore {
     return new Map<string, MountTargetGuard>();
   }
   async saveGuard() {}
+  async replaceGuard() {}
   async claimEvent(eventId: string): Promise<Claim> {
     const claim = this.claims.get(eventId);
     if (claim) return claim;
