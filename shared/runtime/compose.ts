@@ -230,6 +230,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     state,
     executor: own.executor,
     ...(settings.memberRoleName ? { accounts: memberAccounts(settings, clients, own, retry, clock) } : {}),
+    ...(settings.homeAccount ? { homeAccount: settings.homeAccount } : {}),
     ledger: options.ledger ?? ledger,
     notifiers: options.notifiers ?? notifiers,
     clock,

@@ -53,6 +53,12 @@ export interface PipelineDeps extends LiveDeps {
    * it, `ec2`, `fileSystems` and `executor` above serve every change.
    */
   readonly accounts?: AccountResolver;
+  /**
+   * The function's own account. Without `accounts`, a change of any other account cannot be read
+   * with these clients (it would look gone): it ends as `failed` instead. A change that names no
+   * account uses the clients above.
+   */
+  readonly homeAccount?: string;
   readonly ledger: AuditLedger;
   readonly notifiers: readonly Notifier[];
   readonly clock: Clock;
@@ -516,7 +522,13 @@ export class RemediationPipeline {
 
   private async resourcesIn(account: string | undefined, label: string): Promise<AccountResources> {
     const { deps } = this;
-    return deps.accounts ? deps.accounts.resourcesFor(account, label) : deps;
+    if (deps.accounts) return deps.accounts.resourcesFor(account, label);
+    if (account && deps.homeAccount && account !== deps.homeAccount) {
+      throw new RemediatorError(
+        `event of account ${account}: organization mode is off (MEMBER_ROLE_NAME unset)`,
+      );
+    }
+    return deps;
   }
 
   /** A compliant live state is the new known-good state: what a later deletion or swap restores. */

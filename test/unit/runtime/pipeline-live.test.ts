@@ -162,6 +162,7 @@ function setup(mode: RemediationMode = "enforce") {
     },
     notifiers: [],
     clock: { now: () => NOW },
+    homeAccount: ACCOUNT,
   });
   return { pipeline, ec2, efs, state, records };
 }
@@ -422,5 +423,34 @@ describe("what is learnt as known-good", () => {
 
     expect(records[0]?.verdict).toBe("compliant");
     expect(state.knownGoodPolicies.get("fs-1")).toBe(efs.policy);
+  });
+});
+
+describe("events of other accounts", () => {
+  it("without organization mode, an event of another account fails and says why (never 'gone')", async () => {
+    const { pipeline, ec2, records } = setup();
+    ec2.rules = [nfs("sg-1", "sgr-world", "0.0.0.0/0")];
+    const change = nfsAdded("sg-1", "sgr-world", "0.0.0.0/0");
+    const foreign: Change = { ...change, meta: { ...change.meta, account: "999988887777" } };
+
+    await pipeline.handleChange(foreign, { dedupe: false, recordCompliant: true });
+
+    expect(ec2.revoked).toEqual([]);
+    expect(records[0]).toMatchObject({ verdict: "failed", outcome: "failed" });
+    expect(records[0]?.error).toContain(
+      "event of account 999988887777: organization mode is off (MEMBER_ROLE_NAME unset)",
+    );
+  });
+
+  it("an event that names no account is read with the function's own clients", async () => {
+    const { pipeline, ec2, records } = setup();
+    ec2.rules = [nfs("sg-1", "sgr-world", "0.0.0.0/0")];
+    const change = nfsAdded("sg-1", "sgr-world", "0.0.0.0/0");
+    const anonymous: Change = { ...change, meta: { ...change.meta, account: undefined } };
+
+    await pipeline.handleChange(anonymous, { dedupe: false, recordCompliant: true });
+
+    expect(ec2.revoked).toEqual(["sgr-world"]);
+    expect(records[0]?.outcome).toBe("remediated");
   });
 });
