@@ -89,6 +89,28 @@ interface Decision {
   readonly reason: string;
 }
 
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const k = key(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** JSON with object keys sorted, so equal params built in different orders compare equal. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
 /** Merges the main evaluation with those of related changes (a mount target's groups). */
 function combine(evaluations: readonly Evaluation[]): Evaluation {
   const [first, ...rest] = evaluations;
@@ -103,8 +125,15 @@ function combine(evaluations: readonly Evaluation[]): Evaluation {
   return {
     ...first,
     verdict: "violation",
-    findings: violations.flatMap((e) => e.findings),
-    plan: violations.flatMap((e) => e.plan),
+    // A mount target's rule and its groups' rules can find, and plan, the very same thing.
+    findings: uniqueBy(
+      violations.flatMap((e) => e.findings),
+      (f) => `${f.rule}|${f.severity}|${f.message}`,
+    ),
+    plan: uniqueBy(
+      violations.flatMap((e) => e.plan),
+      (step) => `${step.api}|${stableJson(step.params)}`,
+    ),
     modes: Object.assign({}, ...violations.map((e) => e.modes ?? {})),
     ...(allExempt ? { exemption: violations[0]?.exemption } : { exemption: undefined }),
     reason: violations.map((e) => e.reason).join(" "),

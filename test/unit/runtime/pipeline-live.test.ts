@@ -232,6 +232,20 @@ describe("known-good mount-target groups", () => {
     expect(records[0]).toMatchObject({ outcome: "remediated" });
   });
 
+  it("the mount target's rule and its group's rule planning the same revoke run it once, recorded once", async () => {
+    const { pipeline, ec2, efs, records } = setup();
+    mountTargetWith(efs, ["sg-new"]);
+    ec2.rules = [nfs("sg-new", "sgr-new", "198.51.100.0/24")];
+
+    await pipeline.handleChange(swapTo(["sg-new"]), { dedupe: false, recordCompliant: true });
+
+    expect(ec2.revoked).toEqual(["sgr-new"]);
+    expect(records[0]?.plan).toHaveLength(1);
+    const messages = (records[0]?.findings ?? []).map((f) => `${f.rule}|${f.message}`);
+    expect(new Set(messages).size).toBe(messages.length);
+    expect(records[0]?.outcome).toBe("remediated");
+  });
+
   it("restores a known-good set that is still compliant", async () => {
     const { pipeline, ec2, efs, state, records } = setup();
     mountTargetWith(efs, ["sg-new"]);
