@@ -48,7 +48,8 @@ export interface ReconcileSummary {
   readonly deferred: readonly string[];
   /**
    * Services whose sweep stopped on an error (the other services are still swept); for a member
-   * account that could not be reached or was not reached in time, the account itself.
+   * account that could not be reached or was not reached in time, the account itself; a file system
+   * whose parts could not be listed (`<service>/<fileSystemId>`; the sweep went on past it).
    */
   readonly errors: Readonly<Record<string, string>>;
   /** Why nothing was swept at all (mode `off`). */
@@ -124,7 +125,16 @@ export class Reconciler {
         do {
           const page = await this.firstOrNextPage(api, token, swept === 0);
           for (const fs of page.items) {
-            for (const change of await this.changesOf(api, fs, runId, account)) {
+            let changes: Change[];
+            try {
+              changes = await this.changesOf(api, fs, runId, account);
+            } catch (error) {
+              // One file system that cannot be listed (access denied on its access points, say)
+              // must not hold back the others of its service, nor the cursor.
+              errors[`${key}/${fs.fileSystemId}`] = `${awsErrorName(error)}: ${errorMessage(error)}`;
+              continue;
+            }
+            for (const change of changes) {
               totals.resources++;
               try {
                 const result: PipelineResult = await this.deps.pipeline.handleChange(change, {

@@ -52,7 +52,7 @@ function setup(mode: RemediationMode, broken: readonly string[] = []) {
     fileSystems: [api("s3files"), api("efs")],
     state,
     clock: { now: () => new Date("2026-11-22T12:00:00Z") },
-    maxFileSystems: 10,
+    maxFileSystems: 3,
     region: "eu-west-1",
     mode,
   });
@@ -70,5 +70,23 @@ describe("reconcile sweep", () => {
     expect(cursors.size).toBe(0);
     expect(summary).toMatchObject({ fileSystems: 0, resources: 0, recorded: 0 });
     expect(summary.skipped).toMatch(/remediation is off/);
+  });
+
+  it("one file system that cannot be listed is reported; the others are swept and the cursor saved", async () => {
+    const { reconciler, handled, cursors } = setup("enforce", ["fs-b"]);
+
+    const summary = await reconciler.sweep("run-1");
+
+    const swept = new Set(
+      handled.flatMap((c) => (c.detail.kind === "file-system-created" ? [c.detail.fileSystemId] : [])),
+    );
+    expect(swept).toEqual(new Set(["fs-a", "fs-c"]));
+    expect(summary.errors).toEqual({
+      "s3files/fs-b": "Error: fs-b: AccessDenied",
+      "efs/fs-b": "Error: fs-b: AccessDenied",
+    });
+    expect(cursors.get("efs")).toBe("next");
+    expect(cursors.get("s3files")).toBe("next");
+    expect(summary.fileSystems).toBe(6);
   });
 });
