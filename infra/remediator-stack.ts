@@ -122,7 +122,8 @@ export class RemediatorStack extends Stack {
       for (const statement of adapterStatements({ account: Aws.ACCOUNT_ID, region: Aws.REGION })) {
         fn.role.addToPrincipalPolicy(statement);
       }
-      for (const statement of this.runtimeStatements(s, { key, store, notifications })) {
+      const claims = fn === remediate ? "release" : "none";
+      for (const statement of this.runtimeStatements(s, { key, store, notifications, claims })) {
         fn.role.addToPrincipalPolicy(statement);
       }
       suppressAdapterWildcards(fn.role);
@@ -272,7 +273,13 @@ export class RemediatorStack extends Stack {
   /** What both functions call besides the resources they judge: the stack's own resources. */
   private runtimeStatements(
     s: Settings,
-    r: { key: GuardrailKey["key"]; store: AuditStore; notifications: Notifications },
+    r: {
+      key: GuardrailKey["key"];
+      store: AuditStore;
+      notifications: Notifications;
+      /** Only `remediate` claims eventIDs, and gives a claim back (DeleteItem) after a retryable failure. */
+      claims: "release" | "none";
+    },
   ): iam.PolicyStatement[] {
     const statements = [
       new iam.PolicyStatement({
@@ -284,8 +291,12 @@ export class RemediatorStack extends Stack {
       }),
       new iam.PolicyStatement({
         sid: "StateTableReadWrite",
-        // Last known good policies, mount-target group sets, dedupe claims, the reconcile cursor.
-        actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        // Last known good policies, mount-target group sets, guards, dedupe claims, the reconcile
+        // cursor. The sweep never claims an event, so it never deletes an item.
+        actions:
+          r.claims === "release"
+            ? ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+            : ["dynamodb:GetItem", "dynamodb:PutItem"],
         resources: [r.store.stateTable.tableArn],
       }),
       new iam.PolicyStatement({
