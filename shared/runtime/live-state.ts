@@ -3,6 +3,8 @@
  * The event says what changed and who did it; the verdict comes from what is there now: a rule
  * already revoked, a policy already fixed or an access point already deleted leaves nothing to do.
  */
+
+import { RemediatorError } from "../core/errors.ts";
 import { canonicalCidr } from "../core/net/cidr.ts";
 import { normalizeProtocol, portRangeOf } from "../core/net/ports.ts";
 import type { LiveFacts, MountTargetGuard } from "../core/rules/rule.ts";
@@ -138,6 +140,13 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
   switch (detail.kind) {
     case "sg-rules-added":
     case "sg-rules-modified": {
+      // A default-VPC group authorised by name in a record without a response set: its rules can
+      // only be read by id, and an empty read must never pass for "already revoked".
+      if (!detail.groupId.startsWith("sg-")) {
+        throw new RemediatorError(
+          `security group "${detail.groupId}" is named, not identified: the record gives no sg- id to read its rules by`,
+        );
+      }
       const [live, guards] = await Promise.all([
         deps.ec2.describeRules(detail.groupId),
         deps.state.guards([detail.groupId]),

@@ -50,8 +50,8 @@ export function createRemediateHandler(pipeline: RemediationPipeline, logger: Lo
         // All failed is still a partial response: each message goes back on its own.
         throwOnFullBatchFailure: false,
       });
-    // A direct EventBridge delivery: a retryable error is thrown, and Lambda's async retries and
-    // on-failure destination take it from there.
+    // One event delivered directly (a manual or test invocation; the deployed rules all go through
+    // the queue): a retryable error is thrown to the caller, everything else ends as one record.
     const id = (event as { id?: unknown } | undefined)?.id;
     await pipeline.handle(event, `eventbridge:${typeof id === "string" ? id : "unknown"}`);
     return undefined;

@@ -456,6 +456,18 @@ describe("events of other accounts", () => {
     );
   });
 
+  it("a group named only by groupName is a failed record, never 'already revoked'", async () => {
+    const { pipeline, ec2, records } = setup();
+    ec2.rules = [nfs("sg-1", "sgr-world", "0.0.0.0/0")];
+    await pipeline.handleChange(nfsAdded("default", "sgr-world", "0.0.0.0/0"), {
+      dedupe: false,
+      recordCompliant: true,
+    });
+    expect(ec2.revoked).toEqual([]);
+    expect(records[0]).toMatchObject({ verdict: "failed", outcome: "failed" });
+    expect(records[0]?.error).toContain('security group "default" is named, not identified');
+  });
+
   it("an event that names no account is read with the function's own clients", async () => {
     const { pipeline, ec2, records } = setup();
     ec2.rules = [nfs("sg-1", "sgr-world", "0.0.0.0/0")];
