@@ -17,7 +17,7 @@ const TARGET_BYTES = 100 * 1024 * 1024;
 /** Preloaded into the CLI process: its own peak RSS (all threads), on stderr at exit. */
 const REPORT_PEAK_RSS =
   'process.on("exit", () => process.stderr.write("rss " + process.resourceUsage().maxRSS + "\\n"));';
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 function parseOnly(files: readonly string[]): number {
   let records = 0;

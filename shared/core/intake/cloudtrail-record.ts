@@ -141,21 +141,22 @@ export function unwrapRecord(raw: unknown): UnwrappedRecord {
  * Reads a field whatever its key case: some pipelines (Panther, for one) lower-case the keys of
  * `userIdentity`, turning `sessionContext.sessionIssuer.arn` into `sessioncontext.sessionissuer.arn`.
  */
-function field(object: Record<string, unknown> | undefined, name: string): unknown {
+function field(object: Record<string, unknown> | undefined, name: string, lowerCased = name): unknown {
   if (!object) return undefined;
-  return name in object ? object[name] : object[name.toLowerCase()];
+  const value = object[name];
+  return value !== undefined ? value : object[lowerCased];
 }
 
 export function actorOf(identity: Record<string, unknown> | null | undefined): Actor {
   const id = identity ?? undefined;
-  const sessionContext = asRecord(field(id, "sessionContext"));
-  const issuer = asRecord(field(sessionContext, "sessionIssuer"));
+  const sessionContext = asRecord(field(id, "sessionContext", "sessioncontext"));
+  const issuer = asRecord(field(sessionContext, "sessionIssuer", "sessionissuer"));
   return {
     arn: optionalString(field(id, "arn")),
     type: optionalString(field(id, "type")),
-    accountId: optionalString(field(id, "accountId")),
+    accountId: optionalString(field(id, "accountId", "accountid")),
     issuerArn: optionalString(field(issuer, "arn")),
-    invokedBy: optionalString(field(id, "invokedBy")),
+    invokedBy: optionalString(field(id, "invokedBy", "invokedby")),
   };
 }
 

@@ -139,6 +139,17 @@ export function resourceNames(meta: ChangeMeta, detail: ChangeDetail): { resourc
   }
 }
 
+/** Most records of a trail are other services' calls: one reason string per source, not per record. */
+const otherSourceReasons = new Map<string, string>();
+function otherSourceReason(eventSource: string): string {
+  let reason = otherSourceReasons.get(eventSource);
+  if (reason === undefined) {
+    reason = `event source ${eventSource} is not one the remediator judges`;
+    if (otherSourceReasons.size < 1024) otherSourceReasons.set(eventSource, reason);
+  }
+  return reason;
+}
+
 function ignored(meta: ChangeMeta, reason: string, resource?: string): IntakeResult {
   return { status: "ignored", meta, resource, reason };
 }
@@ -173,9 +184,7 @@ export function intakeRecord(raw: unknown, options: IntakeOptions): IntakeResult
     const { record } = unwrapped;
     meta = metaOf(record, unwrapped.envelopeAccount);
     const service = SERVICE_BY_SOURCE[record.eventSource];
-    if (!service) {
-      return ignored(meta, `event source ${record.eventSource} is not one the remediator judges`);
-    }
+    if (!service) return ignored(meta, otherSourceReason(record.eventSource));
     if (record.errorCode) {
       return ignored(
         meta,
