@@ -227,11 +227,14 @@ function fromIntake(result: Exclude<IntakeResult, { status: "change" }>): Evalua
   }
 }
 
+/** The evaluation of an intake result: judged when it is a change, else ignored or invalid as intake said. */
+export function evaluateIntake(intake: IntakeResult, options: EvaluateOptions): Evaluation {
+  return intake.status === "change" ? judgeChange(intake.change, options) : fromIntake(intake);
+}
+
 /** One raw input (EventBridge event or CloudTrail record) to one evaluation. Never throws on bad input. */
 export function evaluateRecord(raw: unknown, options: EvaluateOptions): Evaluation {
-  const intake = intakeRecord(raw, { selfRoleArns: options.config.selfRoleArns });
-  if (intake.status !== "change") return fromIntake(intake);
-  return judgeChange(intake.change, options);
+  return evaluateIntake(intakeRecord(raw, { selfRoleArns: options.config.selfRoleArns }), options);
 }
 
 /** The CLI's JSON line: exactly the documented fields, in a stable order. */

@@ -13,7 +13,7 @@ import type { Config } from "../core/config.ts";
 import { errorMessage, RemediatorError } from "../core/errors.ts";
 import { describeActor } from "../core/intake/cloudtrail-record.ts";
 import { intakeRecord } from "../core/intake/intake.ts";
-import { type Evaluation, evaluateRecord, judgeChange } from "../core/judge.ts";
+import { type Evaluation, evaluateIntake, judgeChange } from "../core/judge.ts";
 import type { Change, ChangeMeta, Finding, PlanStep, RuleMode } from "../core/types.ts";
 import type { AccountResolver, AccountResources } from "./accounts.ts";
 import type { PlanExecutor } from "./executor.ts";
@@ -214,21 +214,19 @@ export class RemediationPipeline {
     const { deps } = this;
     const intake = intakeRecord(raw, { selfRoleArns: deps.config.selfRoleArns });
     if (intake.status !== "change") {
-      const evaluation = evaluateRecord(raw, { config: deps.config, now: deps.clock.now() });
+      const evaluation = evaluateIntake(intake, { config: deps.config, now: deps.clock.now() });
+      const invalid = evaluation.verdict === "invalid";
       return this.finish(
-        this.recordOf(evaluation.meta, evaluation, fallbackId, {
-          verdict: evaluation.verdict === "invalid" ? "invalid" : "ignored",
-          outcome: "no-action",
-          mode: deps.mode,
-          findings: [],
-          rules: [],
-          plan: [],
-          before: null,
-          after: null,
-          requestIds: [],
-          error: evaluation.verdict === "invalid" ? evaluation.reason : undefined,
-          reason: evaluation.reason,
-        }),
+        this.recordOf(
+          evaluation.meta,
+          evaluation,
+          fallbackId,
+          this.noAction(
+            invalid ? "invalid" : "ignored",
+            evaluation.reason,
+            invalid ? evaluation.reason : undefined,
+          ),
+        ),
       );
     }
     return this.handleChange(intake.change, { dedupe: true, recordCompliant: true });
@@ -237,19 +235,12 @@ export class RemediationPipeline {
   /** An input that is not even JSON: acknowledged with an `invalid` record keyed by `fallbackId`. */
   async recordUnreadable(fallbackId: string, problem: string): Promise<PipelineResult> {
     return this.finish(
-      this.recordOf(undefined, undefined, fallbackId, {
-        verdict: "invalid",
-        outcome: "no-action",
-        mode: this.deps.mode,
-        findings: [],
-        rules: [],
-        plan: [],
-        before: null,
-        after: null,
-        requestIds: [],
-        error: problem,
-        reason: `unreadable input: ${problem}`,
-      }),
+      this.recordOf(
+        undefined,
+        undefined,
+        fallbackId,
+        this.noAction("invalid", `unreadable input: ${problem}`, problem),
+      ),
     );
   }
 
@@ -299,9 +290,15 @@ export class RemediationPipeline {
   }
 
   private failed(error: unknown): Decision {
+    const message = errorMessage(error);
+    return { ...this.noAction("failed", `could not decide: ${message}`, message), outcome: "failed" };
+  }
+
+  /** A decision with nothing read and nothing done: ignored, invalid or failed input. */
+  private noAction(verdict: AuditVerdict, reason: string, error: string | undefined): Decision {
     return {
-      verdict: "failed",
-      outcome: "failed",
+      verdict,
+      outcome: "no-action",
       mode: this.deps.mode,
       findings: [],
       rules: [],
@@ -309,8 +306,8 @@ export class RemediationPipeline {
       before: null,
       after: null,
       requestIds: [],
-      error: errorMessage(error),
-      reason: `could not decide: ${errorMessage(error)}`,
+      error,
+      reason,
     };
   }
 
