@@ -16,6 +16,8 @@ import { canonicalCidr, InvalidCidrError, reachOf } from "../net/cidr.ts";
 import { normalizeProtocol, portRangeOf } from "../net/ports.ts";
 import type { ChangeDetail, SgPeer, SgRule } from "../types.ts";
 
+// Schemas name only the fields the engine reads; every other key of a record is dropped, not
+// copied (CloudTrail bodies carry many), which keeps validation off the hot path's profile.
 const port = z.union([
   z.number().int(),
   z
@@ -27,18 +29,18 @@ const protocol = z.union([z.string().min(1), z.number().int()]);
 
 /** EC2's query-protocol lists arrive as `{ items: [...] }`, or `{}` when empty. */
 function itemsOf<T extends z.ZodType>(item: T) {
-  return z.looseObject({ items: z.array(item).optional() }).nullish();
+  return z.object({ items: z.array(item).optional() }).nullish();
 }
 
-const ipPermissionSchema = z.looseObject({
+const ipPermissionSchema = z.object({
   ipProtocol: protocol,
   fromPort: port.optional(),
   toPort: port.optional(),
-  ipRanges: itemsOf(z.looseObject({ cidrIp: z.string(), description: z.string().optional() })),
-  ipv6Ranges: itemsOf(z.looseObject({ cidrIpv6: z.string(), description: z.string().optional() })),
-  prefixListIds: itemsOf(z.looseObject({ prefixListId: z.string(), description: z.string().optional() })),
+  ipRanges: itemsOf(z.object({ cidrIp: z.string(), description: z.string().optional() })),
+  ipv6Ranges: itemsOf(z.object({ cidrIpv6: z.string(), description: z.string().optional() })),
+  prefixListIds: itemsOf(z.object({ prefixListId: z.string(), description: z.string().optional() })),
   groups: itemsOf(
-    z.looseObject({
+    z.object({
       groupId: z.string().optional(),
       groupName: z.string().optional(),
       userId: z.string().optional(),
@@ -47,7 +49,7 @@ const ipPermissionSchema = z.looseObject({
   ),
 });
 
-const authorizeParametersSchema = z.looseObject({
+const authorizeParametersSchema = z.object({
   groupId: z.string().min(1).optional(),
   groupName: z.string().min(1).optional(),
   ipPermissions: itemsOf(ipPermissionSchema),
@@ -60,7 +62,7 @@ const authorizeParametersSchema = z.looseObject({
   sourceSecurityGroupOwnerId: z.string().optional(),
 });
 
-const ruleSetItemSchema = z.looseObject({
+const ruleSetItemSchema = z.object({
   securityGroupRuleId: z.string(),
   groupId: z.string().optional(),
   isEgress: z.boolean().optional(),
@@ -70,14 +72,14 @@ const ruleSetItemSchema = z.looseObject({
   cidrIpv4: z.string().optional(),
   cidrIpv6: z.string().optional(),
   prefixListId: z.string().optional(),
-  referencedGroupInfo: z.looseObject({ groupId: z.string().optional() }).optional(),
+  referencedGroupInfo: z.object({ groupId: z.string().optional() }).optional(),
 });
 
-const authorizeResponseSchema = z.looseObject({ securityGroupRuleSet: itemsOf(ruleSetItemSchema) }).nullish();
+const authorizeResponseSchema = z.object({ securityGroupRuleSet: itemsOf(ruleSetItemSchema) }).nullish();
 
-const modifiedRuleSchema = z.looseObject({
+const modifiedRuleSchema = z.object({
   SecurityGroupRuleId: z.string().min(1),
-  SecurityGroupRule: z.looseObject({
+  SecurityGroupRule: z.object({
     IpProtocol: protocol,
     FromPort: port.optional(),
     ToPort: port.optional(),
@@ -89,23 +91,23 @@ const modifiedRuleSchema = z.looseObject({
   }),
 });
 
-const modifyParametersSchema = z.looseObject({
-  ModifySecurityGroupRulesRequest: z.looseObject({
+const modifyParametersSchema = z.object({
+  ModifySecurityGroupRulesRequest: z.object({
     GroupId: z.string().min(1),
     // One rule arrives as an object, several as an array.
     SecurityGroupRule: z.union([modifiedRuleSchema, z.array(modifiedRuleSchema).min(1)]),
   }),
 });
 
-const revokeParametersSchema = z.looseObject({
+const revokeParametersSchema = z.object({
   groupId: z.string().min(1).optional(),
   groupName: z.string().min(1).optional(),
-  securityGroupRuleIds: itemsOf(z.looseObject({ securityGroupRuleId: z.string() })),
+  securityGroupRuleIds: itemsOf(z.object({ securityGroupRuleId: z.string() })),
 });
 
-const createParametersSchema = z.looseObject({ vpcId: z.string().optional() }).nullish();
-const createResponseSchema = z.looseObject({ groupId: z.string().optional() }).nullish();
-const deleteParametersSchema = z.looseObject({
+const createParametersSchema = z.object({ vpcId: z.string().optional() }).nullish();
+const createResponseSchema = z.object({ groupId: z.string().optional() }).nullish();
+const deleteParametersSchema = z.object({
   groupId: z.string().optional(),
   groupName: z.string().optional(),
 });

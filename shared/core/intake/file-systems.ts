@@ -66,34 +66,36 @@ export function isRecognisedUnjudged(service: FileSystemService, eventName: stri
   return RECOGNISED_UNJUDGED[service].includes(eventName);
 }
 
+// Schemas name only the fields the engine reads; every other key of a record is dropped, not
+// copied (CloudTrail bodies carry many), which keeps validation off the hot path's profile.
 const uid = z.number().int().min(0);
 
-const policyParametersSchema = z.looseObject({
+const policyParametersSchema = z.object({
   fileSystemId: z.string().min(1),
   // A policy is a JSON string; tolerate a pipeline that already parsed it.
   policy: z.union([z.string(), z.record(z.string(), z.unknown()).transform((p) => JSON.stringify(p))]),
   bypassPolicyLockoutSafetyCheck: z.boolean().optional(),
 });
 
-const fileSystemIdSchema = z.looseObject({ fileSystemId: z.string().min(1) });
+const fileSystemIdSchema = z.object({ fileSystemId: z.string().min(1) });
 
-const accessPointParametersSchema = z.looseObject({
+const accessPointParametersSchema = z.object({
   fileSystemId: z.string().min(1),
   posixUser: z
-    .looseObject({ uid: uid.optional(), gid: uid.optional(), secondaryGids: z.array(uid).optional() })
+    .object({ uid: uid.optional(), gid: uid.optional(), secondaryGids: z.array(uid).optional() })
     .nullish(),
   rootDirectory: z
-    .looseObject({
+    .object({
       path: z.string().optional(),
       creationPermissions: z
-        .looseObject({
+        .object({
           ownerUid: uid.optional(),
           ownerGid: uid.optional(),
           permissions: z.string().optional(),
         })
         .optional(),
       creationInfo: z
-        .looseObject({
+        .object({
           ownerUid: uid.optional(),
           ownerGid: uid.optional(),
           permissions: z.string().optional(),
@@ -104,17 +106,17 @@ const accessPointParametersSchema = z.looseObject({
 });
 
 const accessPointResponseSchema = z
-  .looseObject({ accessPointId: z.string().optional(), accessPointArn: z.string().optional() })
+  .object({ accessPointId: z.string().optional(), accessPointArn: z.string().optional() })
   .nullish();
 
-const mountTargetParametersSchema = z.looseObject({
+const mountTargetParametersSchema = z.object({
   fileSystemId: z.string().optional(),
   mountTargetId: z.string().optional(),
   securityGroups: z.array(z.string()).optional(),
 });
 
 const mountTargetResponseSchema = z
-  .looseObject({
+  .object({
     fileSystemId: z.string().optional(),
     mountTargetId: z.string().optional(),
     vpcId: z.string().optional(),
@@ -123,11 +125,11 @@ const mountTargetResponseSchema = z
   .nullish();
 
 const createFileSystemParametersSchema = z
-  .looseObject({ kmsKeyId: z.string().optional(), encrypted: z.boolean().optional() })
+  .object({ kmsKeyId: z.string().optional(), encrypted: z.boolean().optional() })
   .nullish();
 
 const createFileSystemResponseSchema = z
-  .looseObject({
+  .object({
     fileSystemId: z.string().optional(),
     fileSystemArn: z.string().optional(),
     kmsKeyId: z.string().optional(),
