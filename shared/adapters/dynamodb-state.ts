@@ -1,9 +1,10 @@
 /**
  * The state table (key `pk` S / `sk` S) in DynamoDB: last known good policy per file system,
  * known-good security-group set per mount target, which file systems a security group guards,
- * the reconcile cursor, and the eventIDs already handled (a conditional write with a lease, so two
- * deliveries of one event never both act, and a crashed attempt does not block the redelivery
- * forever). Items that only serve deduplication carry `expiresAt` (epoch seconds) for DynamoDB TTL.
+ * the reconcile cursor, what the reconcile sweep last notified per resource, and the eventIDs
+ * already handled (a conditional write with a lease, so two deliveries of one event never both
+ * act, and a crashed attempt does not block the redelivery forever). Items that only serve
+ * deduplication carry `expiresAt` (epoch seconds) for DynamoDB TTL.
  */
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { FileSystemService } from "../core/types.ts";
@@ -217,6 +218,21 @@ export class DynamoDbStateStore implements StateStore {
       pk: this.cursorKey(service, account),
       sk: "cursor",
       ...(nextToken ? { nextToken } : {}),
+      recordedAt: at.toISOString(),
+    });
+  }
+
+  async notifiedFingerprint(key: string): Promise<string | undefined> {
+    const item = await this.get(`notified#${key}`, "fingerprint");
+    return typeof item?.fingerprint === "string" ? item.fingerprint : undefined;
+  }
+
+  async saveNotifiedFingerprint(key: string, fingerprint: string | undefined, at: Date): Promise<void> {
+    // Cleared by overwriting with an item that has no fingerprint: no DeleteItem grant needed.
+    await this.put({
+      pk: `notified#${key}`,
+      sk: "fingerprint",
+      ...(fingerprint ? { fingerprint } : {}),
       recordedAt: at.toISOString(),
     });
   }

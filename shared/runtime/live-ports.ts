@@ -148,4 +148,11 @@ export interface StateStore {
     at: Date,
     account?: string,
   ): Promise<void>;
+  /**
+   * The fingerprint of the last decision the reconcile sweep notified for one swept resource
+   * (`undefined`: none, or cleared since), so a finding left in place is not notified every run.
+   */
+  notifiedFingerprint(key: string): Promise<string | undefined>;
+  /** `undefined` clears it (written with PutItem: the reconcile role has no DeleteItem). */
+  saveNotifiedFingerprint(key: string, fingerprint: string | undefined, at: Date): Promise<void>;
 }

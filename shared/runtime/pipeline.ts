@@ -9,6 +9,7 @@
  * claim on the eventID is released, so the queue redelivers the input; everything else ends as an
  * audit record.
  */
+import { createHash } from "node:crypto";
 import type { Config } from "../core/config.ts";
 import { errorMessage, RemediatorError } from "../core/errors.ts";
 import { describeActor } from "../core/intake/cloudtrail-record.ts";
@@ -75,6 +76,18 @@ export type PipelineResult =
   /** Reconcile only: a compliant resource, not recorded (it would flood the ledger every run). */
   | { readonly status: "compliant"; readonly resource: string };
 
+export interface HandleChangeOptions {
+  readonly dedupe: boolean;
+  readonly recordCompliant: boolean;
+  /**
+   * Reconcile only: a stable name for the swept resource across runs. Each run records a new
+   * eventId, so without this a finding left in place (notify or dry-run mode, an exemption) would
+   * be notified every run; with it, only a new or changed decision is notified, and a compliant
+   * resource clears what was notified, so a later regression is notified again.
+   */
+  readonly notifyKey?: string;
+}
+
 interface Decision {
   readonly verdict: AuditVerdict;
   readonly outcome: Outcome;
@@ -87,6 +100,21 @@ interface Decision {
   readonly requestIds: readonly string[];
   readonly error: string | undefined;
   readonly reason: string;
+}
+
+/**
+ * What makes a decision worth telling again: verdict, outcome, rules and finding messages, in a
+ * stable order. Not the reason or the snapshots, which carry run-specific text.
+ */
+function notifyFingerprint(record: AuditRecord): string {
+  const sorted = (items: readonly string[]) => [...items].sort();
+  const basis = JSON.stringify([
+    record.verdict,
+    record.outcome,
+    sorted(record.rules),
+    sorted(record.findings.map((f) => f.message)),
+  ]);
+  return createHash("sha256").update(basis).digest("hex");
 }
 
 function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
@@ -245,10 +273,7 @@ export class RemediationPipeline {
   }
 
   /** A change already normalised (by intake, or built by the reconcile sweep). */
-  async handleChange(
-    change: Change,
-    options: { readonly dedupe: boolean; readonly recordCompliant: boolean },
-  ): Promise<PipelineResult> {
+  async handleChange(change: Change, options: HandleChangeOptions): Promise<PipelineResult> {
     const { deps } = this;
     const eventId = change.meta.eventId;
     if (options.dedupe) {
@@ -272,10 +297,11 @@ export class RemediationPipeline {
         decision = this.failed(error);
       }
       if (!options.recordCompliant && (decision.verdict === "compliant" || decision.verdict === "ignored")) {
+        if (options.notifyKey !== undefined) await this.clearNotified(options.notifyKey);
         return { status: "compliant", resource: change.resource };
       }
       const record = this.recordOf(change.meta, undefined, eventId, decision, change.resource);
-      const result = await this.finish(record);
+      const result = await this.finish(record, options.notifyKey);
       if (options.dedupe)
         await deps.state.completeEvent(eventId, `${record.verdict}/${record.outcome}`, deps.clock.now());
       return result;
@@ -311,19 +337,59 @@ export class RemediationPipeline {
     };
   }
 
-  /** Audit first; then notify, once, only when the record is new. */
-  private async finish(record: AuditRecord): Promise<PipelineResult> {
+  /**
+   * Audit first; then notify, once, only when the record is new (and, with `notifyKey`, only when
+   * the decision differs from the one last notified for that resource).
+   */
+  private async finish(record: AuditRecord, notifyKey?: string): Promise<PipelineResult> {
     const { deps } = this;
     const ledger = await deps.ledger.record(record);
     deps.observer?.decided?.(record, ledger);
     // A duplicate means the first delivery already notified: each decision is told once.
     // Mode `off` is the kill switch: decisions are recorded, nobody is paged.
     if (ledger === "written" && deps.mode !== "off") {
+      const fingerprint = notifyKey === undefined ? undefined : notifyFingerprint(record);
+      if (notifyKey !== undefined && fingerprint !== undefined) {
+        if (await this.notifiedAlready(notifyKey, fingerprint)) return { status: "decided", record, ledger };
+      }
       const result = await notifyAll(deps.notifiers, record, deps.notifyOptions);
       for (const failure of result.failures)
         deps.observer?.notifyFailed?.(failure.notifier, record, failure.error);
+      // When every channel asked failed, nobody was told: the next run tries again.
+      const nobodyTold = result.sent.length === 0 && result.failures.length > 0;
+      if (notifyKey !== undefined && fingerprint !== undefined && !nobodyTold) {
+        await deps.state
+          .saveNotifiedFingerprint(notifyKey, fingerprint, deps.clock.now())
+          .catch((error: unknown) => deps.observer?.stateWriteFailed?.("notified fingerprint", error));
+      }
     }
     return { status: "decided", record, ledger };
+  }
+
+  /**
+   * Whether this very decision was last notified for the resource. A fingerprint that cannot be
+   * read counts as not notified: better told twice than never.
+   */
+  private async notifiedAlready(key: string, fingerprint: string): Promise<boolean> {
+    try {
+      return (await this.deps.state.notifiedFingerprint(key)) === fingerprint;
+    } catch (error) {
+      this.deps.observer?.stateWriteFailed?.("notified fingerprint (read)", error);
+      return false;
+    }
+  }
+
+  /** A compliant resource forgets what was notified, so a later regression is notified again. */
+  private async clearNotified(key: string): Promise<void> {
+    const { deps } = this;
+    try {
+      // Read first: most resources are compliant every run, and were never notified.
+      if ((await deps.state.notifiedFingerprint(key)) === undefined) return;
+      await deps.state.saveNotifiedFingerprint(key, undefined, deps.clock.now());
+    } catch (error) {
+      // The fingerprint stays; the next compliant run clears it.
+      deps.observer?.stateWriteFailed?.("notified fingerprint (clear)", error);
+    }
   }
 
   private recordOf(

@@ -4,7 +4,9 @@
  * or late event is caught. Bounded per run: at most `maxFileSystems` per service (whole pages),
  * then the cursor is saved in the state table and the next run continues from it.
  * Compliant resources are not recorded (they would flood the ledger every run); they refresh the
- * known-good state. Every violation, exemption and failure gets its audit record.
+ * known-good state. Every violation, exemption and failure gets its audit record every run, but is
+ * notified only when it is new or changed for that resource (a finding left in place on purpose,
+ * in notify mode or exempted, would otherwise page everyone every run).
  *
  * Organization mode with `memberAccounts`: after the function's own account, each listed member
  * account is swept the same way through its member role (the pipeline's account routing), with
@@ -54,6 +56,15 @@ export interface ReconcileSummary {
   readonly errors: Readonly<Record<string, string>>;
   /** Why nothing was swept at all (mode `off`). */
   readonly skipped?: string;
+}
+
+/**
+ * One synthetic change, and the name of what it sweeps, the same every run. Not the resource ARN:
+ * a file system's own settings and its policy are judged apart under one ARN.
+ */
+interface SweptChange {
+  readonly change: Change;
+  readonly notifyKey: string;
 }
 
 export class Reconciler {
@@ -125,7 +136,7 @@ export class Reconciler {
         do {
           const page = await this.firstOrNextPage(api, token, swept === 0);
           for (const fs of page.items) {
-            let changes: Change[];
+            let changes: SweptChange[];
             try {
               changes = await this.changesOf(api, fs, runId, account);
             } catch (error) {
@@ -134,12 +145,13 @@ export class Reconciler {
               errors[`${key}/${fs.fileSystemId}`] = `${awsErrorName(error)}: ${errorMessage(error)}`;
               continue;
             }
-            for (const change of changes) {
+            for (const { change, notifyKey } of changes) {
               totals.resources++;
               try {
                 const result: PipelineResult = await this.deps.pipeline.handleChange(change, {
                   dedupe: false,
                   recordCompliant: false,
+                  notifyKey,
                 });
                 if (result.status === "decided") {
                   totals.recorded++;
@@ -187,7 +199,7 @@ export class Reconciler {
     fs: FileSystemSummary,
     runId: string,
     account: string | undefined,
-  ): Promise<Change[]> {
+  ): Promise<SweptChange[]> {
     const service = api.service;
     const fileSystemId = fs.fileSystemId;
     const [accessPoints, mountTargets] = await Promise.all([
@@ -235,8 +247,9 @@ export class Reconciler {
     ];
     const now = this.deps.clock.now().toISOString();
     return details.map(({ aspect, detail }) => {
+      const notifyKey = `${account ? `${account}:` : ""}${service}:${fileSystemId}:${aspect}`;
       const meta: ChangeMeta = {
-        eventId: `reconcile:${runId}:${account ? `${account}:` : ""}${service}:${fileSystemId}:${aspect}`,
+        eventId: `reconcile:${runId}:${notifyKey}`,
         eventName: "Reconcile",
         eventSource: service === "efs" ? EFS_SOURCE : S3FILES_SOURCE,
         eventTime: now,
@@ -255,7 +268,7 @@ export class Reconciler {
         requestId: undefined,
       };
       const { resource, ids } = resourceNames(meta, detail);
-      return { meta, resource, resourceIds: ids, detail };
+      return { change: { meta, resource, resourceIds: ids, detail }, notifyKey };
     });
   }
 }

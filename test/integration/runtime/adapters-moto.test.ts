@@ -241,6 +241,16 @@ describe("state table", () => {
     expect([...guards.keys()]).toEqual(["sg-a"]);
     expect(await state.reconcileCursor("efs")).toBe("token-2");
   });
+
+  it("keeps what the sweep last notified per resource, and clears it by overwriting", async () => {
+    const at = new Date();
+    expect(await state.notifiedFingerprint("efs:fs-1:policy")).toBeUndefined();
+    await state.saveNotifiedFingerprint("efs:fs-1:policy", "abc", at);
+    expect(await state.notifiedFingerprint("efs:fs-1:policy")).toBe("abc");
+    expect(await state.notifiedFingerprint("efs:fs-1:file-system")).toBeUndefined();
+    await state.saveNotifiedFingerprint("efs:fs-1:policy", undefined, at);
+    expect(await state.notifiedFingerprint("efs:fs-1:policy")).toBeUndefined();
+  });
 });
 
 describe("reconcile sweep", () => {

@@ -20,6 +20,7 @@ import type {
 } from "../../../shared/runtime/live-ports.ts";
 import { RemediationPipeline } from "../../../shared/runtime/pipeline.ts";
 import type { AuditRecord, RemediationMode } from "../../../shared/runtime/ports.ts";
+import { Reconciler } from "../../../shared/runtime/reconcile.ts";
 
 const ACCOUNT = "123456789012";
 const NOW = new Date("2026-11-22T12:00:00Z");
@@ -85,6 +86,19 @@ class FakeEfs {
       }),
       getPolicy: async () => this.policy,
       getMountTarget: async (id: string) => this.mountTargets.get(id),
+      listFileSystems: async () => ({
+        items: [
+          {
+            fileSystemId: "fs-1",
+            fileSystemArn: undefined,
+            ownerId: ACCOUNT,
+            kmsKeyId: undefined,
+            encrypted: true,
+          },
+        ],
+        nextToken: undefined,
+      }),
+      listAccessPoints: async () => [],
       listMountTargets: async () => [...this.mountTargets.values()],
       tags: async () => ({}),
       operations: {
@@ -138,6 +152,15 @@ class MemoryState implements StateStore {
     return undefined;
   }
   async saveReconcileCursor() {}
+  /** What the reconcile sweep last notified, per swept resource. */
+  notifiedPrints = new Map<string, string>();
+  async notifiedFingerprint(key: string) {
+    return this.notifiedPrints.get(key);
+  }
+  async saveNotifiedFingerprint(key: string, fingerprint: string | undefined) {
+    if (fingerprint) this.notifiedPrints.set(key, fingerprint);
+    else this.notifiedPrints.delete(key);
+  }
 }
 
 function setup(mode: RemediationMode = "enforce") {
@@ -145,6 +168,7 @@ function setup(mode: RemediationMode = "enforce") {
   const efs = new FakeEfs();
   const state = new MemoryState();
   const records: AuditRecord[] = [];
+  const notified: AuditRecord[] = [];
   const api = efs.api();
   const pipeline = new RemediationPipeline({
     mode,
@@ -160,11 +184,11 @@ function setup(mode: RemediationMode = "enforce") {
         return "written";
       },
     },
-    notifiers: [],
+    notifiers: [{ name: "sns", notify: async (record) => void notified.push(record) }],
     clock: { now: () => NOW },
     homeAccount: ACCOUNT,
   });
-  return { pipeline, ec2, efs, state, records };
+  return { pipeline, ec2, efs, state, records, notified, api };
 }
 
 function changeOf(detail: ChangeDetail, resource: string, account: string | undefined = ACCOUNT): Change {
@@ -478,5 +502,103 @@ describe("events of other accounts", () => {
 
     expect(ec2.revoked).toEqual(["sgr-world"]);
     expect(records[0]?.outcome).toBe("remediated");
+  });
+});
+
+describe("reconcile notifies a finding left in place once, not every run", () => {
+  function sweeping() {
+    const env = setup("notify");
+    mountTargetWith(env.efs, ["sg-1"]);
+    const reconciler = new Reconciler({
+      pipeline: env.pipeline,
+      fileSystems: [env.api],
+      state: env.state,
+      clock: { now: () => NOW },
+      maxFileSystems: 10,
+      region: "eu-west-1",
+      mode: "notify",
+    });
+    let run = 0;
+    // Only the mount target's aspect: the file system's own settings are judged apart.
+    const ofMountTarget = (records: readonly AuditRecord[]) =>
+      records.filter((r) => r.eventId.endsWith(":fsmt-1"));
+    return {
+      ...env,
+      allNotified: env.notified,
+      sweep: () => reconciler.sweep(`run-${++run}`),
+      records: () => ofMountTarget(env.records),
+      notified: () => ofMountTarget(env.notified),
+    };
+  }
+
+  it("two sweeps over the same violation: two audit records, one notification", async () => {
+    const env = sweeping();
+    env.ec2.rules = [nfs("sg-1", "sgr-world", "0.0.0.0/0")];
+
+    await env.sweep();
+    await env.sweep();
+
+    expect(env.records().map((r) => [r.eventId, r.verdict, r.outcome])).toEqual([
+      ["reconcile:run-1:efs:fs-1:fsmt-1", "violation", "notified"],
+      ["reconcile:run-2:efs:fs-1:fsmt-1", "violation", "notified"],
+    ]);
+    expect(env.notified().map((r) => r.eventId)).toEqual(["reconcile:run-1:efs:fs-1:fsmt-1"]);
+    expect(env.ec2.revoked).toEqual([]);
+  });
+
+  it("a violation that changes (another rule fires) is notified again", async () => {
+    const env = sweeping();
+    env.ec2.rules = [nfs("sg-1", "sgr-office", "203.0.113.0/24")];
+    await env.sweep();
+    env.ec2.rules = [...env.ec2.rules, nfs("sg-1", "sgr-world", "0.0.0.0/0")];
+    await env.sweep();
+    await env.sweep();
+
+    expect(env.records()).toHaveLength(3);
+    expect(env.notified().map((r) => r.eventId)).toEqual([
+      "reconcile:run-1:efs:fs-1:fsmt-1",
+      "reconcile:run-2:efs:fs-1:fsmt-1",
+    ]);
+    expect(env.notified()[0]?.rules).not.toContain("sg-ingress-internet-sensitive-port");
+    expect(env.notified()[1]?.rules).toContain("sg-ingress-internet-sensitive-port");
+  });
+
+  it("compliant in between, then open again: notified again", async () => {
+    const env = sweeping();
+    env.ec2.rules = [nfs("sg-1", "sgr-world", "0.0.0.0/0")];
+    await env.sweep();
+    env.ec2.rules = [];
+    await env.sweep();
+    expect(env.state.notifiedPrints.has("efs:fs-1:fsmt-1")).toBe(false);
+    env.ec2.rules = [nfs("sg-1", "sgr-world", "0.0.0.0/0")];
+    await env.sweep();
+
+    // The compliant run records nothing (it would flood the ledger) and notifies nothing.
+    expect(env.records().map((r) => r.eventId)).toEqual([
+      "reconcile:run-1:efs:fs-1:fsmt-1",
+      "reconcile:run-3:efs:fs-1:fsmt-1",
+    ]);
+    expect(env.notified().map((r) => r.eventId)).toEqual([
+      "reconcile:run-1:efs:fs-1:fsmt-1",
+      "reconcile:run-3:efs:fs-1:fsmt-1",
+    ]);
+  });
+
+  it("events handled by remediate are notified each time, whatever the sweep notified", async () => {
+    const env = sweeping();
+    env.ec2.rules = [nfs("sg-1", "sgr-world", "0.0.0.0/0")];
+    await env.sweep();
+    const event = nfsAdded("sg-1", "sgr-world", "0.0.0.0/0");
+    for (const eventId of ["ev-a", "ev-b"]) {
+      await env.pipeline.handleChange(
+        { ...event, meta: { ...event.meta, eventId } },
+        { dedupe: true, recordCompliant: true },
+      );
+    }
+
+    expect(env.allNotified.map((r) => r.eventId).filter((id) => id.startsWith("ev-"))).toEqual([
+      "ev-a",
+      "ev-b",
+    ]);
   });
 });

@@ -100,6 +100,10 @@ class MemoryState implements StateStore {
     return undefined;
   }
   async saveReconcileCursor() {}
+  async notifiedFingerprint() {
+    return undefined;
+  }
+  async saveNotifiedFingerprint() {}
 }
 
 function setup(mode: RemediationMode = "enforce", configInput: unknown = {}) {
