@@ -15,12 +15,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  CreateVpcCommand,
-  EC2Client,
-} from "@aws-sdk/client-ec2";
+import { CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { buildAll } from "../esbuild.config.ts";
 import { buildRuntime } from "../shared/runtime/compose.ts";
 import { pipelineObserver } from "../shared/runtime/observability.ts";
@@ -31,6 +26,7 @@ import { startMoto } from "../test/helpers/moto.ts";
 import {
   authorizeIngressEvent,
   createInfra,
+  createNfsGroup,
   lambdaContext,
   motoClients,
   runtimeEnv,
@@ -176,24 +172,7 @@ async function revertAgainstMoto(): Promise<void> {
     const handler = createRemediateHandler(pipeline, logger, metrics) as unknown as Handler;
     const times: number[] = [];
     for (let i = 0; i < MOTO_EVENTS + 5; i++) {
-      const groupId =
-        (
-          await ec2.send(
-            new CreateSecurityGroupCommand({ GroupName: `b${i}`, Description: "b", VpcId: vpcId }),
-          )
-        ).GroupId ?? "";
-      const added = await ec2.send(
-        new AuthorizeSecurityGroupIngressCommand({
-          GroupId: groupId,
-          IpPermissions: [
-            { IpProtocol: "tcp", FromPort: 2049, ToPort: 2049, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
-          ],
-        }),
-      );
-      const rules = (added.SecurityGroupRules ?? []).map((r) => ({
-        cidr: r.CidrIpv4 ?? "",
-        ruleId: r.SecurityGroupRuleId ?? "",
-      }));
+      const { groupId, rules } = await createNfsGroup(ec2, vpcId, `b${i}`, ["0.0.0.0/0"]);
       const batch = sqsBatch([authorizeIngressEvent(groupId, 2049, rules)]);
       const started = performance.now();
       await handler(batch, lambdaContext());

@@ -5,7 +5,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { EC2Client } from "@aws-sdk/client-ec2";
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupRulesCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
 import { EFSClient } from "@aws-sdk/client-efs";
 import { CreateEventBusCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { S3FilesClient } from "@aws-sdk/client-s3files";
@@ -281,4 +286,41 @@ export function injectThrottling(
     { step: "initialize", name: "injectThrottling" },
   );
   return { calls: () => calls };
+}
+
+/** A security group in `vpcId` admitting NFS (tcp/2049) from each of `cidrs`, with the rule ids EC2 answered. */
+export async function createNfsGroup(ec2: EC2Client, vpcId: string, name: string, cidrs: readonly string[]) {
+  const group = await ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: name, Description: "t", VpcId: vpcId }),
+  );
+  const groupId = group.GroupId ?? "";
+  const added = await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: groupId,
+      IpPermissions: [
+        {
+          IpProtocol: "tcp",
+          FromPort: 2049,
+          ToPort: 2049,
+          IpRanges: cidrs.map((cidr) => ({ CidrIp: cidr })),
+        },
+      ],
+    }),
+  );
+  const rules = (added.SecurityGroupRules ?? []).map((r) => ({
+    cidr: r.CidrIpv4 ?? "",
+    ruleId: r.SecurityGroupRuleId ?? "",
+  }));
+  return { groupId, rules };
+}
+
+/** The IPv4 sources of a group's inbound rules, sorted. */
+export async function ingressCidrs(ec2: EC2Client, groupId: string): Promise<string[]> {
+  const answer = await ec2.send(
+    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }),
+  );
+  return (answer.SecurityGroupRules ?? [])
+    .filter((r) => !r.IsEgress)
+    .map((r) => r.CidrIpv4 ?? "")
+    .sort();
 }

@@ -7,12 +7,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  CreateVpcCommand,
-  EC2Client,
-} from "@aws-sdk/client-ec2";
+import { CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -34,6 +29,7 @@ import {
   auditRecordsIn,
   authorizeIngressEvent,
   createInfra,
+  createNfsGroup,
   type Infra,
   injectThrottling,
   lambdaContext,
@@ -209,24 +205,7 @@ describe("AUDIT_ARCHIVE_BUCKET through the composition root", () => {
     const bucket = await lockedBucket();
     const ec2 = new EC2Client(moto.clientConfig);
     const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.60.0.0/16" }))).Vpc?.VpcId ?? "";
-    const groupId =
-      (
-        await ec2.send(
-          new CreateSecurityGroupCommand({ GroupName: "archived", Description: "a", VpcId: vpcId }),
-        )
-      ).GroupId ?? "";
-    const added = await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: groupId,
-        IpPermissions: [
-          { IpProtocol: "tcp", FromPort: 2049, ToPort: 2049, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
-        ],
-      }),
-    );
-    const rules = (added.SecurityGroupRules ?? []).map((r) => ({
-      cidr: r.CidrIpv4 ?? "",
-      ruleId: r.SecurityGroupRuleId ?? "",
-    }));
+    const { groupId, rules } = await createNfsGroup(ec2, vpcId, "archived", ["0.0.0.0/0"]);
     const event = authorizeIngressEvent(groupId, 2049, rules);
     const settings = loadSettings(runtimeEnv(moto, infra, { AUDIT_ARCHIVE_BUCKET: bucket }));
     const logger = new Logger({ logLevel: "SILENT" });

@@ -7,13 +7,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  CreateVpcCommand,
-  DescribeSecurityGroupRulesCommand,
-  EC2Client,
-} from "@aws-sdk/client-ec2";
+import { CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
 import {
   CreateFileSystemCommand,
   DescribeFileSystemPolicyCommand,
@@ -32,7 +26,9 @@ import {
   auditRecordsIn,
   authorizeIngressEvent,
   createInfra,
+  createNfsGroup,
   type Infra,
+  ingressCidrs,
   lambdaContext,
   runtimeEnv,
   sqsBatch,
@@ -126,38 +122,7 @@ async function ec2In(account: string): Promise<EC2Client> {
 /** A group in the account with NFS open to the world beside a private NFS rule. */
 async function openGroup(ec2: EC2Client, name: string) {
   const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.30.0.0/16" }));
-  const group = await ec2.send(
-    new CreateSecurityGroupCommand({ GroupName: name, Description: "t", VpcId: vpc.Vpc?.VpcId }),
-  );
-  const groupId = group.GroupId ?? "";
-  const added = await ec2.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: groupId,
-      IpPermissions: [
-        {
-          IpProtocol: "tcp",
-          FromPort: 2049,
-          ToPort: 2049,
-          IpRanges: [{ CidrIp: "0.0.0.0/0" }, { CidrIp: "10.30.0.0/16" }],
-        },
-      ],
-    }),
-  );
-  const rules = (added.SecurityGroupRules ?? []).map((r) => ({
-    cidr: r.CidrIpv4 ?? "",
-    ruleId: r.SecurityGroupRuleId ?? "",
-  }));
-  return { groupId, rules };
-}
-
-async function ingressCidrs(ec2: EC2Client, groupId: string): Promise<string[]> {
-  const answer = await ec2.send(
-    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }),
-  );
-  return (answer.SecurityGroupRules ?? [])
-    .filter((r) => !r.IsEgress)
-    .map((r) => r.CidrIpv4 ?? "")
-    .sort();
+  return createNfsGroup(ec2, vpc.Vpc?.VpcId ?? "", name, ["0.0.0.0/0", "10.30.0.0/16"]);
 }
 
 /** The event as a member account's forwarding rule delivers it to the central bus. */

@@ -5,13 +5,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  CreateVpcCommand,
-  DescribeSecurityGroupRulesCommand,
-  EC2Client,
-} from "@aws-sdk/client-ec2";
+import { CreateVpcCommand, DescribeSecurityGroupRulesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -32,6 +26,7 @@ import {
   auditRecordsIn,
   authorizeIngressEvent,
   createInfra,
+  createNfsGroup,
   type Infra,
   injectThrottling,
   lambdaContext,
@@ -65,24 +60,8 @@ function handlerWithThrottling(throttled: () => number) {
   return { handler: createRemediateHandler(pipeline, logger, metrics) as unknown as Handler, injected };
 }
 
-async function openGroup(name: string) {
-  const group = await ec2.send(
-    new CreateSecurityGroupCommand({ GroupName: name, Description: "t", VpcId: vpcId }),
-  );
-  const groupId = group.GroupId ?? "";
-  const added = await ec2.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: groupId,
-      IpPermissions: [
-        { IpProtocol: "tcp", FromPort: 2049, ToPort: 2049, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
-      ],
-    }),
-  );
-  const rules = (added.SecurityGroupRules ?? []).map((r) => ({
-    cidr: r.CidrIpv4 ?? "",
-    ruleId: r.SecurityGroupRuleId ?? "",
-  }));
-  return { groupId, rules };
+function openGroup(name: string) {
+  return createNfsGroup(ec2, vpcId, name, ["0.0.0.0/0"]);
 }
 
 async function worldRules(groupId: string): Promise<number> {

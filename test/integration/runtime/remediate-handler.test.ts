@@ -3,11 +3,9 @@
  * events in, live EC2/EFS state read and reverted, records in the DynamoDB audit table.
  */
 import {
-  AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
-  DescribeSecurityGroupRulesCommand,
   EC2Client,
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
@@ -26,8 +24,10 @@ import {
   auditRecordsIn,
   authorizeIngressEvent,
   createInfra,
+  createNfsGroup,
   efsPolicyEvent,
   type Infra,
+  ingressCidrs,
   lambdaContext,
   publicEfsPolicy,
   runtimeEnv,
@@ -63,39 +63,9 @@ afterAll(async () => {
 });
 
 async function groupWithWorldNfs(name: string) {
-  const group = await ec2.send(
-    new CreateSecurityGroupCommand({ GroupName: name, Description: "mount target", VpcId: vpcId }),
-  );
-  const groupId = group.GroupId ?? "";
-  const added = await ec2.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: groupId,
-      IpPermissions: [
-        {
-          IpProtocol: "tcp",
-          FromPort: 2049,
-          ToPort: 2049,
-          IpRanges: [{ CidrIp: "0.0.0.0/0" }, { CidrIp: "10.20.0.0/16" }],
-        },
-      ],
-    }),
-  );
-  const rules = (added.SecurityGroupRules ?? []).map((r) => ({
-    cidr: r.CidrIpv4 ?? "",
-    ruleId: r.SecurityGroupRuleId ?? "",
-  }));
+  const { groupId, rules } = await createNfsGroup(ec2, vpcId, name, ["0.0.0.0/0", "10.20.0.0/16"]);
   const worldRuleId = rules.find((r) => r.cidr === "0.0.0.0/0")?.ruleId ?? "";
   return { groupId, rules, worldRuleId };
-}
-
-async function ingressCidrs(groupId: string): Promise<string[]> {
-  const answer = await ec2.send(
-    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }),
-  );
-  return (answer.SecurityGroupRules ?? [])
-    .filter((r) => !r.IsEgress)
-    .map((r) => r.CidrIpv4 ?? "")
-    .sort();
 }
 
 async function recordsFor(eventId: string) {
@@ -117,7 +87,7 @@ describe("remediate: security-group path", () => {
 
     // Assess
     expect(response?.batchItemFailures).toEqual([]);
-    expect(await ingressCidrs(groupId)).toEqual(["10.20.0.0/16"]);
+    expect(await ingressCidrs(ec2, groupId)).toEqual(["10.20.0.0/16"]);
     const [record, ...more] = await recordsFor(eventIdOf(event));
     expect(more).toEqual([]);
     expect(record?.verdict).toBe("violation");
@@ -136,7 +106,7 @@ describe("remediate: security-group path", () => {
     const records = await recordsFor(eventIdOf(event));
     expect(records).toHaveLength(1);
     expect(records[0]?.outcome).toBe("remediated");
-    expect(await ingressCidrs(groupId)).toEqual(["10.20.0.0/16"]);
+    expect(await ingressCidrs(ec2, groupId)).toEqual(["10.20.0.0/16"]);
   });
 
   it("takes no action when a human already revoked the rule before the event arrived", async () => {
@@ -160,7 +130,7 @@ describe("remediate: security-group path", () => {
 
     await handler(sqsBatch([event]), lambdaContext());
 
-    expect(await ingressCidrs(groupId)).toEqual(["10.20.0.0/16"]);
+    expect(await ingressCidrs(ec2, groupId)).toEqual(["10.20.0.0/16"]);
     expect((await recordsFor(eventIdOf(event)))[0]?.outcome).toBe("remediated");
   });
 
@@ -172,7 +142,7 @@ describe("remediate: security-group path", () => {
 
     await handler(sqsBatch([event]), lambdaContext());
 
-    expect(await ingressCidrs(groupId)).toEqual(["0.0.0.0/0", "10.20.0.0/16"]);
+    expect(await ingressCidrs(ec2, groupId)).toEqual(["0.0.0.0/0", "10.20.0.0/16"]);
     const [record] = await recordsFor(eventIdOf(event));
     expect(record?.verdict).toBe("ignored");
     expect(record?.reason).toContain("loop guard");
@@ -191,7 +161,7 @@ describe("remediate: security-group path", () => {
     const response = await handler(batch, lambdaContext());
 
     expect(response?.batchItemFailures).toEqual([]);
-    expect(await ingressCidrs(groupId)).toEqual(["10.20.0.0/16"]);
+    expect(await ingressCidrs(ec2, groupId)).toEqual(["10.20.0.0/16"]);
     const all = await auditRecordsIn(moto, infra.auditTable);
     const firstId = `sqs:${(batch.Records[0] as { messageId: string }).messageId}`;
     const secondId = `sqs:${(batch.Records[1] as { messageId: string }).messageId}`;
@@ -258,7 +228,7 @@ describe("remediate: EFS path", () => {
     );
     expect(groups.SecurityGroups).toEqual([safeId]);
     // The open group itself is left alone: it may guard other resources.
-    expect(await ingressCidrs(open.groupId)).toEqual(["0.0.0.0/0", "10.20.0.0/16"]);
+    expect(await ingressCidrs(ec2, open.groupId)).toEqual(["0.0.0.0/0", "10.20.0.0/16"]);
     const [record] = await recordsFor(eventIdOf(swap));
     expect(record?.outcome).toBe("remediated");
     expect(record?.plan[0]?.api).toBe("elasticfilesystem:ModifyMountTargetSecurityGroups");
