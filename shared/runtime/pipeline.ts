@@ -15,22 +15,14 @@ import { errorMessage, RemediatorError } from "../core/errors.ts";
 import { describeActor } from "../core/intake/cloudtrail-record.ts";
 import { intakeRecord } from "../core/intake/intake.ts";
 import { type Evaluation, evaluateIntake, judgeChange } from "../core/judge.ts";
-import type { Change, ChangeMeta, Finding, PlanStep, RuleMode } from "../core/types.ts";
+import type { Change, ChangeMeta, PlanStep, RuleMode } from "../core/types.ts";
 import type { AccountResolver, AccountResources } from "./accounts.ts";
 import type { PlanExecutor } from "./executor.ts";
 import { exemptionFromTags } from "./exemption-tag.ts";
 import type { StateStore } from "./live-ports.ts";
 import { type LiveDeps, type LiveView, readLive } from "./live-state.ts";
 import { type NotifyAllOptions, notifyAll } from "./notify-all.ts";
-import type {
-  AuditLedger,
-  AuditRecord,
-  AuditVerdict,
-  Clock,
-  Notifier,
-  Outcome,
-  RemediationMode,
-} from "./ports.ts";
+import type { AuditLedger, AuditRecord, AuditVerdict, Clock, Notifier, RemediationMode } from "./ports.ts";
 import { isRetryableAwsError } from "./retry.ts";
 
 /** Where the pipeline reports what logs and metrics should show; a no-op by default. */
@@ -88,19 +80,21 @@ export interface HandleChangeOptions {
   readonly notifyKey?: string;
 }
 
-interface Decision {
-  readonly verdict: AuditVerdict;
-  readonly outcome: Outcome;
-  readonly mode: RemediationMode | RuleMode;
-  readonly findings: readonly Finding[];
-  readonly rules: readonly string[];
-  readonly plan: readonly PlanStep[];
-  readonly before: unknown;
-  readonly after: unknown;
-  readonly requestIds: readonly string[];
-  readonly error: string | undefined;
-  readonly reason: string;
-}
+/** What the pipeline decided about one change: the audit record, less the evidence of the event. */
+type Decision = Pick<
+  AuditRecord,
+  | "verdict"
+  | "outcome"
+  | "mode"
+  | "findings"
+  | "rules"
+  | "plan"
+  | "before"
+  | "after"
+  | "requestIds"
+  | "error"
+  | "reason"
+>;
 
 /**
  * What makes a decision worth telling again: verdict, outcome, rules and finding messages, in a
