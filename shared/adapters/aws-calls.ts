@@ -43,3 +43,22 @@ export async function act(
     throw error;
   }
 }
+
+/** Every item of a paginated listing: `page(token)` answers one page's items and the next token. */
+export async function allPages<T>(
+  page: (token: string | undefined) => Promise<{ items: readonly T[]; next: string | undefined }>,
+): Promise<T[]> {
+  const all: T[] = [];
+  let token: string | undefined;
+  do {
+    const { items, next } = await page(token);
+    all.push(...items);
+    token = next || undefined;
+  } while (token);
+  return all;
+}
+
+/** Drops what a mapping could not make sense of (an item without its id, say). */
+export function present<T>(items: readonly (T | undefined)[]): T[] {
+  return items.filter((item): item is T => item !== undefined);
+}

@@ -29,7 +29,7 @@ import type {
   Page,
 } from "../runtime/live-ports.ts";
 import { awsErrorName, type RetryPolicy, withRetry } from "../runtime/retry.ts";
-import { act, readOrMissing } from "./aws-calls.ts";
+import { act, allPages, present, readOrMissing } from "./aws-calls.ts";
 
 const NOT_FOUND = new Set([
   "FileSystemNotFound",
@@ -156,21 +156,13 @@ export class EfsFileSystemAdapter implements FileSystemApi {
   }
 
   async listAccessPoints(fileSystemId: string): Promise<readonly AccessPointState[]> {
-    const points: AccessPointState[] = [];
-    let nextToken: string | undefined;
-    do {
+    const points = await allPages(async (token) => {
       const answer = await this.read("elasticfilesystem:DescribeAccessPoints", () =>
-        this.client.send(
-          new DescribeAccessPointsCommand({ FileSystemId: fileSystemId, NextToken: nextToken }),
-        ),
+        this.client.send(new DescribeAccessPointsCommand({ FileSystemId: fileSystemId, NextToken: token })),
       );
-      for (const ap of answer?.AccessPoints ?? []) {
-        const state = accessPointOf(ap);
-        if (state) points.push(state);
-      }
-      nextToken = answer?.NextToken;
-    } while (nextToken);
-    return points;
+      return { items: answer?.AccessPoints ?? [], next: answer?.NextToken };
+    });
+    return present(points.map(accessPointOf));
   }
 
   private async withGroups(mt: MountTargetDescription): Promise<MountTargetState | undefined> {
@@ -197,31 +189,24 @@ export class EfsFileSystemAdapter implements FileSystemApi {
   }
 
   async listMountTargets(fileSystemId: string): Promise<readonly MountTargetState[]> {
-    const targets: MountTargetState[] = [];
-    let marker: string | undefined;
-    do {
+    const described = await allPages(async (marker) => {
       const answer = await this.read("elasticfilesystem:DescribeMountTargets", () =>
         this.client.send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId, Marker: marker })),
       );
-      for (const mt of answer?.MountTargets ?? []) {
-        const state = await this.withGroups(mt);
-        if (state) targets.push(state);
-      }
-      marker = answer?.NextMarker || undefined;
-    } while (marker);
-    return targets;
+      return { items: answer?.MountTargets ?? [], next: answer?.NextMarker };
+    });
+    const targets: (MountTargetState | undefined)[] = [];
+    for (const mt of described) targets.push(await this.withGroups(mt));
+    return present(targets);
   }
 
   async tags(resourceId: string): Promise<Readonly<Record<string, string>>> {
-    const tags: Record<string, string> = {};
-    let nextToken: string | undefined;
-    do {
+    const tags = await allPages(async (token) => {
       const answer = await this.read("elasticfilesystem:ListTagsForResource", () =>
-        this.client.send(new ListTagsForResourceCommand({ ResourceId: resourceId, NextToken: nextToken })),
+        this.client.send(new ListTagsForResourceCommand({ ResourceId: resourceId, NextToken: token })),
       );
-      for (const tag of answer?.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? "";
-      nextToken = answer?.NextToken;
-    } while (nextToken);
-    return tags;
+      return { items: answer?.Tags ?? [], next: answer?.NextToken };
+    });
+    return Object.fromEntries(tags.flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? ""]] : [])));
   }
 }

@@ -34,7 +34,7 @@ import type {
   Page,
 } from "../runtime/live-ports.ts";
 import { awsErrorName, type RetryPolicy, withRetry } from "../runtime/retry.ts";
-import { act, readOrMissing } from "./aws-calls.ts";
+import { act, allPages, present, readOrMissing } from "./aws-calls.ts";
 
 function isNotFound(error: unknown): boolean {
   return awsErrorName(error) === "ResourceNotFoundException";
@@ -168,19 +168,16 @@ export class S3FilesFileSystemAdapter implements FileSystemApi {
   }
 
   async listAccessPoints(fileSystemId: string): Promise<readonly AccessPointState[]> {
-    const points: AccessPointState[] = [];
-    let nextToken: string | undefined;
-    do {
+    const points = await allPages(async (token) => {
       const answer = await this.read("s3files:ListAccessPoints", () =>
-        this.client.send(new ListAccessPointsCommand({ fileSystemId, nextToken })),
+        this.client.send(new ListAccessPointsCommand({ fileSystemId, nextToken: token })),
       );
-      for (const ap of answer?.accessPoints ?? ([] as ListAccessPointsDescription[])) {
-        const state = accessPointOf(ap);
-        if (state) points.push(state);
-      }
-      nextToken = answer?.nextToken;
-    } while (nextToken);
-    return points;
+      return {
+        items: answer?.accessPoints ?? ([] as ListAccessPointsDescription[]),
+        next: answer?.nextToken,
+      };
+    });
+    return present(points.map(accessPointOf));
   }
 
   async getMountTarget(mountTargetId: string): Promise<MountTargetState | undefined> {
@@ -191,21 +188,17 @@ export class S3FilesFileSystemAdapter implements FileSystemApi {
   }
 
   async listMountTargets(fileSystemId: string): Promise<readonly MountTargetState[]> {
-    const targets: MountTargetState[] = [];
-    let nextToken: string | undefined;
-    do {
+    const listed = await allPages(async (token) => {
       const answer = await this.read("s3files:ListMountTargets", () =>
-        this.client.send(new ListMountTargetsCommand({ fileSystemId, nextToken })),
+        this.client.send(new ListMountTargetsCommand({ fileSystemId, nextToken: token })),
       );
-      for (const item of answer?.mountTargets ?? []) {
-        // List items carry no security groups: read each mount target.
-        if (!item.mountTargetId) continue;
-        const state = await this.getMountTarget(item.mountTargetId);
-        if (state) targets.push(state);
-      }
-      nextToken = answer?.nextToken;
-    } while (nextToken);
-    return targets;
+      return { items: answer?.mountTargets ?? [], next: answer?.nextToken };
+    });
+    // List items carry no security groups: read each mount target.
+    const targets: (MountTargetState | undefined)[] = [];
+    for (const item of listed)
+      if (item.mountTargetId) targets.push(await this.getMountTarget(item.mountTargetId));
+    return present(targets);
   }
 
   async tags(resourceId: string): Promise<Readonly<Record<string, string>>> {
