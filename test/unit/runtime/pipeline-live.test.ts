@@ -148,6 +148,10 @@ class MemoryState implements StateStore {
   }
   async completeEvent() {}
   async releaseEvent() {}
+  async saveIntent() {}
+  async intent() {
+    return undefined;
+  }
   async reconcileCursor() {
     return undefined;
   }
@@ -183,6 +187,8 @@ function setup(mode: RemediationMode = "enforce") {
         records.push(entry);
         return "written";
       },
+      recorded: async () => undefined,
+      settle: async () => {},
     },
     notifiers: [{ name: "sns", notify: async (record) => void notified.push(record) }],
     clock: { now: () => NOW },
