@@ -690,6 +690,9 @@ export class RemediationPipeline {
       };
     }
     if (evaluation.plan.length === 0) {
+      // Only notify-only findings left (EFS without TLS enforcement, say) after the guardrail's own
+      // earlier attempt acted: that attempt's decision, finished.
+      if (intent) return finishedEarlier(intent, view.snapshot, evaluation.reason);
       return { ...violation, verdict: "violation", outcome: "notified", mode, plan: [], reason };
     }
     if (await this.policyMovedOn(view, evaluation.plan, live)) {
@@ -725,10 +728,12 @@ export class RemediationPipeline {
     try {
       verified = await this.verify(change, live, evaluation.plan);
     } catch (error) {
-      // Steps ran: giving the input back to the queue would release the claim, and the redelivery
-      // would find the state fixed and record `already-compliant`, losing what was done and its
-      // request ids. The record keeps them instead, as `failed` because nothing was read back.
+      // Steps ran. With the intent saved (request ids included), a redelivery reads back, verifies
+      // and records this decision as the guardrail's: a passing failure goes back to the queue.
+      // Without one (the reconcile sweep) or for good, the record keeps what was done, as `failed`
+      // because nothing was read back.
       if (execution.steps.length === 0) throw error;
+      if (options.saveIntent && isRetryableAwsError(error)) throw error;
       return {
         ...violation,
         verdict: "failed",
