@@ -298,7 +298,8 @@ export class RemediationPipeline {
    */
   async handle(raw: unknown, fallbackId: string): Promise<PipelineResult> {
     const { deps } = this;
-    const intake = intakeRecord(raw, { selfRoleArns: deps.config.selfRoleArns });
+    // A policy event whose text cannot be parsed still names the file system: the live policy decides.
+    const intake = intakeRecord(raw, { selfRoleArns: deps.config.selfRoleArns, judgeUnparsedPolicyLive: true });
     if (intake.status !== "change") {
       const evaluation = evaluateIntake(intake, { config: deps.config, now: deps.clock.now() });
       const invalid = evaluation.verdict === "invalid";
@@ -581,6 +582,27 @@ export class RemediationPipeline {
    * acting; with `saveIntent`, this attempt saves its own before acting.
    */
   private async decide(
+    change: Change,
+    options: { readonly intent?: DecisionIntent | undefined; readonly saveIntent: boolean },
+  ): Promise<Decision> {
+    const { detail } = change;
+    const problem = detail.kind === "fs-policy-put" ? detail.unparsedProblem : undefined;
+    if (problem === undefined) return this.decideLive(change, options);
+    // The event's policy text cannot be parsed: the record says so, and what the live policy is.
+    if (this.deps.mode === "off") {
+      return {
+        ...this.noAction("invalid", `remediation is off: judged from the event only, whose ${problem}.`, problem),
+      };
+    }
+    const decision = await this.decideLive(change, options);
+    return {
+      ...decision,
+      error: decision.error ?? `the event's policy text: ${problem}`,
+      reason: `The event's policy text cannot be parsed (${problem}): the live policy was judged instead. ${decision.reason}`,
+    };
+  }
+
+  private async decideLive(
     change: Change,
     options: { readonly intent?: DecisionIntent | undefined; readonly saveIntent: boolean },
   ): Promise<Decision> {
