@@ -299,7 +299,10 @@ export class RemediationPipeline {
   async handle(raw: unknown, fallbackId: string): Promise<PipelineResult> {
     const { deps } = this;
     // A policy event whose text cannot be parsed still names the file system: the live policy decides.
-    const intake = intakeRecord(raw, { selfRoleArns: deps.config.selfRoleArns, judgeUnparsedPolicyLive: true });
+    const intake = intakeRecord(raw, {
+      selfRoleArns: deps.config.selfRoleArns,
+      judgeUnparsedPolicyLive: true,
+    });
     if (intake.status !== "change") {
       const evaluation = evaluateIntake(intake, { config: deps.config, now: deps.clock.now() });
       const invalid = evaluation.verdict === "invalid";
@@ -590,9 +593,11 @@ export class RemediationPipeline {
     if (problem === undefined) return this.decideLive(change, options);
     // The event's policy text cannot be parsed: the record says so, and what the live policy is.
     if (this.deps.mode === "off") {
-      return {
-        ...this.noAction("invalid", `remediation is off: judged from the event only, whose ${problem}.`, problem),
-      };
+      return this.noAction(
+        "invalid",
+        `remediation is off: judged from the event only, whose ${problem}.`,
+        problem,
+      );
     }
     const decision = await this.decideLive(change, options);
     return {
