@@ -124,7 +124,8 @@ export async function reportCommand(
     }
   } catch (error) {
     const detail = error instanceof RemediatorError ? error.message : errorMessage(error);
-    io.stderr.write(`remediator report: cannot read the ledger table "${tableName}": ${detail}\n`);
+    const problem = await ledgerProblem(client, tableName);
+    io.stderr.write(`remediator report: cannot read the ledger table "${tableName}": ${problem ?? detail}\n`);
     return EXIT.unreadableInput;
   } finally {
     if (!deps.createClient) client.destroy();

@@ -225,6 +225,6 @@ describe("remediator report", () => {
 
     const missing = await report(["--table", "no-such-table", "--format", "json"]);
     expect(missing.status).toBe(3);
-    expect(missing.stderr).toContain("ResourceNotFoundException");
+    expect(missing.stderr).toContain('table "no-such-table" does not exist in this region');
   });
 });
