@@ -10,7 +10,7 @@
  * loaded only when that feature is on. The directory is the function's deployment asset
  * (`infra/bundles.ts`), so every chunk it needs must be in it and nothing else.
  */
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type BuildOptions, type BuildResult, build, type Metafile } from "esbuild";
 import { sdkSchemaKeysPlugin } from "./build/sdk-schema-keys.ts";
@@ -19,6 +19,11 @@ const FUNCTIONS_DIR = "functions";
 
 /** Code under this licence may be a development-time test oracle only, never shipped. */
 const FORBIDDEN_IN_BUNDLE = /@cloud-copilot[\\/]iam-simulate/;
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string })
+    .version;
+}
 
 /** Function name → its entry module. */
 export function functionEntries(): Record<string, string> {
@@ -89,6 +94,8 @@ export async function buildAll(outdir = "dist"): Promise<Metafile> {
       ...sharedOptions,
       entryPoints: { "cli/remediator": "cli/main.ts", "cli/evaluate-worker": "cli/evaluate-worker.ts" },
       outdir,
+      // `remediator --version`: the version alone, not the whole package.json, goes into the bundle.
+      define: { REMEDIATOR_VERSION: JSON.stringify(packageVersion()) },
     }),
   );
   const metafile = mergeMetafiles((await Promise.all(builds)).map((result) => result.metafile as Metafile));
