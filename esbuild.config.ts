@@ -20,11 +20,6 @@ const FUNCTIONS_DIR = "functions";
 /** Code under this licence may be a development-time test oracle only, never shipped. */
 const FORBIDDEN_IN_BUNDLE = /@cloud-copilot[\\/]iam-simulate/;
 
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string })
-    .version;
-}
-
 /** Function name → its entry module. */
 export function functionEntries(): Record<string, string> {
   if (!existsSync(FUNCTIONS_DIR)) return {};
@@ -75,6 +70,10 @@ function mergeMetafiles(metafiles: readonly Metafile[]): Metafile {
   };
 }
 
+function packageVersion(): string {
+  return (JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version;
+}
+
 export async function buildAll(outdir = "dist"): Promise<Metafile> {
   const builds: Promise<BuildResult>[] = Object.entries(functionEntries()).map(([name, entry]) => {
     const functionDir = join(outdir, "functions", name);
@@ -94,7 +93,7 @@ export async function buildAll(outdir = "dist"): Promise<Metafile> {
       ...sharedOptions,
       entryPoints: { "cli/remediator": "cli/main.ts", "cli/evaluate-worker": "cli/evaluate-worker.ts" },
       outdir,
-      // `remediator --version`: the version alone, not the whole package.json, goes into the bundle.
+      // Only the version string: bundling package.json itself would ship every dependency's name.
       define: { REMEDIATOR_VERSION: JSON.stringify(packageVersion()) },
     }),
   );

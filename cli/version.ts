@@ -1,15 +1,11 @@
-/**
- * The package version. The bundle has it inlined at build time (`REMEDIATOR_VERSION`, see
- * esbuild.config.ts); run from source, it is read from package.json.
- */
 import { readFileSync } from "node:fs";
 
+/** Set by the CLI bundle's build (`esbuild.config.ts`); absent when the CLI runs from source. */
 declare const REMEDIATOR_VERSION: string | undefined;
 
-function fromPackageJson(): string {
-  const text = readFileSync(new URL("../package.json", import.meta.url), "utf8");
-  return (JSON.parse(text) as { version: string }).version;
-}
-
+/** The package version: inlined by the bundle, read from package.json when run from source. */
 export const VERSION: string =
-  typeof REMEDIATOR_VERSION === "string" ? REMEDIATOR_VERSION : fromPackageJson();
+  typeof REMEDIATOR_VERSION === "string"
+    ? REMEDIATOR_VERSION
+    : (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+        .version;
