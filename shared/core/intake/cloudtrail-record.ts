@@ -157,15 +157,21 @@ function checkEnvelope(outer: Record<string, unknown>, record: CloudTrailRecord)
         `(only AWS emits a source beginning with "${AWS_EVENT_SOURCE_PREFIX}"): not a CloudTrail record, not acted on`,
     );
   }
+  // EventBridge stamps both on every event it delivers: an envelope without them is not one of its own.
   const account = optionalString(outer.account);
-  if (account !== undefined && record.recipientAccountId && account !== record.recipientAccountId) {
+  const region = optionalString(outer.region);
+  if (account === undefined || region === undefined) {
+    throw new InvalidInputError(
+      `EventBridge event: ${account === undefined ? "account" : "region"}: missing (EventBridge stamps it on every event)`,
+    );
+  }
+  if (record.recipientAccountId && account !== record.recipientAccountId) {
     throw new InvalidInputError(
       `EventBridge event: account ${account} disagrees with the record's recipientAccountId ` +
         `${record.recipientAccountId}: a forged or altered event, not acted on`,
     );
   }
-  const region = optionalString(outer.region);
-  if (region !== undefined && record.awsRegion && region !== record.awsRegion) {
+  if (record.awsRegion && region !== record.awsRegion) {
     throw new InvalidInputError(
       `EventBridge event: region ${region} disagrees with the record's awsRegion ${record.awsRegion}: ` +
         "a forged or altered event, not acted on",
