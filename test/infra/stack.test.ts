@@ -655,9 +655,19 @@ describe("settings (CDK context) are validated at synth time", () => {
     [{ notificationEmail: "not-an-address" }, /notificationEmail: must be an e-mail address/],
     [{ slackSecretArn: "https://hooks.slack.com/x" }, /slackSecretArn: must be a Secrets Manager secret ARN/],
     [{ sensitivePorts: "[2049," }, /sensitivePorts: .* is not valid JSON/],
+    [{ remediateConcurrency: 1 }, /remediateConcurrency: Too small/],
+    [
+      { reconcileEveryMinutes: 5 },
+      /reconcileEveryMinutes: 5 is shorter than a sweep may run.*sweeps would overlap/,
+    ],
   ])("rejects %j with a message naming the key", (values, message) => {
     expect(settings(values)).toThrowError(SettingsError);
     expect(settings(values)).toThrowError(message);
+  });
+
+  it("lets sweeps run more often than their timeout only when one sweep at a time is reserved", () => {
+    expect(settings({ reconcileEveryMinutes: 5, reserveConcurrency: true })().reconcileEveryMinutes).toBe(5);
+    expect(settings({ reconcileEveryMinutes: 15 })().reserveConcurrency).toBe(false);
   });
 
   it("reads -c values given as strings", () => {
