@@ -122,6 +122,9 @@ afterAll(async () => {
   await moto?.stop();
 });
 
+/** moto delivers each event to SQS in-line: slow on a loaded machine, never a timed assertion. */
+const MOTO_TIMEOUT_MS = 180_000;
+
 const judged = Object.entries(JUDGED_EVENTS).flatMap(([source, names]) =>
   names.map((name) => [source, name] as const),
 );
@@ -132,69 +135,83 @@ describe("routing with the synthesized rules on moto's EventBridge", () => {
     expect(ruleCount).toBe(2 * Object.keys(JUDGED_EVENTS).length);
   });
 
-  it("delivers every judged CloudTrail event, from either bus, to the intake queue", async () => {
-    await drain();
-    const genuine = judged.flatMap(([eventSource, eventName]) =>
-      [undefined, INTAKE_BUS].map((bus) => ({
-        source: awsSourceOf(eventSource),
-        detail: recordOf(eventSource, eventName),
-        bus,
-      })),
-    );
-    await put(genuine);
-    const delivered = await drain();
-    expect(delivered).toHaveLength(genuine.length);
-    const ids = delivered.map((b) => (b.detail as { eventID: string }).eventID).sort();
-    expect(ids).toEqual(genuine.map((e) => e.detail.eventID as string).sort());
-  });
-
-  it("delivers no event with a custom source, whatever record it carries", async () => {
-    await drain();
-    const forged = judged.flatMap(([eventSource, eventName]) =>
-      [undefined, INTAKE_BUS].flatMap((bus) =>
-        ["com.example.forged", "awsx.ec2", "ec2.amazonaws.com"].map((source) => ({
-          source,
+  it(
+    "delivers every judged CloudTrail event, from either bus, to the intake queue",
+    async () => {
+      await drain();
+      const genuine = judged.flatMap(([eventSource, eventName]) =>
+        [undefined, INTAKE_BUS].map((bus) => ({
+          source: awsSourceOf(eventSource),
           detail: recordOf(eventSource, eventName),
           bus,
         })),
-      ),
-    );
-    await put(forged);
-    expect(await drain()).toEqual([]);
-  });
+      );
+      await put(genuine);
+      const delivered = await drain();
+      expect(delivered).toHaveLength(genuine.length);
+      const ids = delivered.map((b) => (b.detail as { eventID: string }).eventID).sort();
+      expect(ids).toEqual(genuine.map((e) => e.detail.eventID as string).sort());
+    },
+    MOTO_TIMEOUT_MS,
+  );
 
-  it("records as invalid an event whose envelope account or region disagrees with its record", async () => {
-    await drain();
-    const eventSource = REAL_RECORD.eventSource as string;
-    const eventName = REAL_RECORD.eventName as string;
-    // A principal of another account puts a record that names this one, and one naming another region.
-    const otherAccount = { ...recordOf(eventSource, eventName), recipientAccountId: "999988887777" };
-    const otherRegion = { ...recordOf(eventSource, eventName), awsRegion: "eu-west-1" };
-    await put([
-      { source: awsSourceOf(eventSource), detail: otherAccount, bus: INTAKE_BUS },
-      { source: awsSourceOf(eventSource), detail: otherRegion },
-    ]);
-    // Routing cannot compare the envelope with the record: both arrive. EventBridge stamps `account`
-    // (the sender's) and `region` on every event; moto stamps only `region`, so the test stamps the
-    // account as EventBridge would.
-    const delivered: Record<string, unknown>[] = (await drain()).map((body) => ({
-      ...body,
-      account: ACCOUNT,
-    }));
-    expect(delivered).toHaveLength(2);
-    const results = delivered.map((body) => intakeRecord(body, { selfRoleArns: [] }));
-    expect(results.map((r) => r.status)).toEqual(["invalid", "invalid"]);
-    const errors = results.map((r) => (r.status === "invalid" ? r.error : "")).sort();
-    expect(errors[0]).toMatch(
-      new RegExp(`account ${ACCOUNT} disagrees with the record's recipientAccountId 999988887777`),
-    );
-    expect(errors[1]).toMatch(new RegExp(`region ${REGION} disagrees with the record's awsRegion eu-west-1`));
-    // And the same records with agreeing envelopes are judged, not refused.
-    const agreeing = delivered.map((body) => ({
-      ...body,
-      account: (body.detail as { recipientAccountId: string }).recipientAccountId,
-      region: (body.detail as { awsRegion: string }).awsRegion,
-    }));
-    for (const body of agreeing) expect(intakeRecord(body, { selfRoleArns: [] }).status).toBe("change");
-  });
+  it(
+    "delivers no event with a custom source, whatever record it carries",
+    async () => {
+      await drain();
+      const forged = judged.flatMap(([eventSource, eventName]) =>
+        [undefined, INTAKE_BUS].flatMap((bus) =>
+          ["com.example.forged", "awsx.ec2", "ec2.amazonaws.com"].map((source) => ({
+            source,
+            detail: recordOf(eventSource, eventName),
+            bus,
+          })),
+        ),
+      );
+      await put(forged);
+      expect(await drain()).toEqual([]);
+    },
+    MOTO_TIMEOUT_MS,
+  );
+
+  it(
+    "records as invalid an event whose envelope account or region disagrees with its record",
+    async () => {
+      await drain();
+      const eventSource = REAL_RECORD.eventSource as string;
+      const eventName = REAL_RECORD.eventName as string;
+      // A principal of another account puts a record that names this one, and one naming another region.
+      const otherAccount = { ...recordOf(eventSource, eventName), recipientAccountId: "999988887777" };
+      const otherRegion = { ...recordOf(eventSource, eventName), awsRegion: "eu-west-1" };
+      await put([
+        { source: awsSourceOf(eventSource), detail: otherAccount, bus: INTAKE_BUS },
+        { source: awsSourceOf(eventSource), detail: otherRegion },
+      ]);
+      // Routing cannot compare the envelope with the record: both arrive. EventBridge stamps `account`
+      // (the sender's) and `region` on every event; moto stamps only `region`, so the test stamps the
+      // account as EventBridge would.
+      const delivered: Record<string, unknown>[] = (await drain()).map((body) => ({
+        ...body,
+        account: ACCOUNT,
+      }));
+      expect(delivered).toHaveLength(2);
+      const results = delivered.map((body) => intakeRecord(body, { selfRoleArns: [] }));
+      expect(results.map((r) => r.status)).toEqual(["invalid", "invalid"]);
+      const errors = results.map((r) => (r.status === "invalid" ? r.error : "")).sort();
+      expect(errors[0]).toMatch(
+        new RegExp(`account ${ACCOUNT} disagrees with the record's recipientAccountId 999988887777`),
+      );
+      expect(errors[1]).toMatch(
+        new RegExp(`region ${REGION} disagrees with the record's awsRegion eu-west-1`),
+      );
+      // And the same records with agreeing envelopes are judged, not refused.
+      const agreeing = delivered.map((body) => ({
+        ...body,
+        account: (body.detail as { recipientAccountId: string }).recipientAccountId,
+        region: (body.detail as { awsRegion: string }).awsRegion,
+      }));
+      for (const body of agreeing) expect(intakeRecord(body, { selfRoleArns: [] }).status).toBe("change");
+    },
+    MOTO_TIMEOUT_MS,
+  );
 });
