@@ -238,6 +238,8 @@ interface KeyVar {
   readonly present: Bool<"oracle">;
   readonly count: Arith<"oracle">;
   readonly slots: number;
+  /** Filled from the caller (no free variable of its own). */
+  readonly derived?: boolean;
   /** One expression per slot, of the key's sort. */
   readonly values: readonly Expr<"oracle">[];
   /** IP keys: per slot, IPv6 or not, and the two addresses. */
@@ -247,7 +249,9 @@ interface KeyVar {
 }
 
 interface RequestVars {
-  readonly kind: PrincipalKind;
+  /** The kinds of caller this query covers; with more than one, `kindVar` picks among them. */
+  readonly kinds: readonly PrincipalKind[];
+  readonly kindVar: Arith<"oracle">;
   readonly account: Seq<"oracle">;
   readonly userName: Seq<"oracle">;
   readonly roleName: Seq<"oracle">;
@@ -415,6 +419,8 @@ function splitVariables(value: string, enabled: boolean): Part[] {
  * own solver.
  */
 export class PolicyOracle {
+  /** Solver calls made and the time they took (a question is one call per group of caller kinds). */
+  readonly stats = { calls: 0, ms: 0 };
   private constructor(
     private readonly z: Z,
     private readonly timeoutMs: number,
@@ -430,21 +436,48 @@ export class PolicyOracle {
     return seq.eq(typeof text === "string" ? this.z.String.val(text) : text);
   }
 
-  // ----- regular expressions
+  // ----- regular expressions (built once per pattern: building terms through the API costs as much as solving)
+
+  private readonly regexes = new Map<string, Re<"oracle">>();
+
+  private cached(key: string, make: () => Re<"oracle">): Re<"oracle"> {
+    let re = this.regexes.get(key);
+    if (!re) {
+      re = make();
+      this.regexes.set(key, re);
+    }
+    return re;
+  }
 
   private printable(): Re<"oracle"> {
+    return this.cached("printable", () => this.makePrintable());
+  }
+
+  private makePrintable(): Re<"oracle"> {
     return this.z.Range(" ", "~");
   }
 
   private anyString(): Re<"oracle"> {
+    return this.cached("any", () => this.makeAnyString());
+  }
+
+  private makeAnyString(): Re<"oracle"> {
     return this.z.Star(this.printable());
   }
 
   private notColon(): Re<"oracle"> {
+    return this.cached("notColon", () => this.makeNotColon());
+  }
+
+  private makeNotColon(): Re<"oracle"> {
     return this.z.Union(this.z.Range(" ", "9"), this.z.Range(";", "~"));
   }
 
   private literalRe(text: string, ignoreCase: boolean): Re<"oracle"> {
+    return this.cached(`literal|${ignoreCase}|${text}`, () => this.makeLiteralRe(text, ignoreCase));
+  }
+
+  private makeLiteralRe(text: string, ignoreCase: boolean): Re<"oracle"> {
     const z = this.z;
     if (!ignoreCase || !/[a-zA-Z]/.test(text)) return z.Re.toRe(text);
     const pieces = [...text].map((ch) =>
@@ -480,12 +513,20 @@ export class PolicyOracle {
   }
 
   private likeRe(pattern: string, ignoreCase: boolean): Re<"oracle"> {
+    return this.cached(`like|${ignoreCase}|${pattern}`, () => this.makeLikeRe(pattern, ignoreCase));
+  }
+
+  private makeLikeRe(pattern: string, ignoreCase: boolean): Re<"oracle"> {
     const any = this.printable();
     return this.globRe(pattern, ignoreCase, () => ({ star: any, one: any }));
   }
 
   /** The Resource element: wildcards stay in their segment, except a `*` that ends one. */
   private resourceRe(pattern: string): Re<"oracle"> {
+    return this.cached(`resource|${pattern}`, () => this.makeResourceRe(pattern));
+  }
+
+  private makeResourceRe(pattern: string): Re<"oracle"> {
     const any = this.printable();
     const inSegment = this.notColon();
     return this.globRe(pattern, false, (i) => {
@@ -497,6 +538,10 @@ export class PolicyOracle {
 
   /** `ArnLike`/`ArnEquals`: part by part; the pattern's last part may span the rest of the ARN. */
   private arnRe(pattern: string): Re<"oracle"> {
+    return this.cached(`arn|${pattern}`, () => this.makeArnRe(pattern));
+  }
+
+  private makeArnRe(pattern: string): Re<"oracle"> {
     const any = this.printable();
     const inSegment = this.notColon();
     const colonsBefore: number[] = [];
@@ -514,15 +559,21 @@ export class PolicyOracle {
   // ----- the request
 
   /**
-   * The request's variables for one kind of caller. The caller's kind is fixed per query (each
-   * question is asked once per kind): the keys IAM derives from the caller are then plain
-   * expressions over its account and names, with no case split for Z3's string solver to explore.
+   * The request's variables for some kinds of caller. When the policy reads `aws:PrincipalArn` or
+   * `aws:userid`, each question is asked once per kind: those keys are then plain concatenations
+   * over the caller's account and names, with no case split for Z3's string solver to explore (a
+   * case split over string concatenations makes it time out).
    */
-  private requestVars(keys: ReadonlyMap<string, KeyType>, kind: PrincipalKind, tag: string): RequestVars {
+  private requestVars(
+    keys: ReadonlyMap<string, KeyType>,
+    kinds: readonly PrincipalKind[],
+    tag: string,
+  ): RequestVars {
     const z = this.z;
     const s = (name: string) => z.String.const(`${tag}${name}`);
     const vars: RequestVars = {
-      kind,
+      kinds,
+      kindVar: z.Int.const(`${tag}kind`),
       account: s("account"),
       userName: s("userName"),
       roleName: s("roleName"),
@@ -540,13 +591,15 @@ export class PolicyOracle {
       const name = `${tag}k:${key}`;
       const fixed = derived.get(key);
       if (fixed !== undefined) {
+        const present = fixed === null ? z.Bool.val(false) : fixed.present;
         vars.keys.set(key, {
           key,
           type: "string",
-          present: z.Bool.val(fixed !== null),
-          count: z.Int.val(fixed !== null ? 1 : 0),
+          present,
+          count: z.If(present, z.Int.val(1), z.Int.val(0)) as Arith<"oracle">,
           slots: 1,
-          values: [fixed ?? z.String.val("")],
+          derived: true,
+          values: [fixed?.value ?? z.String.val("")],
         });
         continue;
       }
@@ -577,59 +630,72 @@ export class PolicyOracle {
     return vars;
   }
 
-  /** The keys IAM derives from the caller, as expressions (null: absent for this kind of caller). */
-  private derivedValues(vars: RequestVars): Map<string, Seq<"oracle"> | null> {
+  /** The keys IAM derives from the caller, as expressions (null: absent for these kinds of caller). */
+  private derivedValues(
+    vars: RequestVars,
+  ): Map<string, { present: Bool<"oracle">; value: Seq<"oracle"> } | null> {
     const z = this.z;
     const cat = (...parts: (string | Seq<"oracle">)[]) =>
       parts.reduce<Seq<"oracle">>((acc, p) => acc.concat(p), z.String.val(""));
     const a = vars.account;
-    const values = new Map<string, Seq<"oracle"> | null>();
-    const set = (arn: Seq<"oracle"> | null, type: string | null, userId: Seq<"oracle"> | null) => {
-      values.set("aws:principalarn", arn);
-      values.set("aws:principalaccount", arn === null ? null : a);
-      values.set("aws:principaltype", type === null ? null : z.String.val(type));
-      values.set("aws:userid", userId);
-      values.set("aws:username", vars.kind === "user" ? vars.userName : null);
-      values.set("aws:principalservicename", vars.kind === "service" ? vars.service : null);
+    const values = new Map<string, { present: Bool<"oracle">; value: Seq<"oracle"> } | null>();
+    const authenticated = this.kindIs(vars, ...AUTHENTICATED_KINDS);
+    values.set("aws:principalaccount", { present: authenticated, value: a });
+    values.set("aws:username", { present: this.kindIs(vars, "user"), value: vars.userName });
+    values.set("aws:principalservicename", { present: this.kindIs(vars, "service"), value: vars.service });
+    const typeNames: [PrincipalKind, string][] = [
+      ["anonymous", "Anonymous"],
+      ["root", "Account"],
+      ["user", "User"],
+      ["role-session", "AssumedRole"],
+      ["federated-user", "FederatedUser"],
+    ];
+    values.set("aws:principaltype", {
+      present: z.Not(this.kindIs(vars, "service")),
+      value: typeNames.reduce<Seq<"oracle">>(
+        (rest, [kind, name]) => z.If(this.kindIs(vars, kind), z.String.val(name), rest) as Seq<"oracle">,
+        z.String.val(""),
+      ),
+    });
+    if (!vars.kinds.some((k) => AUTHENTICATED_KINDS.includes(k))) {
+      values.set("aws:principalorgid", null);
+      values.set("aws:principalorgpaths", null);
+    }
+    if (vars.kinds.length > 1) return values;
+    const yes = z.Bool.val(true);
+    const set = (arn: Seq<"oracle"> | null, userId: Seq<"oracle"> | null) => {
+      values.set("aws:principalarn", arn === null ? null : { present: yes, value: arn });
+      values.set("aws:userid", userId === null ? null : { present: yes, value: userId });
     };
-    switch (vars.kind) {
+    switch (vars.kinds[0]) {
       case "anonymous":
-        set(null, "Anonymous", z.String.val("anonymous"));
+        set(null, z.String.val("anonymous"));
         break;
       case "root":
-        set(cat("arn:aws:iam::", a, ":root"), "Account", a);
+        set(cat("arn:aws:iam::", a, ":root"), a);
         break;
       case "user":
-        set(cat("arn:aws:iam::", a, ":user/", vars.userName), "User", vars.userUniqueId);
+        set(cat("arn:aws:iam::", a, ":user/", vars.userName), vars.userUniqueId);
         break;
       case "role-session":
         // aws:PrincipalArn of a role session is the role's ARN (IAM User Guide, aws:PrincipalArn).
-        set(
-          cat("arn:aws:iam::", a, ":role/", vars.roleName),
-          "AssumedRole",
-          cat(vars.roleUniqueId, ":", vars.sessionName),
-        );
+        set(cat("arn:aws:iam::", a, ":role/", vars.roleName), cat(vars.roleUniqueId, ":", vars.sessionName));
         break;
       case "federated-user":
-        set(
-          cat("arn:aws:sts::", a, ":federated-user/", vars.fedName),
-          "FederatedUser",
-          cat(a, ":", vars.fedName),
-        );
+        set(cat("arn:aws:sts::", a, ":federated-user/", vars.fedName), cat(a, ":", vars.fedName));
         break;
-      case "service":
-        set(null, null, null);
-        break;
-    }
-    if (!AUTHENTICATED_KINDS.includes(vars.kind)) {
-      values.set("aws:principalorgid", null);
-      values.set("aws:principalorgpaths", null);
+      default:
+        set(null, null);
     }
     return values;
   }
 
   private kindIs(vars: RequestVars, ...kinds: PrincipalKind[]): Bool<"oracle"> {
-    return this.z.Bool.val(kinds.includes(vars.kind));
+    const z = this.z;
+    const covered = vars.kinds.filter((k) => kinds.includes(k));
+    if (covered.length === vars.kinds.length) return z.Bool.val(true);
+    if (covered.length === 0) return z.Bool.val(false);
+    return z.Or(...covered.map((k) => vars.kindVar.eq(KINDS.indexOf(k))));
   }
 
   /** Domains of the free variables this kind of caller uses, and of every key. */
@@ -640,28 +706,32 @@ export class PolicyOracle {
       z.Union(z.Range("a", "z"), z.Range("A", "Z"), z.Range("0", "9"), z.Re.toRe("-"), z.Re.toRe("_")),
     );
     const inRe = (s: Seq<"oracle">, re: Re<"oracle">) => z.InRe(s, re);
-    const kind = vars.kind;
+    const has = (kind: PrincipalKind) => vars.kinds.includes(kind);
+    facts.push(z.Or(...vars.kinds.map((k) => vars.kindVar.eq(KINDS.indexOf(k)))));
     // Any digit string: an exact length of 12 makes Z3's string solver a hundred times slower, and
     // the generator writes no pattern that counts an account's digits.
-    if (AUTHENTICATED_KINDS.includes(kind)) facts.push(inRe(vars.account, z.Plus(z.Range("0", "9"))));
-    if (kind === "user") {
+    if (vars.kinds.some((k) => AUTHENTICATED_KINDS.includes(k)))
+      facts.push(inRe(vars.account, z.Plus(z.Range("0", "9"))));
+    if (has("user")) {
       facts.push(inRe(vars.userName, name));
       facts.push(inRe(vars.userUniqueId, z.ReConcat(z.Re.toRe("AIDA"), z.Plus(z.Range("A", "Z")))));
     }
-    if (kind === "role-session") {
+    if (has("role-session")) {
       facts.push(inRe(vars.roleName, name), inRe(vars.sessionName, name));
       facts.push(inRe(vars.roleUniqueId, z.ReConcat(z.Re.toRe("AROA"), z.Plus(z.Range("A", "Z")))));
     }
-    if (kind === "federated-user") facts.push(inRe(vars.fedName, name));
-    if (kind === "service")
+    if (has("federated-user")) facts.push(inRe(vars.fedName, name));
+    if (has("service"))
       facts.push(inRe(vars.service, z.ReConcat(z.Plus(z.Range("a", "z")), z.Re.toRe(".amazonaws.com"))));
     facts.push(z.Or(...clientActionsOf(service).map((a) => this.is(vars.action, a))));
 
     for (const key of vars.keys.values()) {
-      if (z.isBool(key.present) && (z.isTrue(key.present) || z.isFalse(key.present))) continue;
+      if (key.derived) continue;
       facts.push(key.count.ge(0), key.count.le(key.slots), key.present.eq(key.count.gt(0)));
       for (let j = 0; j < key.slots; j++) facts.push(...this.valueDomain(key, j));
       if (!MULTI_VALUED.has(key.key)) facts.push(z.Implies(key.present, key.count.eq(1)));
+      if (key.key === "aws:principalorgid" || key.key === "aws:principalorgpaths")
+        facts.push(z.Implies(key.present, this.kindIs(vars, ...AUTHENTICATED_KINDS)));
       if (key.key === "aws:principalorgid")
         // Any organization, or none.
         facts.push(
@@ -702,12 +772,7 @@ export class PolicyOracle {
   // ----- the policy
 
   private keyTypes(policies: readonly Policy[]): Map<string, KeyType> {
-    const types = new Map<string, KeyType>([
-      ["aws:principalarn", "string"],
-      ["aws:principalaccount", "string"],
-      ["aws:principaltype", "string"],
-      ["aws:userid", "string"],
-    ]);
+    const types = new Map<string, KeyType>();
     const note = (key: string, type: KeyType | undefined) => {
       if (types.has(key)) return;
       types.set(key, KNOWN_TYPES[key] ?? (DERIVED.has(key) ? "string" : (type ?? "string")));
@@ -843,8 +908,11 @@ export class PolicyOracle {
 
   private hasSixParts(value: Seq<"oracle">): Bool<"oracle"> {
     const z = this.z;
-    const part = z.Star(this.notColon());
-    return z.InRe(value, z.ReConcat(z.Loop(z.ReConcat(part, z.Re.toRe(":")), 5, 5), this.anyString()));
+    const sixParts = this.cached("sixParts", () => {
+      const part = z.ReConcat(z.Star(this.notColon()), z.Re.toRe(":"));
+      return z.ReConcat(part, part, part, part, part, this.anyString());
+    });
+    return z.InRe(value, sixParts);
   }
 
   private inCidr(key: KeyVar, slot: number, cidr: ParsedCidr): Bool<"oracle"> {
@@ -1068,8 +1136,12 @@ export class PolicyOracle {
     if (pin)
       for (const key of pin.context.keys()) if (!types.has(key)) types.set(key, KNOWN_TYPES[key] ?? "string");
     const unknown: string[] = [];
-    for (const kind of pin ? kinds.filter((k) => k === pin.kind) : kinds) {
-      const vars = this.requestVars(types, kind, "r.");
+    const asked = pin ? kinds.filter((k) => k === pin.kind) : kinds;
+    const split = types.has("aws:principalarn") || types.has("aws:userid");
+    for (const group of split ? asked.map((k) => [k]) : [asked]) {
+      if (group.length === 0) continue;
+      const start = performance.now();
+      const vars = this.requestVars(types, group, "r.");
       const solver: Solver<"oracle"> = new this.z.Solver();
       solver.set("timeout", this.timeoutMs);
       try {
@@ -1077,8 +1149,10 @@ export class PolicyOracle {
         solver.add(...build(vars, policies));
         if (pin) solver.add(...this.pinned(vars, pin));
         const result = await solver.check();
+        this.stats.calls++;
+        this.stats.ms += performance.now() - start;
         if (result === "sat") return { verdict: "sat", witness: this.witness(solver.model(), vars, scope) };
-        if (result === "unknown") unknown.push(`${kind}: ${solver.reasonUnknown()}`);
+        if (result === "unknown") unknown.push(`${group.join(",")}: ${solver.reasonUnknown()}`);
       } finally {
         solver.release();
       }
@@ -1182,7 +1256,12 @@ export class PolicyOracle {
   private witness(model: Model<"oracle">, vars: RequestVars, scope: OracleScope): OracleRequest {
     const z = this.z;
     const str = (e: Seq<"oracle">) => (model.eval(e, true) as Seq<"oracle">).asString();
-    const kind = vars.kind;
+    const kind =
+      vars.kinds.length === 1
+        ? (vars.kinds[0] as PrincipalKind)
+        : (KINDS[
+            Number((model.eval(vars.kindVar, true) as unknown as { value(): bigint }).value())
+          ] as PrincipalKind);
     const account = str(vars.account);
     const principal: OracleRequest["principal"] =
       kind === "anonymous"
@@ -1261,17 +1340,21 @@ export class PolicyOracle {
   /** Constraints that fix the request to `request` (its derived keys follow from its caller). */
   private pinned(vars: RequestVars, request: OracleRequest): Bool<"oracle">[] {
     const z = this.z;
-    const facts: Bool<"oracle">[] = [this.is(vars.action, request.action)];
+    const facts: Bool<"oracle">[] = [
+      this.is(vars.action, request.action),
+      vars.kindVar.eq(KINDS.indexOf(request.kind)),
+    ];
     const p = request.principal;
     if (p.kind === "service") facts.push(this.is(vars.service, p.service));
     if (p.kind === "aws") {
       facts.push(this.is(vars.account, p.account));
       const resource = p.arn.split(":").slice(5).join(":");
       const [, a = "", b = ""] = resource.split("/");
-      if (request.kind === "user") facts.push(this.is(vars.userName, a));
-      if (request.kind === "role-session")
-        facts.push(this.is(vars.roleName, a), this.is(vars.sessionName, b));
-      if (request.kind === "federated-user") facts.push(this.is(vars.fedName, a));
+      // A name the request does not carry (a role named as the caller itself has no session) stays free.
+      if (request.kind === "user" && a) facts.push(this.is(vars.userName, a));
+      if (request.kind === "role-session" && a) facts.push(this.is(vars.roleName, a));
+      if (request.kind === "role-session" && b) facts.push(this.is(vars.sessionName, b));
+      if (request.kind === "federated-user" && a) facts.push(this.is(vars.fedName, a));
     }
     for (const key of vars.keys.values()) {
       if (DERIVED.has(key.key) && key.key !== "aws:principalorgid" && key.key !== "aws:principalorgpaths") {
