@@ -285,7 +285,7 @@ export class Differential {
     this.report.edits++;
     const widening = await this.ask(() => this.oracle.widening(c.policy, edit.edited, oscope));
     const left: string[] = [];
-    for (const q of QUESTIONS) {
+    for (const q of edit.goals) {
       const answer = await this.ask(() => this.oracle[q](edit.edited, oscope));
       if (answer.verdict === "sat") left.push(`${q}: ${describeOracleRequest(answer.witness)}`);
       if (answer.verdict === "unknown") return this.skip("oracle unknown (timeout)");

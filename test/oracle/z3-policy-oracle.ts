@@ -194,7 +194,7 @@ const KNOWN_TYPES: Record<string, KeyType> = {
 };
 
 const MULTI_VALUED = new Set(["aws:principalorgpaths", "aws:tagkeys", "aws:calledvia"]);
-const MAX_VALUES = 3;
+const MAX_VALUES = 2;
 
 /** Keys IAM fills from the caller; never chosen independently of it. */
 const DERIVED = new Set([
@@ -240,12 +240,37 @@ interface KeyVar {
   readonly slots: number;
   /** Filled from the caller (no free variable of its own). */
   readonly derived?: boolean;
+  /** Values restricted to printable ASCII (keys compared ignoring case, where folding must stay ASCII). */
+  readonly printable?: boolean;
   /** One expression per slot, of the key's sort. */
   readonly values: readonly Expr<"oracle">[];
   /** IP keys: per slot, IPv6 or not, and the two addresses. */
   readonly v6?: readonly Bool<"oracle">[];
   readonly v4addr?: readonly BitVec<32, "oracle">[];
   readonly v6addr?: readonly BitVec<128, "oracle">[];
+}
+
+/** What the policies use that the encoding must provide for. */
+interface Shape {
+  /** Keys compared ignoring case. */
+  readonly folded: ReadonlySet<string>;
+  /** Some IPv6 address or range is mentioned. */
+  readonly ipv6: boolean;
+}
+
+function shapeOf(policies: readonly Policy[], pin: OracleRequest | undefined): Shape {
+  const folded = new Set<string>();
+  let ipv6 = false;
+  for (const p of policies)
+    for (const s of p.statements)
+      for (const c of s.conditions) {
+        if (c.base.endsWith("ignorecase")) folded.add(c.key);
+        if ((c.base === "ipaddress" || c.base === "notipaddress") && c.values.some((v) => v.includes(":")))
+          ipv6 = true;
+      }
+  const ip = pin?.context.get("aws:sourceip");
+  if (typeof ip === "string" && ip.includes(":")) ipv6 = true;
+  return { folded, ipv6 };
 }
 
 interface RequestVars {
@@ -568,6 +593,7 @@ export class PolicyOracle {
     keys: ReadonlyMap<string, KeyType>,
     kinds: readonly PrincipalKind[],
     tag: string,
+    shape: Shape,
   ): RequestVars {
     const z = this.z;
     const s = (name: string) => z.String.const(`${tag}${name}`);
@@ -612,7 +638,8 @@ export class PolicyOracle {
       };
       const index = [...Array(slots).keys()];
       if (type === "ip") {
-        const v6 = index.map((j) => z.Bool.const(`${name}:${j}:v6`));
+        // IPv6 only when something mentions it: a 128-bit vector per value slows every query down.
+        const v6 = index.map((j) => (shape.ipv6 ? z.Bool.const(`${name}:${j}:v6`) : z.Bool.val(false)));
         const v4addr = index.map((j) => z.BitVec.const(`${name}:${j}:v4`, 32));
         const v6addr = index.map((j) => z.BitVec.const(`${name}:${j}:v6addr`, 128));
         vars.keys.set(key, { ...base, values: v4addr, v6, v4addr, v6addr });
@@ -624,7 +651,7 @@ export class PolicyOracle {
           if (type === "date") return z.Int.const(n);
           return z.Bool.const(n);
         };
-        vars.keys.set(key, { ...base, values: index.map(make) });
+        vars.keys.set(key, { ...base, values: index.map(make), printable: shape.folded.has(key) });
       }
     }
     return vars;
@@ -753,7 +780,7 @@ export class PolicyOracle {
     const value = key.values[j] as Expr<"oracle">;
     switch (key.type) {
       case "string":
-        return [z.InRe(value as Seq<"oracle">, this.anyString())];
+        return key.printable ? [z.InRe(value as Seq<"oracle">, this.anyString())] : [];
       case "numeric": {
         // A grid of 1/1000: every value the generator writes has at most two decimals, so an
         // open interval between two of them always holds a grid point.
@@ -1137,11 +1164,12 @@ export class PolicyOracle {
       for (const key of pin.context.keys()) if (!types.has(key)) types.set(key, KNOWN_TYPES[key] ?? "string");
     const unknown: string[] = [];
     const asked = pin ? kinds.filter((k) => k === pin.kind) : kinds;
+    const shape = shapeOf(policies, pin);
     const split = types.has("aws:principalarn") || types.has("aws:userid");
     for (const group of split ? asked.map((k) => [k]) : [asked]) {
       if (group.length === 0) continue;
       const start = performance.now();
-      const vars = this.requestVars(types, group, "r.");
+      const vars = this.requestVars(types, group, "r.", shape);
       const solver: Solver<"oracle"> = new this.z.Solver();
       solver.set("timeout", this.timeoutMs);
       try {
