@@ -33,6 +33,12 @@ export function pipelineObserver(logger: Logger, metrics: Metrics): PipelineObse
       logger.info("duplicate delivery: already handled", { eventId });
       metrics.addMetric("duplicate", MetricUnit.Count, 1);
     },
+    resumed(eventId, what) {
+      // An earlier attempt of this event stopped after recording (its notifications are told now)
+      // or after acting (its decision is finished now).
+      logger.info("taking over from an earlier attempt", { eventId, found: what });
+      metrics.addMetric(what === "recorded" ? "resumed_recorded" : "resumed_intent", MetricUnit.Count, 1);
+    },
     notifyFailed(notifier, record, error) {
       logger.error("notification failed (the audit record is written)", {
         notifier,
