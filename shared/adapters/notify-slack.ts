@@ -30,6 +30,14 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/**
+ * The region of a secret named by its ARN (full or partial), where its client must be built;
+ * undefined for a bare name, which lives in the function's own region.
+ */
+export function secretRegion(secretId: string): string | undefined {
+  return /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:./.exec(secretId)?.[1];
+}
+
 /** Reads the webhook URL out of the secret's text. */
 export function webhookUrlFromSecret(secret: string): string {
   let candidate = secret.trim();

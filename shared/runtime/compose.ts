@@ -195,13 +195,14 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
   if (slackSecret) {
     notifiers.push(
       lazyNotifier("slack", async () => {
-        const [{ SlackNotifier }, { SecretsManagerClient }] = await Promise.all([
+        const [{ SlackNotifier, secretRegion }, { SecretsManagerClient }] = await Promise.all([
           import("../adapters/notify-slack.ts"),
           import("@aws-sdk/client-secrets-manager"),
         ]);
-        return new SlackNotifier(clients.secrets ?? new SecretsManagerClient(ONE_ATTEMPT), {
-          secretId: slackSecret,
-        });
+        // A secret is read in its own region (an ARN names it), not necessarily the function's.
+        const secrets =
+          clients.secrets ?? new SecretsManagerClient({ ...ONE_ATTEMPT, region: secretRegion(slackSecret) });
+        return new SlackNotifier(secrets, { secretId: slackSecret });
       }),
     );
   }

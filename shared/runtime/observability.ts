@@ -5,6 +5,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { errorMessage } from "../core/errors.ts";
+import { MEMBER_ROLE_UNAVAILABLE } from "./member-credentials.ts";
 import type { PipelineObserver } from "./pipeline.ts";
 
 export function pipelineObserver(logger: Logger, metrics: Metrics): PipelineObserver {
@@ -24,6 +25,9 @@ export function pipelineObserver(logger: Logger, metrics: Metrics): PipelineObse
       });
       metrics.addMetric(`verdict_${record.verdict}`, MetricUnit.Count, 1);
       metrics.addMetric(`outcome_${record.outcome}`, MetricUnit.Count, 1);
+      if (record.outcome === "failed" && record.error?.includes(MEMBER_ROLE_UNAVAILABLE)) {
+        metrics.addMetric("member_role_unavailable", MetricUnit.Count, 1);
+      }
     },
     duplicate(eventId) {
       logger.info("duplicate delivery: already handled", { eventId });
