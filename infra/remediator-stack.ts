@@ -331,8 +331,9 @@ export class RemediatorStack extends Stack {
       }),
       new iam.PolicyStatement({
         sid: "StateTableReadWrite",
-        // Last known good policies, mount-target group sets, guards, dedupe claims (given back with a
-        // Put, never deleted), the reconcile cursor. No DeleteItem: no adapter sends one.
+        // Last known good policies, mount-target group sets, guards, dedupe claims and intents, the
+        // notification outbox (written in the ledger's transaction), the reconcile cursor. Nothing
+        // is ever deleted: a claim is released, and an outbox settled, by overwriting it.
         actions: ["dynamodb:GetItem", "dynamodb:PutItem"],
         resources: [r.store.stateTable.tableArn],
       }),

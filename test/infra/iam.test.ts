@@ -175,7 +175,7 @@ describe("the audit trail", () => {
 });
 
 describe("the state table", () => {
-  it("is read and written item by item, never deleted from (a claim is given back with a Put)", () => {
+  it("no function may delete an item (claims are released and outboxes settled by overwriting): Get/Put only", () => {
     const stateTable = Object.keys(app.templates[CENTRAL_STACK_ID]?.Resources ?? {}).find((id) =>
       id.startsWith("AuditStoreStateTable"),
     );
