@@ -615,7 +615,18 @@ function atomKey(atom: ElemAtom): string {
   }
 }
 
+const litKeys = new WeakMap<KeyLit | TmplLit, string>();
+
 function litKey(lit: KeyLit | TmplLit): string {
+  let key = litKeys.get(lit);
+  if (key === undefined) {
+    key = computeLitKey(lit);
+    litKeys.set(lit, key);
+  }
+  return key;
+}
+
+function computeLitKey(lit: KeyLit | TmplLit): string {
   if (lit.lit === "tmpl")
     return `${templateKey(lit.template)}/${lit.globs.map(globId).join(".")}${lit.neg ? "-" : "+"}`;
   return `${lit.absent ? 1 : 0}${lit.q}${lit.and ? "&" : "|"}${lit.atoms.map(atomKey).join(",")}`;
