@@ -535,7 +535,9 @@ function typedHolds(atom: Extract<ElemAtom, { t: "typed" }>, value: string): boo
 }
 
 function frameKey(frame: Frame, variables: boolean): string {
-  const fixed = frame.fixed ? `${frame.fixed.kind}|${frame.fixed.arn}|${frame.fixed.account}|${frame.fixed.name}` : "";
+  const fixed = frame.fixed
+    ? `${frame.fixed.kind}|${frame.fixed.arn}|${frame.fixed.account}|${frame.fixed.name}`
+    : "";
   return `${frame.kind}|${frame.partition}|${frame.action ?? "*"}|${frame.resource ?? "*"}|${fixed}|${variables}`;
 }
 
