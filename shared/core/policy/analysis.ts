@@ -120,6 +120,14 @@ export function askFileSystem(
   });
 }
 
+/** A statement whose principals are not all fixed: `NotPrincipal`, `*`, or a wildcard ARN. */
+function isOpen(statement: PolicyStatement): boolean {
+  if (statement.principals === undefined) return true;
+  return statement.principals.some(
+    (e) => e.type === "AWS" && (e.value.includes("*") || e.value.includes("?")),
+  );
+}
+
 /** The account a Principal value names (an account id, or the account part of an ARN). */
 function accountsNamedBy(value: string): string[] {
   if (/^\d{12}$/.test(value)) return [value];
@@ -224,13 +232,19 @@ export function analyzePolicy(
           { actions: [action] },
         );
       for (const cls of classes) {
+        // A statement that names only fixed principals reaches no one but them: the classes of
+        // outsiders it cannot reach need no question (a proof by the Principal element alone).
+        if ((cls === "public" || cls === "restricted" || cls === "organization") && !isOpen(statement))
+          continue;
         if (cls === "cross-account") {
           // One question per untrusted account the statement's own principals name (each gets its
           // finding), and one for every other named account together.
           const own = [
             ...new Set((statement.principals ?? []).flatMap((e) => accountsNamedBy(e.value))),
           ].filter((a) => !insiders.includes(a));
-          const others = mentions.namedAccounts.filter((a) => !insiders.includes(a) && !own.includes(a));
+          const others = isOpen(statement)
+            ? mentions.namedAccounts.filter((a) => !insiders.includes(a) && !own.includes(a))
+            : [];
           for (const accounts of [...own.map((a) => [a]), ...(others.length > 0 ? [others] : [])])
             record(
               ask((frame) => and([accountIn(frame, accounts), not(organizationF(frame, mentions))])),

@@ -634,6 +634,7 @@ function computeLitKey(lit: KeyLit | TmplLit): string {
 
 class Search {
   private readonly stores: Stores = { principal: [], action: [], resource: [], keys: new Map() };
+  private readonly localMemo = new Map<string, Check>();
   /** Truth values chosen for opaque literals (conditions with policy variables). */
   private readonly opaques = new Map<string, boolean>();
   unknown = false;
@@ -670,9 +671,19 @@ class Search {
       : name === "principal"
         ? `p${this.frame.kind}${this.frame.fixed ? "f" : ""}`
         : `${name}${name === "action" ? (this.frame.action ?? "") : (this.frame.resource ?? "")}`;
+    // This search's own memo first, keyed by the literals in the order they were added (cheap);
+    // then the shared one, keyed canonically.
+    let quick = "";
+    for (const lit of list) quick += `${litKey(lit)};`;
+    quick = `${name}#${quick}`;
+    const local = this.localMemo.get(quick);
+    if (local) return local;
     const memoKey = `${scopeOfCheck}#${[...new Set(list.map(litKey))].sort().join(";")}`;
     const known = checkMemo.get(memoKey);
-    if (known) return known;
+    if (known) {
+      this.localMemo.set(quick, known);
+      return known;
+    }
     let result: Check;
     if (name.startsWith("k:")) {
       const key = name.slice(2);
@@ -699,6 +710,7 @@ class Search {
     }
     if (checkMemo.size >= CHECK_MEMO_LIMIT) checkMemo.clear();
     checkMemo.set(memoKey, result);
+    this.localMemo.set(quick, result);
     return result;
   }
 
