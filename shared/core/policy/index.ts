@@ -66,7 +66,13 @@ export { BUCKET_PUBLIC, describeWitness, FILE_SYSTEM_PUBLIC, witnessRequest } fr
 export type { PolicyScope } from "./scope.ts";
 export { clientActions, fileSystemArn, ownerAccountOf, rootActionOf } from "./scope.ts";
 export type { Outcome, SearchSpace, Witness } from "./solver.ts";
-export { DEFAULT_BUDGET, findRequest, multivaluedKeysOf } from "./solver.ts";
+export {
+  DEFAULT_BUDGET,
+  findRequest,
+  JUDGEMENT_BUDGET,
+  multivaluedKeysOf,
+  withJudgementBudget,
+} from "./solver.ts";
 export { describeWidening, findWidening } from "./widening.ts";
 
 export interface SafetyVerdict {

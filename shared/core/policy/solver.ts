@@ -76,14 +76,59 @@ export interface SearchSpace {
 /** Search steps one question may take before it is left undecided. */
 export const DEFAULT_BUDGET = 400_000;
 
+/**
+ * Search steps one judgement (every question it asks, the edit and its proof) may take in all. A
+ * question costs at most `DEFAULT_BUDGET`, but a long policy asks hundreds of them; this bound is
+ * what keeps a whole judgement inside the 60 s Lambda timeout (a step costs a few microseconds).
+ * Generated adversarial policies spend at most about 15,000 steps per judgement and a 60-statement
+ * policy under a thousand, so no policy a person writes comes near it.
+ */
+export const JUDGEMENT_BUDGET = 4_000_000;
+
 class BudgetExceeded extends Error {}
 
 class Budget {
   steps = 0;
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    private readonly total?: Budget,
+  ) {}
+  get exhausted(): boolean {
+    return this.steps >= this.max;
+  }
   spend(n = 1): void {
     this.steps += n;
+    this.total?.spend(n);
     if (this.steps > this.max) throw new BudgetExceeded("budget");
+  }
+}
+
+/** The budget every question shares while `withJudgementBudget` runs. */
+let judgementBudget: Budget | undefined;
+
+export interface JudgementWork<T> {
+  readonly result: T;
+  /** Search steps spent by every question together. */
+  readonly steps: number;
+}
+
+/**
+ * Runs `work` (one judgement) with a total budget shared by every question it asks: once it is
+ * spent, every further question is left undecided at once, so the judgement ends as "too complex
+ * to decide" instead of running out of time. Nested calls share the outermost budget.
+ */
+export function withJudgementBudget<T>(work: () => T, max = JUDGEMENT_BUDGET): JudgementWork<T> {
+  if (judgementBudget !== undefined) {
+    const before = judgementBudget.steps;
+    const result = work();
+    return { result, steps: judgementBudget.steps - before };
+  }
+  const budget = new Budget(max);
+  judgementBudget = budget;
+  try {
+    return { result: work(), steps: budget.steps };
+  } finally {
+    judgementBudget = undefined;
   }
 }
 
@@ -924,7 +969,9 @@ export function findRequest(
   build: (frame: Frame) => Formula,
   options: FindOptions = {},
 ): Outcome {
-  const budget = new Budget(options.budget ?? DEFAULT_BUDGET);
+  const total = judgementBudget;
+  if (total?.exhausted) return judgementSpent(total);
+  const budget = new Budget(options.budget ?? DEFAULT_BUDGET, total);
   const multivalued = options.multivalued ?? MULTIVALUED_KEYS;
   let undecided: string | undefined;
   try {
@@ -953,9 +1000,18 @@ export function findRequest(
       }
     }
   } catch (error) {
-    if (error instanceof BudgetExceeded)
+    if (error instanceof BudgetExceeded) {
+      if (total?.exhausted) return judgementSpent(total);
       return { status: "undecided", reason: `too complex to decide within ${budget.max} search steps` };
+    }
     throw error;
   }
   return undecided === undefined ? { status: "proved" } : { status: "undecided", reason: undecided };
+}
+
+function judgementSpent(total: Budget): Outcome {
+  return {
+    status: "undecided",
+    reason: `too complex to decide within the judgement's ${total.max} search steps`,
+  };
 }

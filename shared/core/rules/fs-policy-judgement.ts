@@ -27,6 +27,7 @@ import {
   problemsOf,
   proveEdit,
   statementLabel,
+  withJudgementBudget,
   witnessRequest,
 } from "../policy/index.ts";
 import { clientActions } from "../policy/scope.ts";
@@ -263,7 +264,9 @@ export function judgeFsPolicy(change: Change, context: JudgeContext): FsPolicyJu
     last = { change, context, judgement: known };
     return known;
   }
-  const judgement = judgeUncached(change, detail, context);
+  // Every question, the edit and its proof share one budget: a policy that exhausts it is "too
+  // complex to decide" (recorded, no plan) long before the Lambda's timeout.
+  const judgement = withJudgementBudget(() => judgeUncached(change, detail, context)).result;
   if (recent.judgements.size >= RECENT_JUDGEMENTS) recent.judgements.clear();
   recent.judgements.set(key, judgement);
   last = { change, context, judgement };

@@ -16,7 +16,12 @@ import {
   mentionsOf,
   witnessRequest,
 } from "../../../shared/core/policy/questions.ts";
-import { findRequest, multivaluedKeysOf, type Outcome } from "../../../shared/core/policy/solver.ts";
+import {
+  findRequest,
+  multivaluedKeysOf,
+  type Outcome,
+  withJudgementBudget,
+} from "../../../shared/core/policy/solver.ts";
 import { allow, deny, OWNER, PARTNER, policy, S3FS_ARN } from "../../helpers/policies.ts";
 
 const MOUNT = "s3files:ClientMount";
@@ -231,5 +236,26 @@ describe("sets, absence and budgets", () => {
       { budget: 5 },
     );
     expect(outcome.status).toBe("undecided");
+  });
+
+  it("questions share a judgement's total budget: once it is spent, every question is undecided", () => {
+    const ask = () => {
+      const doc = policy(allow("*", MOUNT, { StringLike: { "aws:SourceVpc": "a*b*c" } }));
+      return findRequest(
+        { partition: "aws", kinds: PRINCIPAL_KINDS, actions: [MOUNT], resource: S3FS_ARN },
+        (frame) => allowedF(doc, frame),
+      );
+    };
+    const free = withJudgementBudget(() => [ask(), ask()]);
+    expect(free.result.map((o) => o.status)).toEqual(["witness", "witness"]);
+    expect(free.steps).toBeGreaterThan(2);
+    // The first question spends the one step there is; the second gets none.
+    const spent = withJudgementBudget(() => [ask(), ask()], 1);
+    expect(spent.result[1]?.status).toBe("undecided");
+    expect(spent.result[1]).toMatchObject({
+      reason: expect.stringContaining("the judgement's 1 search steps"),
+    });
+    // Outside a judgement, the same question is decided again.
+    expect(ask().status).toBe("witness");
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { withJudgementBudget } from "../../../shared/core/policy/index.ts";
 import { loadFixture } from "../../helpers/fixtures.ts";
 import { EFS_ARN, judge, plannedPolicy, putPolicy, S3_ARN, S3_FS } from "../../helpers/fs-records.ts";
 
@@ -126,6 +127,19 @@ describe(RULE, () => {
       expect(judge(loadFixture("synthetic-efs-PutFileSystemPolicy-oversized.json")).reason).toMatch(
         /more than the 20000/,
       );
+    });
+
+    it("a judgement that spends its whole budget is too complex to decide: recorded, no plan", () => {
+      const record = loadFixture("synthetic-s3files-PutFileSystemPolicy-public-mount.json");
+      // The outermost budget is the one every question shares; one step is spent at once.
+      const { result } = withJudgementBudget(() => judge(record), 1);
+      expect(result.verdict).toBe("violation");
+      expect(result.plan).toEqual([]);
+      expect(result.findings).toContainEqual({
+        rule: RULE,
+        severity: "critical",
+        message: expect.stringMatching(/too complex to decide .*search steps.*left for a person/),
+      });
     });
 
     it("a failed call is ignored", () => {
