@@ -27,8 +27,20 @@ export function describeWidening(before: PolicyDocument, after: PolicyDocument, 
   return `${witness.action} by ${describeWitness(witness)} would be ${now} instead of ${was}`;
 }
 
+/** A statement's text, computed once: the proof compares every statement of one policy with the other's. */
+const statementTexts = new WeakMap<PolicyStatement, string>();
+
+function textOf(statement: PolicyStatement): string {
+  let text = statementTexts.get(statement);
+  if (text === undefined) {
+    text = JSON.stringify(statement.raw);
+    statementTexts.set(statement, text);
+  }
+  return text;
+}
+
 function sameStatement(a: PolicyStatement, b: PolicyStatement): boolean {
-  return a.effect === b.effect && JSON.stringify(a.raw) === JSON.stringify(b.raw);
+  return a.effect === b.effect && textOf(a) === textOf(b);
 }
 
 /**
@@ -59,28 +71,35 @@ export function findWidening(
   const vAfter = variablesOf(after);
   const ask = (build: (frame: Frame) => Formula) =>
     findRequest(space, (frame) => and([domain(frame), build(frame)]), options);
+  // Whether one Allow covers another needs only a proof: any request found ends the question, and
+  // confirming it with the evaluator (both whole policies, for every kind of caller) would be spent.
+  const proves = (build: (frame: Frame) => Formula) =>
+    findRequest(space, (frame) => and([domain(frame), build(frame)]), {
+      multivalued: options.multivalued,
+    }).status === "proved";
   let undecided: Outcome | undefined;
   const denies = (doc: PolicyDocument) => doc.statements.filter((s) => s.effect === "Deny");
   const allows = (doc: PolicyDocument) => doc.statements.filter((s) => s.effect === "Allow");
+  const deniesAfter = denies(after);
+  const allowsBefore = allows(before);
   for (const deny of denies(before)) {
-    if (denies(after).some((d) => sameStatement(d, deny) && vBefore === vAfter)) continue;
+    if (deniesAfter.some((d) => sameStatement(d, deny) && vBefore === vAfter)) continue;
     const outcome = ask((frame) => and([statementF(deny, frame, vBefore), not(anyDenyF(after, frame))]));
     if (outcome.status === "witness") return outcome;
     if (outcome.status === "undecided") undecided = outcome;
   }
   for (const allow of allows(after)) {
-    if (allows(before).some((a) => sameStatement(a, allow) && vBefore === vAfter)) continue;
+    if (allowsBefore.some((a) => sameStatement(a, allow) && vBefore === vAfter)) continue;
     const grants = (frame: Frame) => and([statementF(allow, frame, vAfter), not(anyDenyF(after, frame))]);
     // Covered by one Allow of `before` (e.g. the statement it was narrowed from): nothing new.
-    const candidates = [...allows(before)].sort(
+    const candidates = [...allowsBefore].sort(
       (a, b) =>
         Number(b.sid === allow.sid && b.index === allow.index) -
         Number(a.sid === allow.sid && a.index === allow.index),
     );
     let covered = false;
     for (const original of candidates) {
-      const outcome = ask((frame) => and([grants(frame), not(statementF(original, frame, vBefore))]));
-      if (outcome.status === "proved") {
+      if (proves((frame) => and([grants(frame), not(statementF(original, frame, vBefore))]))) {
         covered = true;
         break;
       }
