@@ -11,6 +11,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { EFSClient } from "@aws-sdk/client-efs";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { S3FilesClient } from "@aws-sdk/client-s3files";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -28,6 +29,8 @@ import { S3FilesFileSystemAdapter } from "../adapters/s3files-file-systems.ts";
 import { type AccountResources, AccountRouter } from "./accounts.ts";
 import { ArchivingAuditLedger } from "./archiving-ledger.ts";
 import { PlanExecutor } from "./executor.ts";
+import { identityResources } from "./iam-compose.ts";
+import type { IdentityResources } from "./iam-ports.ts";
 import { lazyNotifier, once } from "./lazy.ts";
 import { MemberCredentials, type TemporaryCredentials } from "./member-credentials.ts";
 import { type PipelineObserver, RemediationPipeline } from "./pipeline.ts";
@@ -56,6 +59,8 @@ export interface AwsClients {
    * tests may inject their own.
    */
   readonly sts?: STSClient | undefined;
+  /** The identity layer: created on the first IAM change, from a separate chunk; tests may inject one. */
+  readonly iam?: IAMClient | undefined;
 }
 
 /** Member accounts whose clients stay cached per container (least recently used dropped beyond). */
@@ -76,6 +81,7 @@ function memberResourceClients(credentials: () => Promise<TemporaryCredentials>)
 function resourceAdapters(
   clients: Pick<AwsClients, "ec2" | "efs" | "s3files">,
   retry: RetryPolicy,
+  identity: IdentityResources,
 ): AccountResources & { efs: EfsFileSystemAdapter; s3files: S3FilesFileSystemAdapter } {
   const ec2 = new Ec2SecurityGroupAdapter(clients.ec2, retry);
   const efs = new EfsFileSystemAdapter(clients.efs, retry);
@@ -85,8 +91,23 @@ function resourceAdapters(
     efs,
     s3files,
     fileSystems: { efs, s3files },
-    executor: new PlanExecutor(ec2.operations, efs.operations, s3files.operations),
+    identity,
+    executor: new PlanExecutor(ec2.operations, efs.operations, s3files.operations, identity.api.operations),
   };
+}
+
+/** The identity layer of an account (IAM is global: one per account, whatever the region). */
+function identityOf(
+  settings: Settings,
+  retry: RetryPolicy,
+  access: { client?: IAMClient | undefined; credentials?: () => Promise<TemporaryCredentials> },
+): IdentityResources {
+  return identityResources({
+    partition: settings.partition,
+    denyPolicyName: settings.iamDenyPolicyName,
+    retry,
+    ...access,
+  });
 }
 
 /**
@@ -152,7 +173,12 @@ function memberAccounts(
     homeAccount: settings.homeAccount,
     home,
     credentials,
-    build: (_account, provider) => resourceAdapters(memberResourceClients(provider), retry),
+    build: (_account, provider) =>
+      resourceAdapters(
+        memberResourceClients(provider),
+        retry,
+        identityOf(settings, retry, { credentials: provider }),
+      ),
     maxAccounts: MAX_MEMBER_ACCOUNTS,
   });
 }
@@ -164,7 +190,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     marshallOptions: { removeUndefinedValues: true },
   });
   // The function's own account; in organization mode, member accounts get their own set.
-  const own = resourceAdapters(clients, retry);
+  const own = resourceAdapters(clients, retry, identityOf(settings, retry, { client: clients.iam }));
   const { ec2, efs, s3files } = own;
   const state = new DynamoDbStateStore(documents, {
     tableName: settings.stateTableName,
@@ -229,6 +255,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     fileSystems: own.fileSystems,
     state,
     executor: own.executor,
+    ...(own.identity ? { identity: own.identity } : {}),
     ...(settings.memberRoleName ? { accounts: memberAccounts(settings, clients, own, retry, clock) } : {}),
     ...(settings.homeAccount ? { homeAccount: settings.homeAccount } : {}),
     ledger: options.ledger ?? ledger,
@@ -245,6 +272,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     region: home.region || undefined,
     memberAccounts: settings.memberAccountIds,
     mode: settings.mode,
+    ...(settings.iamReconcile ? { identityMaxPrincipals: settings.reconcileMaxFileSystems * 10 } : {}),
   });
   return { pipeline, reconciler };
 }

@@ -101,6 +101,9 @@ export interface StoredGuard extends MountTargetGuard {
   readonly mountTargets?: readonly GuardedMountTarget[];
 }
 
+/** What the reconcile sweep keeps a cursor for: each file-system service, and the identity layer. */
+export type SweptService = FileSystemService | "iam";
+
 /** Outcome of claiming an eventID before acting on it. */
 export type Claim = "claimed" | "done" | "in-progress";
 
@@ -141,9 +144,9 @@ export interface StateStore {
   /** Gives the claim back after a retryable failure, so the redelivery may act. */
   releaseEvent(eventId: string): Promise<void>;
   /** Where the last reconcile run stopped, per service (and per member account, when given). */
-  reconcileCursor(service: FileSystemService, account?: string): Promise<string | undefined>;
+  reconcileCursor(service: SweptService, account?: string): Promise<string | undefined>;
   saveReconcileCursor(
-    service: FileSystemService,
+    service: SweptService,
     nextToken: string | undefined,
     at: Date,
     account?: string,

@@ -9,12 +9,16 @@ import { canonicalCidr } from "../core/net/cidr.ts";
 import { normalizeProtocol, portRangeOf } from "../core/net/ports.ts";
 import type { LiveFacts, MountTargetGuard } from "../core/rules/rule.ts";
 import type { Change, ChangeDetail, FileSystemService, SgPeer, SgRule } from "../core/types.ts";
+import { readIdentityLive } from "./iam-live-state.ts";
+import type { IdentityResources } from "./iam-ports.ts";
 import type { FileSystemApi, LiveSgRule, SecurityGroupApi, StateStore, StoredGuard } from "./live-ports.ts";
 
 export interface LiveDeps {
   readonly ec2: SecurityGroupApi;
   readonly fileSystems: Readonly<Record<FileSystemService, FileSystemApi>>;
   readonly state: StateStore;
+  /** The identity layer (IAM) of the account; IAM changes fail without it. */
+  readonly identity?: IdentityResources;
 }
 
 /** Tags of one resource, for live exemptions. */
@@ -345,6 +349,8 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
         tagSets: [{ resource: change.resource, tags }],
       };
     }
+    case "iam-identity":
+      return readIdentityLive(change, detail, deps.identity);
     default:
       // Revokes, group creation and deletion can only narrow access: judged as recorded.
       return { change, related: [], facts: {}, snapshot: null, tagSets: [] };

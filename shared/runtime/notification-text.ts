@@ -283,6 +283,12 @@ function undoStep(step: AuditRecord["plan"][number], record: AuditRecord): strin
         : `aws ${service} modify-mount-target-security-groups --mount-target-id ${mountTargetId} --security-groups <the groups shown as removed above>`;
     return `restore the previous security groups: ${command}`;
   }
+  if (operation === "AttachRolePolicy" || operation === "AttachUserPolicy") {
+    // The guardrail's own deny policy: detaching it is the whole undo (the customer's policies were not touched).
+    const entity = operation === "AttachRolePolicy" ? "role" : "user";
+    const name = String(params.RoleName ?? params.UserName ?? `<${entity}-name>`);
+    return `detach the guardrail's deny policy: aws iam detach-${entity}-policy --${entity}-name ${name} --policy-arn ${String(params.PolicyArn ?? "<policy-arn>")}`;
+  }
   if (operation === "DeleteAccessPoint") {
     return `a deleted access point cannot be restored: re-create it (aws ${service} create-access-point) with the settings shown as removed above`;
   }

@@ -228,6 +228,11 @@ function effectiveMode(
 export class RemediationPipeline {
   constructor(private readonly deps: PipelineDeps) {}
 
+  /** The engine configuration this pipeline judges with. */
+  get config(): Config {
+    return this.deps.config;
+  }
+
   /**
    * One input (EventBridge event or CloudTrail record). `fallbackId` names the audit record of an
    * input so broken it carries no eventID (the SQS message id, say).
@@ -594,6 +599,7 @@ export class RemediationPipeline {
       fileSystems: resources.fileSystems,
       executor: resources.executor,
       state: deps.state,
+      ...(resources.identity ? { identity: resources.identity } : {}),
     };
   }
 
@@ -604,6 +610,16 @@ export class RemediationPipeline {
    */
   async fileSystemsIn(account: string | undefined, label: string): Promise<AccountResources["fileSystems"]> {
     return (await this.resourcesIn(account, label)).fileSystems;
+  }
+
+  /** The identity layer (IAM) of an account, as this pipeline reads it; undefined when not wired. */
+  async identityIn(account: string | undefined, label: string): Promise<AccountResources["identity"]> {
+    return (await this.resourcesIn(account, label)).identity;
+  }
+
+  /** Reconcile: a resource swept as compliant forgets what was notified for it (see `notifyKey`). */
+  async forgetNotified(key: string): Promise<void> {
+    await this.clearNotified(key);
   }
 
   private async resourcesIn(account: string | undefined, label: string): Promise<AccountResources> {
