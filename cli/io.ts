@@ -8,7 +8,7 @@ export interface CliIo {
   readonly now: () => Date;
 }
 
-/** Exit statuses, documented in the README. */
+/** Exit statuses, documented in docs/cli.md. */
 export const EXIT = {
   ok: 0,
   failOn: 1,
