@@ -12,8 +12,15 @@ import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
+import { IAM_SOURCE } from "../shared/core/intake/iam.ts";
 import { adapterStatements } from "./constructs/adapter-permissions.ts";
 import { JudgedEventRules } from "./constructs/event-routing.ts";
+import {
+  createDenyPolicy,
+  denyPolicyArn,
+  identityStatements,
+  suppressIdentityWildcards,
+} from "./constructs/identity-layer.ts";
 import { memberForwardingChangePattern } from "./constructs/self-protection.ts";
 
 export interface MemberStackProps extends StackProps {
@@ -66,6 +73,8 @@ export class MemberStack extends Stack {
     new JudgedEventRules(this, "Forwarding", {
       namePrefix: `${props.name}-forward`,
       forwardTo: { bus: centralBus, role: forwardRole },
+      // IAM events arrive only in the IAM event region: the member IAM forwarding template sends them.
+      without: [IAM_SOURCE],
     });
     // Self-protection: switching the forwarding off (this rule included) is reported centrally.
     new events.Rule(this, "ForwardingProtection", {
@@ -93,7 +102,14 @@ export class MemberStack extends Stack {
       inlinePolicies: {
         remediate: new iam.PolicyDocument({
           // Every region of this account: one role serves the central stack of each governed region.
-          statements: adapterStatements({ account: Aws.ACCOUNT_ID, region: "*" }),
+          statements: [
+            ...adapterStatements({ account: Aws.ACCOUNT_ID, region: "*" }),
+            // The identity layer of this account: IAM is global, like this role.
+            ...identityStatements({
+              account: Aws.ACCOUNT_ID,
+              denyPolicyArn: denyPolicyArn(props.name, Aws.ACCOUNT_ID),
+            }),
+          ],
         }),
       },
     });
@@ -107,6 +123,9 @@ export class MemberStack extends Stack {
       );
     }
     (remediationRole.node.defaultChild as iam.CfnRole).cfnOptions.condition = roleCondition;
+    // The guardrail's deny policy of this account: global too, created with the role.
+    createDenyPolicy(this, "DenyRootPolicy", props.name, roleCondition);
+    suppressIdentityWildcards(remediationRole);
 
     const wildcard = (service: string, resource: string, account = "<AWS::AccountId>") =>
       `Resource::arn:<AWS::Partition>:${service}:*:${account}:${resource}`;

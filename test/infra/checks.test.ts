@@ -61,7 +61,8 @@ describe("cfn-lint", () => {
         .filter((f) => f.endsWith(".template.json"))
         .map((f) => join(app.outdir, f)),
     );
-    expect(templates).toHaveLength(3);
+    // Organization: central, member, member IAM forwarding; single account: central.
+    expect(templates).toHaveLength(4);
     const run = spawnSync("cfn-lint", ["--format", "json", "--", ...templates], { encoding: "utf8" });
     if (run.error) throw new Error(`cfn-lint could not run (is it on PATH?): ${run.error.message}`);
     const findings = JSON.parse(run.stdout || "[]") as {

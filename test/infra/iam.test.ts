@@ -202,6 +202,7 @@ describe("the grants follow the adapters as built", () => {
     "client-secrets-manager": "secretsmanager",
     "client-securityhub": "securityhub",
     "client-sts": "sts",
+    "client-iam": "iam",
     "client-s3": "s3",
   };
   /** Document-client commands and the item actions IAM authorises them as. */
