@@ -10,15 +10,18 @@
  * loaded only when that feature is on. The directory is the function's deployment asset
  * (`infra/bundles.ts`), so every chunk it needs must be in it and nothing else.
  */
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type BuildOptions, type BuildResult, build, type Metafile } from "esbuild";
 import { sdkSchemaKeysPlugin } from "./build/sdk-schema-keys.ts";
 
 const FUNCTIONS_DIR = "functions";
 
-/** Code under this licence may be a development-time test oracle only, never shipped. */
-const FORBIDDEN_IN_BUNDLE = /@cloud-copilot[\\/]iam-simulate/;
+/**
+ * Development-time test oracles, never shipped: iam-simulate (AGPL) and the Z3 solver (a 30 MB
+ * WASM module the functions have no use for).
+ */
+const FORBIDDEN_IN_BUNDLE = /@cloud-copilot[\\/]iam-simulate|[\\/]z3-solver[\\/]/;
 
 /** Function name → its entry module. */
 export function functionEntries(): Record<string, string> {
@@ -57,7 +60,7 @@ function assertNoForbiddenCode(metafile: Metafile): void {
   const offenders = Object.keys(metafile.inputs).filter((input) => FORBIDDEN_IN_BUNDLE.test(input));
   if (offenders.length > 0) {
     throw new Error(
-      `AGPL code must not be bundled (it is a test oracle only): ${offenders.slice(0, 3).join(", ")}`,
+      `test oracles must not be bundled (iam-simulate, z3-solver): ${offenders.slice(0, 3).join(", ")}`,
     );
   }
 }
@@ -68,6 +71,10 @@ function mergeMetafiles(metafiles: readonly Metafile[]): Metafile {
     inputs: Object.assign({}, ...metafiles.map((m) => m.inputs)),
     outputs: Object.assign({}, ...metafiles.map((m) => m.outputs)),
   };
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version;
 }
 
 export async function buildAll(outdir = "dist"): Promise<Metafile> {
@@ -89,6 +96,8 @@ export async function buildAll(outdir = "dist"): Promise<Metafile> {
       ...sharedOptions,
       entryPoints: { "cli/remediator": "cli/main.ts", "cli/evaluate-worker": "cli/evaluate-worker.ts" },
       outdir,
+      // Only the version string: bundling package.json itself would ship every dependency's name.
+      define: { REMEDIATOR_VERSION: JSON.stringify(packageVersion()) },
     }),
   );
   const metafile = mergeMetafiles((await Promise.all(builds)).map((result) => result.metafile as Metafile));

@@ -14,6 +14,8 @@ export const EXIT = {
   failOn: 1,
   usage: 2,
   unreadableInput: 3,
+  /** Anything the command did not foresee (out of memory, a bug): one line on stderr, never a stack trace. */
+  unexpected: 4,
 } as const;
 
 export class UsageError extends Error {

@@ -10,10 +10,12 @@
  * Cross-region bus targets are not available in AWS GovCloud (US) or China: there the guardrail runs
  * in the IAM event region itself and no forwarding stack is needed.
  */
-import { Aws, Stack, type StackProps } from "aws-cdk-lib";
+import { Aws, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import { iamForwardPattern, iamForwardRuleName, iamIntakeBusName } from "./constructs/identity-layer.ts";
 import { memberForwardingChangePattern } from "./constructs/self-protection.ts";
@@ -45,18 +47,38 @@ export class IamForwardingStack extends Stack {
         conditions: { StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID } },
       }),
     });
+    // Events the guardrail's bus could not take (after EventBridge's 24 hours of retries) wait here.
+    const undelivered = new sqs.Queue(this, "UndeliveredEvents", {
+      queueName: `${iamForwardRuleName(props.name)}-undelivered`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    NagSuppressions.addResourceSuppressions(undelivered, [
+      {
+        id: "AwsSolutions-SQS3",
+        reason:
+          "This queue is itself the dead-letter queue of the forwarding rules' targets; it holds the events the " +
+          "guardrail's bus did not accept after EventBridge's retries.",
+      },
+    ]);
+    const forward = () => new targets.EventBus(bus, { role, deadLetterQueue: undelivered });
     this.forwardRule = new events.Rule(this, "Forward", {
       ruleName: iamForwardRuleName(props.name),
       description:
         "Forwards IAM CloudTrail events to the S3 Files remediator (IAM events arrive only in this region)",
       eventPattern: iamForwardPattern(),
-      targets: [new targets.EventBus(bus, { role })],
+      targets: [forward()],
     });
-    new events.Rule(this, "ForwardingProtection", {
-      ruleName: `${iamForwardRuleName(props.name)}-protect`,
-      description: "Forwards changes to the S3 Files remediator's IAM forwarding rules to the guardrail",
-      eventPattern: memberForwardingChangePattern(iamForwardRuleName(props.name)),
-      targets: [new targets.EventBus(bus, { role })],
-    });
+    // Two rules that watch each other as well as the forwarding rule: the one being disabled cannot
+    // report itself, the other one does.
+    for (const suffix of ["a", "b"]) {
+      new events.Rule(this, `ForwardingProtection-${suffix}`, {
+        ruleName: `${iamForwardRuleName(props.name)}-protect-${suffix}`,
+        description: "Forwards changes to the S3 Files remediator's IAM forwarding rules to the guardrail",
+        eventPattern: memberForwardingChangePattern(iamForwardRuleName(props.name)),
+        targets: [forward()],
+      });
+    }
   }
 }

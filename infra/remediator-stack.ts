@@ -6,7 +6,6 @@
  */
 import { Aws, CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
-import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { NagSuppressions } from "cdk-nag";
@@ -24,8 +23,10 @@ import { IdentityLayer, identityStatements, suppressIdentityWildcards } from "./
 import { IntakeQueue } from "./constructs/intake-queue.ts";
 import { Notifications } from "./constructs/notifications.ts";
 import { RemediatorFunction } from "./constructs/remediator-function.ts";
+import { RuleTargets } from "./constructs/rule-targets.ts";
 import { alertMessage, memberForwardingChangePattern, SelfProtection } from "./constructs/self-protection.ts";
-import type { Settings } from "./settings.ts";
+import { slackSecretStatements, slackSecretWildcards } from "./constructs/slack-secret.ts";
+import { RECONCILE_TIMEOUT_MINUTES, type Settings } from "./settings.ts";
 
 export interface RemediatorStackProps extends StackProps {
   readonly settings: Settings;
@@ -36,7 +37,7 @@ export interface RemediatorStackProps extends StackProps {
 /** Memory of both functions: the figure the cost estimate in docs/deploy.md is computed from. */
 export const FUNCTION_MEMORY_MB = 512;
 export const REMEDIATE_TIMEOUT = Duration.seconds(60);
-export const RECONCILE_TIMEOUT = Duration.minutes(15);
+export const RECONCILE_TIMEOUT = Duration.minutes(RECONCILE_TIMEOUT_MINUTES);
 /** Receives before a message goes to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 export const QUEUE_BATCH_SIZE = 10;
@@ -51,16 +52,27 @@ export class RemediatorStack extends Stack {
     const functionsDir = props.functionsDir ?? DEFAULT_FUNCTIONS_DIR;
     const org = s.organization;
 
-    const key = new GuardrailKey(this, "Key", { name: s.name }).key;
-    const store = new AuditStore(this, "AuditStore", {
+    const key = new GuardrailKey(this, "Key", {
       name: s.name,
+      alias: `alias/${s.name}`,
+      description: "Encrypts the S3 Files remediator's intake queues, tables and audit archive",
+    }).key;
+    // The alerting path has its own key: disabling the guardrail key (a change the guardrail reports)
+    // must not also silence the topic, the alarms and the undelivered-events queue that report it.
+    const alertKey = new GuardrailKey(this, "AlertKey", {
+      name: s.name,
+      alias: `alias/${s.name}-alerts`,
+      description: "Encrypts the S3 Files remediator's alert topic and undelivered-events queue",
+      forAlarms: true,
+    }).key;
+    const store = new AuditStore(this, "AuditStore", {
       key,
       archiveRetentionDays: s.archiveRetentionDays,
       archiveLockMode: s.archiveLockMode,
     });
     const notifications = new Notifications(this, "Notifications", {
       name: s.name,
-      key,
+      key: alertKey,
       email: s.notificationEmail,
     });
     const intake = new IntakeQueue(this, "Intake", {
@@ -69,6 +81,10 @@ export class RemediatorStack extends Stack {
       consumerTimeout: REMEDIATE_TIMEOUT,
       maxReceiveCount: MAX_RECEIVE_COUNT,
     });
+    const delivery = new RuleTargets(this, "Delivery", { name: s.name, key: alertKey });
+    delivery.allowDeliveryTo(intake.queue);
+    delivery.allowPublishTo(notifications.topic);
+    const alert = () => delivery.topic(notifications.topic, alertMessage());
 
     // Own roles: changes they make are recorded and never acted on (loop guard). In organization
     // mode the member role in every account is one of them.
@@ -104,7 +120,7 @@ export class RemediatorStack extends Stack {
       assetDirectory: bundleDirectory(functionsDir, "remediate"),
       memorySize: FUNCTION_MEMORY_MB,
       timeout: REMEDIATE_TIMEOUT,
-      reservedConcurrency: s.remediateConcurrency,
+      reservedConcurrency: s.reserveConcurrency ? s.remediateConcurrency : undefined,
       logRetentionDays: s.logRetentionDays,
       environment,
     });
@@ -114,8 +130,9 @@ export class RemediatorStack extends Stack {
       assetDirectory: bundleDirectory(functionsDir, "reconcile"),
       memorySize: FUNCTION_MEMORY_MB,
       timeout: RECONCILE_TIMEOUT,
-      // One sweep at a time: overlapping sweeps would judge the same resources twice.
-      reservedConcurrency: 1,
+      // One sweep at a time when reservation is on; otherwise the schedule is at least the timeout
+      // (checked in the settings), so sweeps cannot overlap either.
+      reservedConcurrency: s.reserveConcurrency ? 1 : undefined,
       logRetentionDays: s.logRetentionDays,
       // Organization mode: the member accounts the sweep covers after the central one.
       environment:
@@ -129,7 +146,7 @@ export class RemediatorStack extends Stack {
         fn.role.addToPrincipalPolicy(statement);
       }
       const claims = fn === remediate ? "release" : "none";
-      for (const statement of this.runtimeStatements(s, { key, store, notifications, claims })) {
+      for (const statement of this.runtimeStatements(s, { key, alertKey, store, notifications, claims })) {
         fn.role.addToPrincipalPolicy(statement);
       }
       for (const statement of identityStatements({
@@ -140,6 +157,22 @@ export class RemediatorStack extends Stack {
       }
       suppressIdentityWildcards(fn.role);
       suppressAdapterWildcards(fn.role);
+      if (s.slackSecretArn) {
+        NagSuppressions.addResourceSuppressions(
+          fn.role,
+          [
+            {
+              id: "AwsSolutions-IAM5",
+              reason:
+                "The Slack secret may be named by a partial ARN (its random suffix unknown), and the key that " +
+                "encrypts it is the secret owner's: kms:Decrypt is limited to Secrets Manager in the secret's " +
+                "region and to this secret's ARN in the encryption context.",
+              appliesTo: slackSecretWildcards(s.slackSecretArn),
+            },
+          ],
+          true,
+        );
+      }
       NagSuppressions.addResourceSuppressions(
         fn.role,
         [
@@ -190,7 +223,11 @@ export class RemediatorStack extends Stack {
         batchSize: QUEUE_BATCH_SIZE,
         maxBatchingWindow: Duration.seconds(1),
         reportBatchItemFailures: true,
-        // Never more pollers than reserved concurrency: excess invocations would be throttled.
+        // The burst bound: at most this many invocations at once, whatever the backlog (and never
+        // more than a reservation, when there is one, so nothing is throttled). Each invocation takes
+        // its batch one record at a time (see `createRemediateHandler`), so this is also the number
+        // of events in flight: a flood of events waits in the queue instead of draining the
+        // account's EC2 and S3 Files API token buckets that the customer's own tooling shares.
         maxConcurrency: s.remediateConcurrency,
       }),
     );
@@ -199,23 +236,22 @@ export class RemediatorStack extends Stack {
       ruleName: `${s.name}-reconcile-schedule`,
       description: "Runs the S3 Files remediator's reconcile sweep",
       schedule: events.Schedule.rate(Duration.minutes(s.reconcileEveryMinutes)),
-      targets: [new targets.LambdaFunction(reconcile.function, { retryAttempts: 2 })],
+      targets: [delivery.function(reconcile.function, 2)],
     });
     // A failed sweep is not retried by Lambda: the next scheduled run sweeps again, and the alarm tells.
     reconcile.function.configureAsyncInvoke({ retryAttempts: 0 });
 
     const local = new JudgedEventRules(this, "Routing", {
       namePrefix: `${s.name}-intake`,
-      queue: intake.queue,
+      target: () => delivery.queue(intake.queue),
     });
     const routed: RoutedRule[] = local.ruleNames.map((ruleName) => ({ ruleName }));
     const eventBusNames = [notifications.decisionBus.eventBusName];
     if (org) {
       const intakeBusName = `${s.name}-intake`;
-      const intakeBus = new events.EventBus(this, "OrganizationIntakeBus", {
-        eventBusName: intakeBusName,
-        description: "Receives the judged CloudTrail events forwarded by the organization's member accounts",
-      });
+      // Receives the judged CloudTrail events forwarded by the organization's member accounts. No
+      // `Description`: CloudFormation rejects it on event buses in the GovCloud regions.
+      const intakeBus = new events.EventBus(this, "OrganizationIntakeBus", { eventBusName: intakeBusName });
       intakeBus.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: "OrganizationMembersOnly",
@@ -228,7 +264,7 @@ export class RemediatorStack extends Stack {
       const forwarded = new JudgedEventRules(this, "OrganizationRouting", {
         namePrefix: `${s.name}-org-intake`,
         eventBus: intakeBus,
-        queue: intake.queue,
+        target: () => delivery.queue(intake.queue),
         // Members send IAM events from the IAM event region to the identity layer's own bus.
         without: [IAM_SOURCE],
       });
@@ -239,7 +275,7 @@ export class RemediatorStack extends Stack {
         description: "Alerts when a member account changes the S3 Files remediator's forwarding rules",
         eventBus: intakeBus,
         eventPattern: memberForwardingChangePattern(`${s.name}-forward`),
-        targets: [new targets.SnsTopic(notifications.topic, { message: alertMessage() })],
+        targets: [alert()],
       });
       routed.push({ ruleName: `${s.name}-protect-members`, eventBusName: intakeBusName });
       eventBusNames.push(intakeBusName);
@@ -250,8 +286,8 @@ export class RemediatorStack extends Stack {
       name: s.name,
       iamRegion: s.identity.iamRegion,
       iamEventRegion: s.identity.iamEventRegion,
-      queue: intake.queue,
-      topic: notifications.topic,
+      queueTarget: () => delivery.queue(intake.queue),
+      alertTarget: alert,
       organizationId: org?.organizationId,
       ownRoleNames: org ? [org.memberRoleName] : [],
       ownRolePrefixes: [`${s.name}-remediate-`, `${s.name}-reconcile-`],
@@ -268,6 +304,8 @@ export class RemediatorStack extends Stack {
       topic: notifications.topic,
       queue: intake.queue,
       deadLetterQueue: intake.deadLetterQueue,
+      undeliveredEvents: delivery.deadLetterQueue,
+      organization: org !== undefined,
       remediate: remediate.function,
       reconcile: reconcile.function,
       routingRules: routed,
@@ -276,17 +314,21 @@ export class RemediatorStack extends Stack {
 
     new SelfProtection(this, "SelfProtection", {
       name: s.name,
-      topic: notifications.topic,
+      target: alert(),
       resources: {
         ruleNames: [...routed.map((r) => r.ruleName), `${s.name}-reconcile-schedule`],
         eventBusNames,
         functionNames: [remediate.function.functionName, reconcile.function.functionName],
         functionArns: [remediate.function.functionArn, reconcile.function.functionArn],
-        queueUrls: [intake.queue.queueUrl, intake.deadLetterQueue.queueUrl],
+        queueUrls: [
+          intake.queue.queueUrl,
+          intake.deadLetterQueue.queueUrl,
+          delivery.deadLetterQueue.queueUrl,
+        ],
         queueArns: [intake.queue.queueArn],
         tableNames: [store.auditTable.tableName, store.stateTable.tableName],
         tableArns: [store.auditTable.tableArn, store.stateTable.tableArn],
-        keyIds: [key.keyId, key.keyArn],
+        keyIds: [key.keyId, key.keyArn, alertKey.keyId, alertKey.keyArn],
         bucketNames: [store.archiveBucket.bucketName, store.accessLogBucket.bucketName],
         topicArn: notifications.topic.topicArn,
       },
@@ -307,6 +349,7 @@ export class RemediatorStack extends Stack {
     s: Settings,
     r: {
       key: GuardrailKey["key"];
+      alertKey: GuardrailKey["key"];
       store: AuditStore;
       notifications: Notifications;
       /** Only `remediate` claims eventIDs, and gives a claim back (DeleteItem) after a retryable failure. */
@@ -354,25 +397,19 @@ export class RemediatorStack extends Stack {
         resources: [r.key.keyArn],
         conditions: {
           StringEquals: {
-            "kms:ViaService": ["sqs", "sns", "dynamodb", "s3"].map(
-              (svc) => `${svc}.${Aws.REGION}.amazonaws.com`,
-            ),
+            "kms:ViaService": ["sqs", "dynamodb", "s3"].map((svc) => `${svc}.${Aws.REGION}.amazonaws.com`),
           },
         },
       }),
+      new iam.PolicyStatement({
+        sid: "PublishToTheEncryptedAlertTopic",
+        // SNS encrypts each published message with a data key of the topic's key.
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: [r.alertKey.keyArn],
+        conditions: { StringEquals: { "kms:ViaService": `sns.${Aws.REGION}.amazonaws.com` } },
+      }),
     ];
-    if (s.slackSecretArn) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: "ReadSlackWebhook",
-          actions: ["secretsmanager:GetSecretValue"],
-          // A full secret ARN ends in a six-character suffix; a partial one needs it matched.
-          resources: /-[A-Za-z0-9]{6}$/.test(s.slackSecretArn)
-            ? [s.slackSecretArn]
-            : [s.slackSecretArn, `${s.slackSecretArn}-??????`],
-        }),
-      );
-    }
+    if (s.slackSecretArn) statements.push(...slackSecretStatements(s.slackSecretArn));
     if (s.securityHub) {
       statements.push(
         new iam.PolicyStatement({
@@ -421,7 +458,8 @@ function suppressAdapterWildcards(role: iam.IRole): void {
         id: "AwsSolutions-IAM5",
         reason:
           "EC2 Describe calls (DescribeSecurityGroupRules, DescribeTags, DescribeVpcs, " +
-          "DescribeNetworkInterfaceAttribute) support no resource-level permissions; they are read-only.",
+          "DescribeNetworkInterfaceAttribute) support no resource-level permissions, and listings of file " +
+          "systems and access points name no resource (resource type optional in the IAM reference); all read-only.",
         appliesTo: ["Resource::*"],
       },
     ],

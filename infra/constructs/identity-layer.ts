@@ -10,16 +10,13 @@
  */
 import { Aws, CfnCondition, Fn } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
-import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
-import type * as sns from "aws-cdk-lib/aws-sns";
-import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
 import { DENY_ROOT_POLICY_DOCUMENT, denyPolicyName } from "../../shared/core/iam/deny-policy.ts";
 import { IAM_JUDGED_EVENTS, IAM_SOURCE } from "../../shared/core/intake/iam.ts";
-import { CLOUDTRAIL_DETAIL_TYPE } from "./event-routing.ts";
-import { alertMessage, cloudTrailPattern, memberForwardingChangePattern } from "./self-protection.ts";
+import { awsSourceOnly, CLOUDTRAIL_DETAIL_TYPE } from "./event-routing.ts";
+import { cloudTrailPattern, memberForwardingChangePattern } from "./self-protection.ts";
 
 /** IAM calls that can weaken the guardrail's own roles or deny policy (reported, besides those judged). */
 export const IAM_SELF_PROTECTION_EVENTS = [
@@ -136,8 +133,10 @@ export interface IdentityLayerProps {
   readonly iamRegion: string;
   /** Where IAM's CloudTrail events reach EventBridge (us-east-1 in the commercial partition). */
   readonly iamEventRegion: string;
-  readonly queue: sqs.IQueue;
-  readonly topic: sns.ITopic;
+  /** The intake queue, as the stack delivers to it (dead-letter queue, confused-deputy conditions). */
+  readonly queueTarget: () => events.IRuleTarget;
+  /** The alert topic with the self-protection message, delivered the same way. */
+  readonly alertTarget: () => events.IRuleTarget;
   /** Organization mode: members forward their IAM events here too. */
   readonly organizationId: string | undefined;
   /** Role names of the guardrail (all regions) whose IAM changes are reported. */
@@ -162,10 +161,8 @@ export class IdentityLayer extends Construct {
     this.denyPolicyArn = denyPolicyArn(props.name, Aws.ACCOUNT_ID);
 
     const busName = iamIntakeBusName(props.name);
-    this.bus = new events.EventBus(this, "Bus", {
-      eventBusName: busName,
-      description: "Receives the IAM CloudTrail events forwarded from the IAM event region",
-    });
+    // No description: AWS GovCloud (US) refuses one on an event bus.
+    this.bus = new events.EventBus(this, "Bus", { eventBusName: busName });
     const ruleArn = (account: string) =>
       `arn:${Aws.PARTITION}:events:${props.iamEventRegion}:${account}:rule/${iamForwardRuleName(props.name)}`;
     // EventBridge sets aws:SourceArn to the rule that sent the event (EventBridge User Guide, "Send
@@ -200,13 +197,13 @@ export class IdentityLayer extends Construct {
       description: "Routes the forwarded IAM CloudTrail events the remediator judges to its queue",
       eventBus: this.bus,
       eventPattern: {
+        source: awsSourceOnly(),
         detailType: [CLOUDTRAIL_DETAIL_TYPE],
         detail: { eventSource: [IAM_SOURCE], eventName: [...IAM_JUDGED_EVENTS].sort() },
       },
-      targets: [new targets.SqsQueue(props.queue)],
+      targets: [props.queueTarget()],
     });
     const protectRule = `${props.name}-protect-iam`;
-    const alert = new targets.SnsTopic(props.topic, { message: alertMessage() });
     new events.Rule(this, "Protect", {
       ruleName: protectRule,
       description: "Alerts on IAM changes to the remediator's own roles and deny policy",
@@ -223,7 +220,7 @@ export class IdentityLayer extends Construct {
           { requestParameters: { policyArn: [{ suffix: `:policy/${denyPolicyName(props.name)}` }] } },
         ],
       ),
-      targets: [alert],
+      targets: [props.alertTarget()],
     });
     const protectForwardRule = `${props.name}-protect-iam-forward`;
     new events.Rule(this, "ProtectForwarding", {
@@ -231,7 +228,7 @@ export class IdentityLayer extends Construct {
       description: "Alerts when the IAM forwarding rule in the IAM event region is changed",
       eventBus: this.bus,
       eventPattern: memberForwardingChangePattern(iamForwardRuleName(props.name)),
-      targets: [alert],
+      targets: [props.alertTarget()],
     });
     this.ruleNames.push(intakeRule, protectRule, protectForwardRule);
   }

@@ -76,9 +76,18 @@ describe("the IAM forwarding stack (single account)", () => {
   });
 
   it("forwards changes to the forwarding rule itself (self-protection)", () => {
-    const protect = rules(template(single, IAM_FORWARDING_STACK_ID)).find((r) => r.name.endsWith("-protect"));
-    expect(protect?.pattern.detail?.eventSource).toEqual(["events.amazonaws.com"]);
-    expect(JSON.stringify(protect?.pattern)).toContain("s3files-remediator-iam-forward");
+    const protect = rules(template(single, IAM_FORWARDING_STACK_ID)).filter((r) =>
+      r.name.includes("-protect-"),
+    );
+    expect(protect.map((r) => r.name).sort()).toEqual([
+      "s3files-remediator-iam-forward-protect-a",
+      "s3files-remediator-iam-forward-protect-b",
+    ]);
+    for (const rule of protect) {
+      expect(rule.pattern.detail?.eventSource).toEqual(["events.amazonaws.com"]);
+      // The prefix covers the forwarding rule and both protection rules: each watches the other.
+      expect(JSON.stringify(rule.pattern)).toContain('{"prefix":"s3files-remediator-iam-forward"}');
+    }
   });
 });
 

@@ -270,7 +270,9 @@ function judgeLayer(
 
 function describeResource(resource: string, template: string, account: string): string {
   if (resource !== template) return resource;
-  return account === "*" ? "every file system of every account and region" : `every file system of account ${account}, in every region`;
+  return account === "*"
+    ? "every file system of every account and region"
+    : `every file system of account ${account}, in every region`;
 }
 
 /** The verdict for one principal: root on any file system of the account, through which policy. */

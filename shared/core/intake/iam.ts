@@ -103,19 +103,23 @@ function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: str
   return result.data;
 }
 
-/** A document AWS accepted always parses; one that does not (truncated by a pipeline) cannot be judged. */
-function checkedDocument(text: string | undefined): string | undefined {
+/**
+ * A document AWS accepted always parses; one that does not (truncated by a pipeline) cannot be judged
+ * from the event: invalid input offline; live, it is dropped and the principals are judged as they are.
+ */
+function checkedDocument(text: string | undefined, unparsed: UnparsedPolicy): string | undefined {
   if (text === undefined) return undefined;
   try {
     parseIdentityPolicy(text);
   } catch (error) {
-    if (error instanceof InvalidInputError) {
-      throw new InvalidInputError(`requestParameters.policyDocument: ${error.message}`);
-    }
-    throw error;
+    if (!(error instanceof InvalidInputError)) throw error;
+    if (unparsed === "judge-live") return undefined;
+    throw new InvalidInputError(`requestParameters.policyDocument: ${error.message}`);
   }
   return text;
 }
+
+type UnparsedPolicy = "invalid" | "judge-live";
 
 function entityOf(eventName: string, params: unknown): IamTarget {
   if (eventName.includes("Role"))
@@ -147,7 +151,9 @@ export function iamChange(
   eventName: string,
   requestParameters: unknown,
   responseElements: unknown,
+  options: { readonly unparsedPolicy?: UnparsedPolicy } = {},
 ): IamIdentityChange | undefined {
+  const unparsed = options.unparsedPolicy ?? "invalid";
   if (!IAM_JUDGED_EVENTS.includes(eventName)) return undefined;
   const params = requestParameters;
   if (/^(Attach|Detach)(Role|User|Group)Policy$/.test(eventName)) {
@@ -164,7 +170,7 @@ export function iamChange(
       eventName,
       target: entityOf(eventName, params),
       policyName: inline.policyName,
-      policyDocument: checkedDocument(inline.policyDocument),
+      policyDocument: checkedDocument(inline.policyDocument, unparsed),
     });
   }
   if (/^(Put|Delete)(Role|User)PermissionsBoundary$/.test(eventName)) {
@@ -192,7 +198,7 @@ export function iamChange(
       target: { kind: "policy", arn: response?.policy?.arn, name: created.policyName },
       policyName: created.policyName,
       policyArn: response?.policy?.arn,
-      policyDocument: checkedDocument(created.policyDocument),
+      policyDocument: checkedDocument(created.policyDocument, unparsed),
     });
   }
   // CreatePolicyVersion, SetDefaultPolicyVersion
@@ -205,7 +211,7 @@ export function iamChange(
     eventName,
     target: { kind: "policy", arn: version.policyArn, name: undefined },
     policyArn: version.policyArn,
-    policyDocument: checkedDocument(version.policyDocument),
+    policyDocument: checkedDocument(version.policyDocument, unparsed),
     setAsDefault: eventName === "SetDefaultPolicyVersion" ? true : (version.setAsDefault ?? false),
   });
 }

@@ -140,13 +140,42 @@ export function cidrContains(outer: Cidr, inner: Cidr): boolean {
   return ((outer.bytes[fullBytes] as number) & mask) === ((inner.bytes[fullBytes] as number) & mask);
 }
 
+/** The two networks one bit longer that make up `cidr` (undefined for a single address). */
+function halvesOf(cidr: Cidr): [Cidr, Cidr] | undefined {
+  if (cidr.prefix === cidr.bytes.length * 8) return undefined;
+  const high = new Uint8Array(cidr.bytes);
+  const index = cidr.prefix >> 3;
+  high[index] = (high[index] as number) | (0x80 >> (cidr.prefix & 7));
+  const prefix = cidr.prefix + 1;
+  return [
+    { version: cidr.version, bytes: cidr.bytes, prefix },
+    { version: cidr.version, bytes: high, prefix },
+  ];
+}
+
+/**
+ * True when every address of `inner` lies in the union of `outers`: a VPC with the CIDR blocks
+ * 10.0.0.0/16 and 10.1.0.0/16 covers 10.0.0.0/15, which neither block contains alone. Splits
+ * `inner` in halves only where a block's boundary falls inside it: at most one level per prefix
+ * bit for each block, never one per address.
+ */
+export function cidrCoveredBy(inner: Cidr, outers: readonly Cidr[]): boolean {
+  const overlapping = outers.filter((outer) => cidrOverlaps(outer, inner));
+  if (overlapping.length === 0) return false;
+  if (overlapping.some((outer) => cidrContains(outer, inner))) return true;
+  // Every overlapping block is strictly inside `inner`: each half must be covered in turn.
+  const halves = halvesOf(inner);
+  if (!halves) return false;
+  return cidrCoveredBy(halves[0], overlapping) && cidrCoveredBy(halves[1], overlapping);
+}
+
 /** True when the two networks share at least one address. */
 export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
   return cidrContains(a, b) || cidrContains(b, a);
 }
 
 /** Private and non-routable space: traffic from here cannot come straight from the internet. */
-const PRIVATE_RANGES: readonly Cidr[] = [
+export const PRIVATE_RANGE_TEXTS: readonly string[] = [
   "10.0.0.0/8", // RFC 1918
   "172.16.0.0/12", // RFC 1918
   "192.168.0.0/16", // RFC 1918
@@ -156,7 +185,8 @@ const PRIVATE_RANGES: readonly Cidr[] = [
   "fc00::/7", // RFC 4193 unique local
   "fe80::/10", // link-local
   "::1/128", // loopback
-].map(parseCidr);
+];
+const PRIVATE_RANGES: readonly Cidr[] = PRIVATE_RANGE_TEXTS.map(parseCidr);
 
 /** Broadest prefix that still counts as a specific network, per AWS's definition of a public policy. */
 const NARROWEST_INTERNET_PREFIX: Record<IpVersion, number> = { 4: 8, 6: 32 };
