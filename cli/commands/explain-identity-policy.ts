@@ -4,8 +4,10 @@
  * elasticfilesystem:ClientRootAccess, and through which statement; or why it cannot.
  */
 import { parseIdentityPolicy } from "../../shared/core/iam/identity-policy.ts";
-import { type IdentityRootVerdict, judgeIdentityRoot } from "../../shared/core/iam/judge-identity-root.ts";
+import { type IdentityRootVerdict, judgeIdentityRoot } from "../../shared/core/policy/index.ts";
 import type { CliIo } from "../io.ts";
+
+const STAND_IN_ACCOUNT = "000000000000";
 
 export interface IdentityExplainOptions {
   readonly format: "text" | "json";
@@ -44,8 +46,10 @@ export function explainIdentityPolicy(text: string, options: IdentityExplainOpti
     policies: [{ label: "the policy", document }],
     ...(boundary ? { boundary: { label: "the boundary", document: boundary } } : {}),
     partition: options.partition,
-    account: options.account ?? "*",
-    principalArn: "a principal holding it",
+    // The engine judges the requests of one identity of one account; without --account a stand-in
+    // account plays it (an identity policy reads the same in every account).
+    account: options.account ?? STAND_IN_ACCOUNT,
+    principalArn: `arn:${options.partition}:iam::${options.account ?? STAND_IN_ACCOUNT}:role/policy-holder`,
   });
   if (options.format === "json") {
     io.stdout.write(`${JSON.stringify({ kind: "identity", ...verdict })}\n`);

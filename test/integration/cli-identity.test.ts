@@ -62,7 +62,7 @@ describe("remediator explain-policy --kind identity", () => {
     expect(run.stdout).toContain("AmazonS3FilesClientReadWriteAccess");
   }, 60_000);
 
-  it("proves no root for a read-write policy, and says undecided (not safe) under conditions (json)", () => {
+  it("proves no root for a read-write policy, and finds root under a condition a request can meet (json)", () => {
     const readWrite = file("rw.json", [
       { Effect: "Allow", Action: ["s3files:ClientMount", "s3files:ClientWrite"], Resource: "*" },
     ]);
@@ -81,7 +81,7 @@ describe("remediator explain-policy --kind identity", () => {
     const undecided = JSON.parse(
       remediator(["explain-policy", "--kind", "identity", "--format", "json", conditional]).stdout,
     );
-    expect(undecided.grantsRoot).toBe("undecided");
+    expect(undecided.grantsRoot).toBe(true);
   }, 60_000);
 
   it("refuses a resource policy (it names a Principal) with exit 3, and an unknown kind with exit 2", () => {
@@ -90,7 +90,7 @@ describe("remediator explain-policy --kind identity", () => {
     ]);
     const run = remediator(["explain-policy", "--kind", "identity", resource]);
     expect(run.status).toBe(3);
-    expect(run.stderr).toContain("an identity policy names no Principal");
+    expect(run.stderr).toContain("an identity policy cannot name a Principal");
     expect(remediator(["explain-policy", "--kind", "bucket", resource]).status).toBe(2);
   }, 60_000);
 });

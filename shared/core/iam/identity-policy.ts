@@ -42,33 +42,6 @@ export function parseIdentityPolicy(text: string): PolicyDocument {
       `identity policy: not valid JSON (malformed or truncated): ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new InvalidInputError("identity policy: must be a JSON object");
-  }
-  const raw = json as Record<string, unknown>;
-  const statements = Array.isArray(raw.Statement) ? raw.Statement : [raw.Statement];
-  // The shared parser checks the shape of a resource policy, which must name a principal; an identity
-  // policy must not (IAM rejects it). Each statement is parsed with a stand-in `Principal`, which is
-  // dropped again: nothing downstream of this function reads it.
-  const withPrincipal = statements.map((statement, index) => {
-    if (typeof statement !== "object" || statement === null || Array.isArray(statement)) return statement;
-    const s = statement as Record<string, unknown>;
-    if (s.Principal !== undefined || s.NotPrincipal !== undefined) {
-      throw new InvalidInputError(`Statement[${index}]: an identity policy names no Principal`);
-    }
-    return { ...s, Principal: "*" };
-  });
-  const parsed = policyFromJson({
-    ...raw,
-    Statement: raw.Statement === undefined ? undefined : withPrincipal,
-  });
-  return {
-    ...parsed,
-    raw,
-    statements: parsed.statements.map((statement, index) => ({
-      ...statement,
-      principals: undefined,
-      raw: (statements[index] ?? {}) as Record<string, unknown>,
-    })),
-  };
+  // The engine's parser reads it as an identity policy: no Principal, the rest as for any policy.
+  return policyFromJson(json, "identity");
 }

@@ -5,8 +5,8 @@
  * service-linked roles and IAM Identity Center (SSO) reserved roles.
  */
 import { errorMessage, InvalidInputError } from "../errors.ts";
+import { type IdentityRootVerdict, judgeIdentityRoot, type LabelledPolicy } from "../policy/index.ts";
 import { parseIdentityPolicy } from "./identity-policy.ts";
-import { type IdentityRootVerdict, judgeIdentityRoot, type LabelledPolicy } from "./judge-identity-root.ts";
 import type { IamPolicySource, IamPrincipalState } from "./model.ts";
 
 /**

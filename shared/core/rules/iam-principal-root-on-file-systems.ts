@@ -14,11 +14,11 @@
  */
 
 import { parseIdentityPolicy } from "../iam/identity-policy.ts";
-import { judgeIdentityRoot } from "../iam/judge-identity-root.ts";
 import { rootGrantingManagedPolicy } from "../iam/managed-policies.ts";
 import type { IamIdentityChange, IamPolicySource, IamPrincipalState, IamTarget } from "../iam/model.ts";
 import { isServiceLinkedRole, isSsoReservedRole, judgePrincipal } from "../iam/principal-root.ts";
 import { partitionOf } from "../intake/cloudtrail-record.ts";
+import { judgeIdentityRoot } from "../policy/index.ts";
 import type { Change, Finding, PlanStep } from "../types.ts";
 import { type JudgeContext, NOT_APPLICABLE, type Rule, type RuleOutcome } from "./rule.ts";
 
@@ -36,6 +36,21 @@ function replacementOf(source: IamPolicySource | undefined): string {
 
 function finding(message: string, severity: Finding["severity"] = "high"): Finding {
   return { rule: ID, severity, message };
+}
+
+/** A stand-in account when the record names none: the engine judges a principal of some account. */
+const OFFLINE_ACCOUNT = "000000000000";
+
+/**
+ * Whom the event's document is judged for: the role or user it names; for a group's or a managed
+ * policy's document, a role or user holding it (the live check judges each real one).
+ */
+function holderArn(change: Change, target: IamTarget): string {
+  const prefix = `arn:${partitionOf(change.meta.region)}:iam::${change.meta.account ?? OFFLINE_ACCOUNT}`;
+  if (target.kind === "role") return `${prefix}:role/${target.name}`;
+  if (target.kind === "user") return `${prefix}:user/${target.name}`;
+  if (target.kind === "group") return `${prefix}:user/member-of-${target.name}`;
+  return `${prefix}:role/holder-of-policy`;
 }
 
 /** The offline judgement: what the event alone shows. */
@@ -69,8 +84,8 @@ function fromEvent(change: Change, detail: IamIdentityChange): RuleOutcome {
   const verdict = judgeIdentityRoot({
     policies: [{ label, document: parseIdentityPolicy(document) }],
     partition: partitionOf(change.meta.region),
-    account: change.meta.account ?? "*",
-    principalArn: who,
+    account: change.meta.account ?? OFFLINE_ACCOUNT,
+    principalArn: holderArn(change, trigger.target),
   });
   if (trigger.eventName === "CreatePolicy") {
     return {
@@ -139,7 +154,8 @@ function fromLive(
     }
     const { verdict, witnessSource } = judgePrincipal(principal, partition, account);
     if (verdict.grantsRoot === false) {
-      notes.push(`${who}: no root (${verdict.proof})`);
+      const bounded = principal.boundary ? `, within its ${principal.boundary.label}` : "";
+      notes.push(`${who}: no root${bounded} (${verdict.proof})`);
       continue;
     }
     if (verdict.grantsRoot === "undecided") {
