@@ -6,6 +6,8 @@
  *
  * The SDK's own variables (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, …) are not
  * read here: the SDK clients resolve them themselves and nothing in the runtime overrides them.
+ * `AWS_REGION` is also read, only to compare it with `IAM_RECONCILE_REGION`; the clients still
+ * resolve it themselves.
  */
 import { z } from "zod";
 import type { Config } from "../core/config.ts";
