@@ -30,6 +30,7 @@ import { ArchivingAuditLedger } from "./archiving-ledger.ts";
 import { PlanExecutor } from "./executor.ts";
 import { lazyNotifier, once } from "./lazy.ts";
 import { MemberCredentials, type TemporaryCredentials } from "./member-credentials.ts";
+import { FINDING_TRACKER_VERDICTS } from "./notification-text.ts";
 import { type PipelineObserver, RemediationPipeline } from "./pipeline.ts";
 import { type AuditLedger, type Clock, type Notifier, systemClock } from "./ports.ts";
 import { Reconciler } from "./reconcile.ts";
@@ -173,8 +174,11 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
   });
   const home = topicHome(settings.notifyTopicArn);
   const notifiers: Notifier[] = [
-    new EventBridgeNotifier(clients.events, { eventBusName: settings.eventBusName }),
-    new SnsNotifier(clients.sns, { topicArn: settings.notifyTopicArn }),
+    new EventBridgeNotifier(clients.events, {
+      eventBusName: settings.eventBusName,
+      exemptTagKey: settings.exemptTagKey,
+    }),
+    new SnsNotifier(clients.sns, { topicArn: settings.notifyTopicArn, exemptTagKey: settings.exemptTagKey }),
   ];
   // Optional channels: imported on their first notification, so when off their SDK clients (the
   // Security Hub one alone is ~120 KB) are never parsed at cold start.
@@ -186,7 +190,10 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
           import("../adapters/notify-slack.ts"),
           import("@aws-sdk/client-secrets-manager"),
         ]);
-        return new SlackNotifier(clients.secrets ?? new SecretsManagerClient({}), { secretId: slackSecret });
+        return new SlackNotifier(clients.secrets ?? new SecretsManagerClient({}), {
+          secretId: slackSecret,
+          exemptTagKey: settings.exemptTagKey,
+        });
       }),
     );
   }
@@ -197,7 +204,11 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
           import("../adapters/notify-securityhub.ts"),
           import("@aws-sdk/client-securityhub"),
         ]);
-        return new SecurityHubNotifier(clients.securityHub ?? new SecurityHubClient({}), { ...home, clock });
+        return new SecurityHubNotifier(clients.securityHub ?? new SecurityHubClient({}), {
+          ...home,
+          clock,
+          exemptTagKey: settings.exemptTagKey,
+        });
       }),
     );
   }
@@ -233,6 +244,8 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     ...(settings.homeAccount ? { homeAccount: settings.homeAccount } : {}),
     ledger: options.ledger ?? ledger,
     notifiers: options.notifiers ?? notifiers,
+    // Security Hub also hears compliant decisions, which resolve the findings it holds.
+    notifyOptions: { verdictsByNotifier: { securityhub: FINDING_TRACKER_VERDICTS } },
     clock,
     ...(options.observer ? { observer: options.observer } : {}),
   });

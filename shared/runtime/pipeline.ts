@@ -22,6 +22,7 @@ import { exemptionFromTags } from "./exemption-tag.ts";
 import type { StateStore } from "./live-ports.ts";
 import { type LiveDeps, type LiveView, readLive } from "./live-state.ts";
 import { type NotifyAllOptions, notifyAll } from "./notify-all.ts";
+import { rulesFor, rulesJudgingWhole } from "./passed-rules.ts";
 import type { AuditLedger, AuditRecord, AuditVerdict, Clock, Notifier, RemediationMode } from "./ports.ts";
 import { isRetryableAwsError } from "./retry.ts";
 
@@ -94,6 +95,8 @@ type Decision = Pick<
   | "requestIds"
   | "error"
   | "reason"
+  | "passedRules"
+  | "resourceGone"
 >;
 
 /**
@@ -292,6 +295,13 @@ export class RemediationPipeline {
       }
       if (!options.recordCompliant && (decision.verdict === "compliant" || decision.verdict === "ignored")) {
         if (options.notifyKey !== undefined) await this.clearNotified(options.notifyKey);
+        // Not recorded, but a channel that tracks findings over time (Security Hub) hears that the
+        // resource passed, so a finding raised earlier is resolved.
+        if (decision.passedRules?.length) {
+          await this.notifyCompliant(
+            this.recordOf(change.meta, undefined, eventId, decision, change.resource),
+          );
+        }
         return { status: "compliant", resource: change.resource };
       }
       const record = this.recordOf(change.meta, undefined, eventId, decision, change.resource);
@@ -358,6 +368,15 @@ export class RemediationPipeline {
       }
     }
     return { status: "decided", record, ledger };
+  }
+
+  /** A compliant sweep result, to the channels that take compliant decisions (by default none). */
+  private async notifyCompliant(record: AuditRecord): Promise<void> {
+    const { deps } = this;
+    if (deps.mode === "off") return;
+    const result = await notifyAll(deps.notifiers, record, deps.notifyOptions);
+    for (const failure of result.failures)
+      deps.observer?.notifyFailed?.(failure.notifier, record, failure.error);
   }
 
   /**
@@ -462,6 +481,7 @@ export class RemediationPipeline {
         before: view.snapshot,
         after: null,
         reason: `${view.goneReason}: nothing to do.`,
+        ...(view.resourceGone ? { resourceGone: true, passedRules: rulesFor([change], deps.config) } : {}),
       };
     }
     await this.learnGuards(view);
@@ -473,6 +493,7 @@ export class RemediationPipeline {
       // not parse, say) must never become what a later deletion or swap restores.
       const compliant = evaluation.verdict === "compliant";
       if (compliant) await this.learn(view);
+      const passedRules = compliant ? rulesJudgingWhole([view.change, ...view.related], config) : [];
       const offline = judgeChange(change, { config: deps.config, now: deps.clock.now() });
       const fixedAlready = compliant && offline.verdict === "violation";
       return {
@@ -487,6 +508,7 @@ export class RemediationPipeline {
         reason: fixedAlready
           ? `the change was unsafe when made, but the live state is compliant now (fixed before this event was handled): nothing to do. ${evaluation.reason}${note}`
           : `${evaluation.reason}${note}`,
+        ...(passedRules.length > 0 ? { passedRules } : {}),
       };
     }
     const mode = effectiveMode(deps.mode, evaluation.modes ?? {});

@@ -74,7 +74,7 @@ describe("DynamoDbAuditLedger.record", () => {
       "EVENT#4b8e1c3a-2f6d-4e7a-9b1c-0d2e3f4a5b6c | EVENT#4b8e1c3a-2f6d-4e7a-9b1c-0d2e3f4a5b6c",
     ]);
     const record = Items.find((item) => item.pk?.S?.startsWith("DAY#"));
-    expect(record?.before?.S).toContain('"SecurityGroupRuleId":"sgr-0aaa1111"');
+    expect(record?.before?.S).toContain('"ruleId":"sgr-0aaa1111"');
     expect(record?.rules?.L).toEqual([{ S: "sg-ingress-internet-sensitive-port" }]);
     expect(record?.error).toBeUndefined();
   });
