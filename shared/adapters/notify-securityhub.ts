@@ -106,18 +106,21 @@ export function findingId(account: string, region: string, rule: string, resourc
   return id.length <= 512 ? id : `s3files-remediator/sha256-${createHash("sha256").update(id).digest("hex")}`;
 }
 
-/** What the decision says about each rule's finding on the resource. */
+/**
+ * What the decision says about each rule's finding on the resource: the rules that fired, and the
+ * rules that judged the whole resource and passed (resolved; archived when the resource is gone).
+ */
 export function findingStates(record: AuditRecord): { rule: string; state: FindingState }[] {
-  if (record.rules.length > 0) {
-    let state: FindingState;
-    if (record.verdict === "exempted") state = "exempted";
-    else if (record.outcome === "remediated" || record.outcome === "already-compliant") state = "resolved";
-    else state = "failing";
-    return record.rules.map((rule) => ({ rule, state }));
-  }
-  // No rule fired: only a judgement of the whole resource (or its deletion) resolves anything.
-  const state: FindingState = record.resourceGone ? "gone" : "resolved";
-  return (record.passedRules ?? []).map((rule) => ({ rule, state }));
+  let fired: FindingState = "failing";
+  if (record.verdict === "exempted") fired = "exempted";
+  else if (record.outcome === "remediated" || record.outcome === "already-compliant") fired = "resolved";
+  const passed: FindingState = record.resourceGone ? "gone" : "resolved";
+  return [
+    ...record.rules.map((rule) => ({ rule, state: fired })),
+    ...(record.passedRules ?? [])
+      .filter((rule) => !record.rules.includes(rule))
+      .map((rule) => ({ rule, state: passed })),
+  ];
 }
 
 /** The workflow status a state calls for. */

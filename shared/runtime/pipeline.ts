@@ -512,7 +512,18 @@ export class RemediationPipeline {
       };
     }
     const mode = effectiveMode(deps.mode, evaluation.modes ?? {});
-    const violation = { ...base, findings: evaluation.findings, rules, before: view.snapshot, after: null };
+    // The other rules that judged the whole resource passed: their earlier findings are resolved.
+    const passedRules = rulesJudgingWhole([view.change, ...view.related], config).filter(
+      (id) => !rules.includes(id),
+    );
+    const violation = {
+      ...base,
+      findings: evaluation.findings,
+      rules,
+      before: view.snapshot,
+      after: null,
+      ...(passedRules.length > 0 ? { passedRules } : {}),
+    };
     if (evaluation.exemption) {
       return {
         ...violation,
