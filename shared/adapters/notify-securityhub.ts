@@ -176,11 +176,6 @@ export class SecurityHubNotifier implements Notifier {
     this.#productArn = `arn:${partitionOf(region)}:securityhub:${region}:${account}:product/${account}/default`;
   }
 
-  /** The finding ids a decision is about (for lookups and tests). */
-  idsFor(record: AuditRecord): string[] {
-    return findingStates(record).map(({ rule }) => this.#idOf(record, rule));
-  }
-
   #idOf(record: AuditRecord, rule: string): string {
     const { account, region } = this.#options;
     return findingId(record.account ?? account, record.region ?? region, rule, record.resource ?? "unknown");

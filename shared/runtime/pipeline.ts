@@ -512,9 +512,10 @@ export class RemediationPipeline {
       };
     }
     const mode = effectiveMode(deps.mode, evaluation.modes ?? {});
-    // The other rules that judged the whole resource passed: their earlier findings are resolved.
+    // The other rules that judged the whole resource passed (a rule that errored did not): their
+    // earlier findings are resolved.
     const passedRules = rulesJudgingWhole([view.change, ...view.related], config).filter(
-      (id) => !rules.includes(id),
+      (id) => !rules.includes(id) && !evaluation.reason.includes(`rule ${id} errored`),
     );
     const violation = {
       ...base,
