@@ -43,6 +43,21 @@ export function resourceRef(
   if (resource.startsWith("arn:")) {
     const [, partition = "aws", service = "", arnRegion = "", account = "", ...rest] = resource.split(":");
     const path = rest.join(":").split("/");
+    // S3 bucket ARNs have no type: `arn:aws:s3:::bucket`.
+    if (service === "s3" && path.length === 1 && path[0]) {
+      return { type: "s3:bucket", id: path[0], partition, region: region, account: undefined };
+    }
+    // IAM names carry a path (`role/ops/admin`): the name is the last part; a policy keeps its ARN.
+    if (service === "iam" && path.length >= 2 && path[0]) {
+      const name = path.at(-1) ?? "";
+      return {
+        type: `iam:${path[0]}`,
+        id: path[0] === "policy" ? resource : name,
+        partition,
+        region,
+        account,
+      };
+    }
     // `file-system/fs-1/access-point/fsap-1`: the last type/id pair names the resource.
     const type = path.length >= 4 ? path[2] : path[0];
     const id = path.length >= 4 ? path[3] : path[1];
@@ -91,13 +106,20 @@ const LINK_BUILDERS: Readonly<Record<string, LinkBuilder>> = {
   "s3files:file-system": (_ref, host, region) => s3files(host, region),
   "s3files:access-point": (_ref, host, region) => s3files(host, region),
   "s3files:mount-target": (_ref, host, region) => s3files(host, region),
+  "s3:bucket": (ref, host, region) => `${host}/s3/buckets/${encodeURIComponent(ref.id)}?region=${region}`,
+  // IAM is global: its console pages take no region.
+  "iam:role": (ref, host) => `${host}/iam/home#/roles/details/${encodeURIComponent(ref.id)}`,
+  "iam:user": (ref, host) => `${host}/iam/home#/users/details/${encodeURIComponent(ref.id)}`,
+  "iam:group": (ref, host) => `${host}/iam/home#/groups/details/${encodeURIComponent(ref.id)}`,
+  "iam:policy": (ref, host) => `${host}/iam/home#/policies/details/${encodeURIComponent(ref.id)}`,
 };
 
 /** The console page of a resource, or `undefined` when its type or region is unknown. */
 export function consoleUrl(ref: ResourceRef | undefined): string | undefined {
-  if (!ref?.region) return undefined;
+  if (!ref) return undefined;
   const host = CONSOLE_HOSTS[ref.partition];
   const build = LINK_BUILDERS[ref.type];
-  if (!host || !build) return undefined;
-  return build(ref, host, encodeURIComponent(ref.region));
+  const global = ref.type.startsWith("iam:");
+  if (!host || !build || (!ref.region && !global)) return undefined;
+  return build(ref, host, encodeURIComponent(ref.region ?? ""));
 }
