@@ -267,7 +267,8 @@ export function ruleNotes(ruleIds: readonly string[]): RuleNote[] {
 
 /**
  * The command that tags a resource as exempted, on the resource the pipeline reads the tag from
- * (a mount target's file system). One builder per resource type, like the console links.
+ * (a mount target's file system): security groups, EFS and S3 Files resources. Other types get the
+ * configuration exemption only.
  */
 function exemptionTagCommand(ref: ResourceRef | undefined, key: string, region: string | undefined) {
   if (!ref) return undefined;
@@ -292,7 +293,7 @@ function exemptionAdvice(record: AuditRecord, ref: ResourceRef | undefined, key:
   const scope = record.rules.length > 0 ? ` (rule ${record.rules.join(", ")})` : "";
   return command
     ? `If the change is intended, exempt ${onWhat} first with the tag ${key} (value reason=…;expires=YYYY-MM-DD[;owner=…]): ${command} — or add an exemption${scope} to the remediator configuration. Without one, the guardrail treats the change as unsafe again.`
-    : `If the change is intended, exempt it first with the tag ${key} (value reason=…;expires=YYYY-MM-DD[;owner=…]) on the resource, or with an exemption${scope} in the remediator configuration. Without one, the guardrail treats the change as unsafe again.`;
+    : `If the change is intended, add an exemption${scope} for it to the remediator configuration first (resource, reason, owner, expires). Without one, the guardrail treats the change as unsafe again.`;
 }
 
 function subjectOf(record: AuditRecord, verb: string, sweep: boolean): string {
