@@ -39,7 +39,7 @@ import { ruleById } from "../core/rules/index.ts";
 import type { Severity } from "../core/types.ts";
 import { describeDecision, type NotificationContent, shortResource } from "../runtime/notification-text.ts";
 import { RejectedByChannelError, type RejectedItem } from "../runtime/notifier-errors.ts";
-import type { AuditRecord, Clock, Notifier } from "../runtime/ports.ts";
+import { type AuditRecord, type Clock, decisionIdOf, type Notifier } from "../runtime/ports.ts";
 
 export interface SecurityHubNotifierOptions {
   /** The account that imports the findings (the one the function runs in): `AwsAccountId` and product ARN. */
@@ -217,6 +217,8 @@ export class SecurityHubNotifier implements Notifier {
       : [...ruleFindings.map((f) => f.message), record.reason].join(" ");
     const productFields: Record<string, string> = {
       "s3files-remediator/lastDecision": clip(record.eventId, 2048),
+      // The same for every copy of this decision: receivers drop a second one by it.
+      "s3files-remediator/decisionId": decisionIdOf(record),
       "s3files-remediator/verdict": record.verdict,
       "s3files-remediator/outcome": record.outcome,
       "s3files-remediator/mode": String(record.mode),
@@ -346,9 +348,11 @@ export class SecurityHubNotifier implements Notifier {
       const id = ids[index] as string;
       return { rule, state, id, existing: existing.get(id) };
     });
-    // A compliant judgement or a deletion updates findings that exist; it never creates one.
-    const toImport = intents.filter(({ state, existing: found }) => {
-      if (state === "failing" || state === "exempted") return true;
+    // A rule that fired always has its finding (a violation reverted at once is kept, RESOLVED, as
+    // the trace of what happened); a compliant judgement or a deletion updates findings that exist
+    // and never creates one.
+    const toImport = intents.filter(({ rule, state, existing: found }) => {
+      if (record.rules.includes(rule)) return true;
       if (!found) return false;
       const settled =
         state === "gone"
@@ -389,6 +393,8 @@ export class SecurityHubNotifier implements Notifier {
       throw new RejectedByChannelError(
         this.name,
         rejected,
+        // A throttled or internal refusal passes on a retry (the same finding ids: no duplicates).
+        rejected.some((r) => /throttl|internal|unavailable|limit/i.test(r.code)),
         `Security Hub refused ${rejected.length} finding update(s) for ${record.eventId}: ${first?.code} ${first?.message}`.trim(),
       );
     }

@@ -15,8 +15,8 @@ export class RejectedByChannelError extends RemediatorError {
   readonly channel: string;
   readonly rejected: readonly RejectedItem[];
 
-  constructor(channel: string, rejected: readonly RejectedItem[], message: string) {
-    super(message);
+  constructor(channel: string, rejected: readonly RejectedItem[], retryable: boolean, message: string) {
+    super(message, { retryable });
     this.channel = channel;
     this.rejected = rejected;
   }
