@@ -414,6 +414,13 @@ export class RemediatorStack extends Stack {
             `arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:product/${Aws.ACCOUNT_ID}/default`,
           ],
         }),
+        // One finding per resource and rule is kept up to date: it is looked up first, and its
+        // workflow (RESOLVED, SUPPRESSED, NEW) is moved by BatchUpdateFindings after creation.
+        new iam.PolicyStatement({
+          sid: "TrackOwnFindings",
+          actions: ["securityhub:GetFindings", "securityhub:BatchUpdateFindings"],
+          resources: [`arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:hub/default`],
+        }),
       );
     }
     return statements;

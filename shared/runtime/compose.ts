@@ -35,6 +35,7 @@ import { identityResources } from "./iam-compose.ts";
 import type { IdentityResources } from "./iam-ports.ts";
 import { lazyNotifier, once } from "./lazy.ts";
 import { MemberCredentials, type TemporaryCredentials } from "./member-credentials.ts";
+import { FINDING_TRACKER_VERDICTS } from "./notification-text.ts";
 import { type PipelineObserver, RemediationPipeline } from "./pipeline.ts";
 import { type AuditLedger, type Clock, type Notifier, systemClock } from "./ports.ts";
 import { Reconciler } from "./reconcile.ts";
@@ -212,8 +213,11 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
   });
   const home = topicHome(settings.notifyTopicArn);
   const notifiers: Notifier[] = [
-    new EventBridgeNotifier(clients.events, { eventBusName: settings.eventBusName }),
-    new SnsNotifier(clients.sns, { topicArn: settings.notifyTopicArn }),
+    new EventBridgeNotifier(clients.events, {
+      eventBusName: settings.eventBusName,
+      exemptTagKey: settings.exemptTagKey,
+    }),
+    new SnsNotifier(clients.sns, { topicArn: settings.notifyTopicArn, exemptTagKey: settings.exemptTagKey }),
   ];
   // Optional channels: imported on their first notification, so when off their SDK clients (the
   // Security Hub one alone is ~120 KB) are never parsed at cold start.
@@ -228,7 +232,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
         // A secret is read in its own region (an ARN names it), not necessarily the function's.
         const secrets =
           clients.secrets ?? new SecretsManagerClient({ ...ONE_ATTEMPT, region: secretRegion(slackSecret) });
-        return new SlackNotifier(secrets, { secretId: slackSecret });
+        return new SlackNotifier(secrets, { secretId: slackSecret, exemptTagKey: settings.exemptTagKey });
       }),
     );
   }
@@ -242,6 +246,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
         return new SecurityHubNotifier(clients.securityHub ?? new SecurityHubClient(ONE_ATTEMPT), {
           ...home,
           clock,
+          exemptTagKey: settings.exemptTagKey,
         });
       }),
     );
@@ -286,6 +291,8 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     ...(settings.homeAccount ? { homeAccount: settings.homeAccount } : {}),
     ledger: options.ledger ?? ledger,
     notifiers: options.notifiers ?? notifiers,
+    // Security Hub also hears compliant decisions, which resolve the findings it holds.
+    notifyOptions: { verdictsByNotifier: { securityhub: FINDING_TRACKER_VERDICTS } },
     clock,
     retry,
     ...(options.observer ? { observer: options.observer } : {}),

@@ -14,6 +14,7 @@ import type { Config } from "../core/config.ts";
 import { formatZodIssues } from "../core/config.ts";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import { loadConfig } from "../io/load-config.ts";
+import { DEFAULT_EXEMPT_TAG_KEY } from "./exemption-tag.ts";
 import type { RemediationMode } from "./ports.ts";
 
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
@@ -55,7 +56,7 @@ const envSchema = z.object({
     .min(1)
     .max(128)
     .optional()
-    .transform((v) => v || "remediator:exempt"),
+    .transform((v) => v || DEFAULT_EXEMPT_TAG_KEY),
   /** Secrets Manager secret holding the Slack incoming-webhook URL; Slack is off without it. */
   SLACK_WEBHOOK_SECRET_ARN: text.regex(SECRET_ARN, "must be a Secrets Manager secret ARN").optional(),
   /** Also report each decision as a Security Hub finding. */
