@@ -741,11 +741,12 @@ export class PolicyOracle {
       facts.push(inRe(vars.account, z.Plus(z.Range("0", "9"))));
     if (has("user")) {
       facts.push(inRe(vars.userName, name));
-      facts.push(inRe(vars.userUniqueId, z.ReConcat(z.Re.toRe("AIDA"), z.Plus(z.Range("A", "Z")))));
+      // Unique ids are opaque (AWS's start AIDA/AROA; nothing in IAM's evaluation depends on it).
+      facts.push(inRe(vars.userUniqueId, z.Plus(this.notColon())));
     }
     if (has("role-session")) {
       facts.push(inRe(vars.roleName, name), inRe(vars.sessionName, name));
-      facts.push(inRe(vars.roleUniqueId, z.ReConcat(z.Re.toRe("AROA"), z.Plus(z.Range("A", "Z")))));
+      facts.push(inRe(vars.roleUniqueId, z.Plus(this.notColon())));
     }
     if (has("federated-user")) facts.push(inRe(vars.fedName, name));
     if (has("service"))
@@ -1035,10 +1036,14 @@ export class PolicyOracle {
 
   // ----- "outside" and "public"
 
-  /** Not case-insensitively equal to any of `constants`. */
+  /**
+   * Not equal to any of `constants`. Exact spelling: AWS does not say whether a case variant of a
+   * fixed value (`StringEqualsIgnoreCase`) is itself "fixed", so the safe reading counts it as an
+   * outsider's value (the policy is then public).
+   */
   private freshAgainst(value: Seq<"oracle">, constants: Iterable<string>): Bool<"oracle"> {
     const z = this.z;
-    return z.And(...[...constants].map((c) => z.Not(z.InRe(value, this.literalRe(c, true)))));
+    return z.And(...[...constants].map((c) => z.Not(this.is(value, c))));
   }
 
   /** Fixed (no wildcard, no variable) values a policy mentions for a key, under any operator. */
@@ -1393,7 +1398,7 @@ export class PolicyOracle {
           const colon = raw.indexOf(":");
           if (colon > 0) facts.push(this.is(vars.roleUniqueId, raw.slice(0, colon)));
         }
-        if (key.key === "aws:userid" && request.kind === "user" && typeof raw === "string")
+        if (key.key === "aws:userid" && request.kind === "user" && typeof raw === "string" && raw !== "")
           facts.push(this.is(vars.userUniqueId, raw));
         continue;
       }
