@@ -87,7 +87,7 @@ describe("remediator explain-policy", () => {
     expect(status).toBe(0);
     expect(stdout).toMatch(/File-system policy of fs-abcd123456789ef0 \(S3 Files\) in account 111122223333/);
     expect(stdout).toMatch(
-      /PUBLIC\s+an anonymous client \(mounted without IAM\)\n\s+allowed by statement "EveryoneCanMount"; when always/,
+      /PUBLIC\s+anyone outside the trusted accounts, for example an anonymous client \(mounted without IAM\)\n\s+allowed by statement "EveryoneCanMount"; when statement "EveryoneCanMount": always/,
     );
     expect(stdout).toMatch(/s3files:ClientRootAccess\n {2}nobody, through this policy/);
     expect(stdout).toMatch(
@@ -119,6 +119,28 @@ describe("remediator explain-policy", () => {
     const { status, stderr } = remediator(["explain-policy", broken]);
     expect(status).toBe(3);
     expect(stderr).toMatch(/not valid JSON \(malformed or truncated\)/);
+  });
+
+  it("--fail-on unsafe exits 1 on an UNSAFE verdict, for pipelines", () => {
+    const unsafe = remediator(["explain-policy", "--fail-on", "unsafe", policyFile]);
+    expect(unsafe.status).toBe(1);
+    expect(unsafe.stdout).toMatch(/Verdict: UNSAFE/);
+    const safe = JSON.parse(
+      readFileSync(fixturePath("synthetic-s3files-PutFileSystemPolicy-org-limited.json"), "utf8"),
+    ).requestParameters.policy as string;
+    expect(remediator(["explain-policy", "--fail-on", "unsafe", "-"], safe).status).toBe(0);
+  });
+
+  it.each([
+    [["--file-system-id", "fs-0000000000000000f"], "--file-system-id fs-0000000000000000f disagrees"],
+    [["--region", "us-east-1"], "--region us-east-1 disagrees"],
+    [["--account", "999999999999"], "--account 999999999999 disagrees"],
+    [["--service", "efs"], "--service efs disagrees"],
+  ])("refuses %j when the policy's Resource names another file system (exit 2)", (flags, message) => {
+    const { status, stderr, stdout } = remediator(["explain-policy", ...flags, policyFile]);
+    expect(status).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stdout).toBe("");
   });
 
   it("usage errors exit 2", () => {
