@@ -765,7 +765,10 @@ export class PolicyOracle {
         facts.push(
           z.Implies(
             key.present,
-            z.InRe(key.values[0] as Seq<"oracle">, z.ReConcat(z.Re.toRe("o-"), z.Plus(z.Range("a", "z")))),
+            z.InRe(
+              key.values[0] as Seq<"oracle">,
+              z.ReConcat(z.Re.toRe("o-"), z.Plus(z.Union(z.Range("a", "z"), z.Range("0", "9")))),
+            ),
           ),
         );
       if (key.key === "aws:principalorgpaths") {
