@@ -78,7 +78,7 @@ async function rate(label: string, baseline: number | undefined, seconds: number
   }
   const perSecond = count / ((performance.now() - start) / 1000);
   const beside = baseline === undefined ? "" : `   (${(perSecond / baseline).toFixed(1)} x the baseline)`;
-  console.log(`${label.padEnd(62)} ${perSecond.toFixed(0).padStart(8)} /s${beside}`);
+  console.log(`${label.padEnd(62)} ${perSecond.toFixed(perSecond < 10 ? 2 : 0).padStart(8)} /s${beside}`);
   return perSecond;
 }
 
