@@ -1157,7 +1157,6 @@ export class PolicyOracle {
   }
 
   private isAdmin(vars: RequestVars, scope: OracleScope): Bool<"oracle"> {
-    const z = this.z;
     const terms: Bool<"oracle">[] = [];
     for (const admin of scope.adminPrincipals) {
       const root = /^arn:aws:iam::(\d{12}):root$/.exec(admin);
