@@ -5,6 +5,7 @@
  * got beyond the first, and every broken invariant). `npm run bench -- faults`; the size is
  * `FAULT_BENCH_EVENTS` (default 300) events per rate.
  */
+import { timings } from "../test/helpers/fault-proxy.ts";
 import { runUnderFaults } from "../test/helpers/fault-run.ts";
 import { startMoto } from "../test/helpers/moto.ts";
 
@@ -33,6 +34,14 @@ export async function run(): Promise<void> {
           `${JSON.stringify(report.extraCopies)}`,
       );
       for (const line of report.violations.slice(0, 20)) console.log(`  broken: ${line}`);
+      if (process.env.FAULT_RUN_TRACE)
+        console.log(
+          [...timings]
+            .sort((a, b) => b[1].ms - a[1].ms)
+            .slice(0, 15)
+            .map(([k, t]) => `${k}: ${t.n} calls ${t.ms} ms`)
+            .join("\n"),
+        );
     }
   } finally {
     await moto.stop();

@@ -9,10 +9,11 @@
  * - `drop`: the connection closed before the request reaches the emulator;
  * - `lost-answer`: forwarded (the write happens), then the connection closed: the answer is lost.
  *
- * DynamoDB requests are forwarded one at a time. moto runs a TransactWriteItems by deep-copying the
- * tables it touches and, when a condition fails, putting the copies back: a write another request
- * thread made in between is then silently undone, which real DynamoDB (isolated transactions) never
- * does. Serialising them keeps that emulator artefact out of the results.
+ * A DynamoDB TransactWriteItems is forwarded alone (no other DynamoDB request in flight). moto runs
+ * one by deep-copying the tables it touches and, when a condition fails, putting the copies back: a
+ * write another request thread made in between is then silently undone, which real DynamoDB
+ * (isolated transactions) never does. Running it alone keeps that emulator artefact out of the
+ * results; other DynamoDB requests run side by side.
  *
  * A container kill is simulated per lane: each simulated Lambda container talks to the proxy
  * through its own lane (its own port). After a write has reached the emulator, a lane may be
@@ -27,6 +28,8 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+
+export const timings = new Map<string, { n: number; ms: number }>();
 
 export type FaultKind = "throttle" | "server-error" | "drop" | "lost-answer";
 
@@ -226,8 +229,9 @@ export class FaultProxy {
   };
   readonly #lanes: Lane[] = [];
   #options: FaultOptions;
-  /** The tail of the DynamoDB request chain (see the module comment). */
-  #dynamodb: Promise<unknown> = Promise.resolve();
+  /** DynamoDB requests in flight, and the transaction running alone (see the module comment). */
+  #dynamodbInFlight = new Set<Promise<unknown>>();
+  #transaction: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly target: string,
@@ -277,14 +281,18 @@ export class FaultProxy {
       request.socket.destroy();
       return;
     }
+    const started = Date.now();
     const send = () => forward(new URL(this.target), request, body);
-    let answer: Awaited<ReturnType<typeof forward>>;
-    if (protocol.kind === "json" && protocol.service === "dynamodb") {
-      const turn = this.#dynamodb.then(send, send);
-      this.#dynamodb = turn.catch(() => undefined);
-      answer = await turn;
-    } else {
-      answer = await send();
+    const answer =
+      protocol.kind === "json" && protocol.service === "dynamodb"
+        ? await this.#dynamodbTurn(protocol.operation === "TransactWriteItems", send)
+        : await send();
+    if (process.env.FAULT_RUN_TRACE) {
+      const key = `${protocol.service} ${protocol.operation.split("?")[0]}`;
+      const t = timings.get(key) ?? { n: 0, ms: 0 };
+      t.n++;
+      t.ms += Date.now() - started;
+      timings.set(key, t);
     }
     if (write && random() < killRate) {
       this.counts.kills++;
@@ -300,6 +308,28 @@ export class FaultProxy {
     headers["content-length"] = String(answer.body.length);
     response.writeHead(answer.status, headers);
     response.end(answer.body);
+  }
+
+  /** A reader-writer turn: transactions exclusive, every other DynamoDB request shared. */
+  async #dynamodbTurn<T>(exclusive: boolean, send: () => Promise<T>): Promise<T> {
+    for (;;) {
+      const transaction = this.#transaction;
+      await transaction.catch(() => undefined);
+      if (transaction === this.#transaction) break;
+    }
+    if (!exclusive) {
+      const turn = send();
+      this.#dynamodbInFlight.add(turn);
+      try {
+        return await turn;
+      } finally {
+        this.#dynamodbInFlight.delete(turn);
+      }
+    }
+    const others = [...this.#dynamodbInFlight];
+    const turn = Promise.allSettled(others).then(send);
+    this.#transaction = turn;
+    return turn;
   }
 
   async close(): Promise<void> {

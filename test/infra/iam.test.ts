@@ -175,7 +175,7 @@ describe("the audit trail", () => {
 });
 
 describe("the state table", () => {
-  it("only remediate may delete an item (it releases dedupe claims); reconcile gets Get/Put only", () => {
+  it("no function may delete an item (claims are released and outboxes settled by overwriting): Get/Put only", () => {
     const stateTable = Object.keys(app.templates[CENTRAL_STACK_ID]?.Resources ?? {}).find((id) =>
       id.startsWith("AuditStoreStateTable"),
     );
@@ -189,7 +189,7 @@ describe("the state table", () => {
         )
         .flatMap((s) => s.actions)
         .sort();
-    expect(onState("RemediateRole")).toEqual(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]);
+    expect(onState("RemediateRole")).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
     expect(onState("ReconcileRole")).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
   });
 });
