@@ -168,6 +168,15 @@ function policyProblem(text: string): string | undefined {
 const POLICY_MEMO_LIMIT = 256;
 const policyProblems = new Map<string, string | undefined>();
 
+/**
+ * Where in the record a policy problem is: the `policy` parameter, then the place inside the policy
+ * text (`Statement[0].Effect`), never a field of `requestParameters` that does not exist.
+ */
+function policyProblemAt(problem: string): string {
+  if (problem.startsWith("policy:")) return `requestParameters.${problem}`;
+  return `requestParameters.policy, in the policy text at ${problem.replace(/^policy\./, "")}`;
+}
+
 /** Normalises a judged S3 Files / EFS call; `undefined` when the call is not one of those. */
 export function fileSystemChange(
   service: FileSystemService,
@@ -184,7 +193,7 @@ export function fileSystemChange(
       // cannot be judged and must not be edited: the record is invalid input.
       const problem = policyProblem(params.policy);
       if (problem !== undefined && options.unparsedPolicy !== "judge-live") {
-        throw new InvalidInputError(`requestParameters.${problem}`);
+        throw new InvalidInputError(policyProblemAt(problem));
       }
       return {
         kind: "fs-policy-put",

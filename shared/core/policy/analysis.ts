@@ -120,6 +120,21 @@ export function askFileSystem(
   });
 }
 
+/** A statement whose principals are not all fixed: `NotPrincipal`, `*`, or a wildcard ARN. */
+function isOpen(statement: PolicyStatement): boolean {
+  if (statement.principals === undefined) return true;
+  return statement.principals.some(
+    (e) => e.type === "AWS" && (e.value.includes("*") || e.value.includes("?")),
+  );
+}
+
+/** The account a Principal value names (an account id, or the account part of an ARN). */
+function accountsNamedBy(value: string): string[] {
+  if (/^\d{12}$/.test(value)) return [value];
+  const account = value.split(":")[4];
+  return account !== undefined && /^\d{12}$/.test(account) ? [account] : [];
+}
+
 /** True when `principal` is one of the configured admin principals (a role covers its sessions; an account root covers the account). */
 export function isAdminPrincipal(principal: RequestPrincipal, admins: readonly string[]): boolean {
   if (principal.kind !== "aws") return false;
@@ -217,11 +232,22 @@ export function analyzePolicy(
           { actions: [action] },
         );
       for (const cls of classes) {
+        // A statement that names only fixed principals reaches no one but them: the classes of
+        // outsiders it cannot reach need no question (a proof by the Principal element alone).
+        if ((cls === "public" || cls === "restricted" || cls === "organization") && !isOpen(statement))
+          continue;
         if (cls === "cross-account") {
-          // One witness per named account outside the trusted ones.
-          for (const account of mentions.namedAccounts.filter((a) => !insiders.includes(a)))
+          // One question per untrusted account the statement's own principals name (each gets its
+          // finding), and one for every other named account together.
+          const own = [
+            ...new Set((statement.principals ?? []).flatMap((e) => accountsNamedBy(e.value))),
+          ].filter((a) => !insiders.includes(a));
+          const others = isOpen(statement)
+            ? mentions.namedAccounts.filter((a) => !insiders.includes(a) && !own.includes(a))
+            : [];
+          for (const accounts of [...own.map((a) => [a]), ...(others.length > 0 ? [others] : [])])
             record(
-              ask((frame) => and([accountIn(frame, [account]), not(organizationF(frame, mentions))])),
+              ask((frame) => and([accountIn(frame, accounts), not(organizationF(frame, mentions))])),
               statement,
               { accessClass: "cross-account" },
             );

@@ -167,10 +167,21 @@ function negateAtom(atom: ElemAtom): ElemAtom {
   return { ...atom, neg: !atom.neg };
 }
 
-/** Negation normal form of ¬f. */
+const negations = new WeakMap<object, Formula>();
+
+/** Negation normal form of ¬f (remembered for shared formulas). */
 export function not(f: Formula): Formula {
   if (f === true) return false;
   if (f === false) return true;
+  let known = negations.get(f);
+  if (known === undefined) {
+    known = negate(f);
+    negations.set(f, known);
+  }
+  return known;
+}
+
+function negate(f: Exclude<Formula, boolean>): Formula {
   if ("op" in f) return f.op === "and" ? or(f.fs.map(not)) : and(f.fs.map(not));
   if (f.lit === "opaque") return { ...f, neg: !f.neg };
   if (f.lit === "tmpl") return { ...f, neg: !f.neg, id: 0 };
@@ -523,8 +534,33 @@ function typedHolds(atom: Extract<ElemAtom, { t: "typed" }>, value: string): boo
   return valueMatches(atom.base, atom.value, value, undefined) !== atom.neg;
 }
 
+function frameKey(frame: Frame, variables: boolean): string {
+  const fixed = frame.fixed
+    ? `${frame.fixed.kind}|${frame.fixed.arn}|${frame.fixed.account}|${frame.fixed.name}`
+    : "";
+  return `${frame.kind}|${frame.partition}|${frame.action ?? "*"}|${frame.resource ?? "*"}|${fixed}|${variables}`;
+}
+
+/** Formulas are immutable: one per statement and frame, shared by every question of a judgement. */
+const statementFormulas = new WeakMap<PolicyStatement, Map<string, Formula>>();
+
 /** The formula "this statement applies" for one frame. */
 export function statementF(statement: PolicyStatement, frame: Frame, variables: boolean): Formula {
+  let byFrame = statementFormulas.get(statement);
+  if (!byFrame) {
+    byFrame = new Map();
+    statementFormulas.set(statement, byFrame);
+  }
+  const key = frameKey(frame, variables);
+  let formula = byFrame.get(key);
+  if (formula === undefined) {
+    formula = buildStatementF(statement, frame, variables);
+    byFrame.set(key, formula);
+  }
+  return formula;
+}
+
+function buildStatementF(statement: PolicyStatement, frame: Frame, variables: boolean): Formula {
   const parts: Formula[] = [
     principalF(statement, frame),
     actionF(statement, frame),
@@ -547,10 +583,23 @@ export function anyAllowF(policy: PolicyDocument, frame: Frame): Formula {
   return or(policy.statements.filter((s) => s.effect === "Allow").map((s) => statementF(s, frame, v)));
 }
 
+const denyFormulas = new WeakMap<PolicyDocument, Map<string, Formula>>();
+
 /** Some Deny statement of the policy applies. */
 export function anyDenyF(policy: PolicyDocument, frame: Frame): Formula {
   const v = variablesOf(policy);
-  return or(policy.statements.filter((s) => s.effect === "Deny").map((s) => statementF(s, frame, v)));
+  let byFrame = denyFormulas.get(policy);
+  if (!byFrame) {
+    byFrame = new Map();
+    denyFormulas.set(policy, byFrame);
+  }
+  const key = frameKey(frame, v);
+  let formula = byFrame.get(key);
+  if (formula === undefined) {
+    formula = or(policy.statements.filter((s) => s.effect === "Deny").map((s) => statementF(s, frame, v)));
+    byFrame.set(key, formula);
+  }
+  return formula;
 }
 
 /** The policy allows the request: an Allow applies and no Deny does. */

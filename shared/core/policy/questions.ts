@@ -339,6 +339,6 @@ export function describeWitness(witness: Witness): string {
     if (key.endsWith(":accesspointarn")) parts.push(`through access point ${text}`);
     else extras.push(`${key}=${text}`);
   }
-  if (witness.context.get("aws:securetransport") === "false") extras.push("without TLS");
-  return `${parts.join(" ")}${extras.length > 0 ? ` with ${extras.join(", ")}` : ""}`;
+  const tls = witness.context.get("aws:securetransport") === "false" ? ", without TLS" : "";
+  return `${parts.join(" ")}${extras.length > 0 ? ` with ${extras.join(", ")}` : ""}${tls}`;
 }

@@ -615,7 +615,18 @@ function atomKey(atom: ElemAtom): string {
   }
 }
 
+const litKeys = new WeakMap<KeyLit | TmplLit, string>();
+
 function litKey(lit: KeyLit | TmplLit): string {
+  let key = litKeys.get(lit);
+  if (key === undefined) {
+    key = computeLitKey(lit);
+    litKeys.set(lit, key);
+  }
+  return key;
+}
+
+function computeLitKey(lit: KeyLit | TmplLit): string {
   if (lit.lit === "tmpl")
     return `${templateKey(lit.template)}/${lit.globs.map(globId).join(".")}${lit.neg ? "-" : "+"}`;
   return `${lit.absent ? 1 : 0}${lit.q}${lit.and ? "&" : "|"}${lit.atoms.map(atomKey).join(",")}`;
@@ -623,6 +634,7 @@ function litKey(lit: KeyLit | TmplLit): string {
 
 class Search {
   private readonly stores: Stores = { principal: [], action: [], resource: [], keys: new Map() };
+  private readonly localMemo = new Map<string, Check>();
   /** Truth values chosen for opaque literals (conditions with policy variables). */
   private readonly opaques = new Map<string, boolean>();
   unknown = false;
@@ -659,9 +671,19 @@ class Search {
       : name === "principal"
         ? `p${this.frame.kind}${this.frame.fixed ? "f" : ""}`
         : `${name}${name === "action" ? (this.frame.action ?? "") : (this.frame.resource ?? "")}`;
+    // This search's own memo first, keyed by the literals in the order they were added (cheap);
+    // then the shared one, keyed canonically.
+    let quick = "";
+    for (const lit of list) quick += `${litKey(lit)};`;
+    quick = `${name}#${quick}`;
+    const local = this.localMemo.get(quick);
+    if (local) return local;
     const memoKey = `${scopeOfCheck}#${[...new Set(list.map(litKey))].sort().join(";")}`;
     const known = checkMemo.get(memoKey);
-    if (known) return known;
+    if (known) {
+      this.localMemo.set(quick, known);
+      return known;
+    }
     let result: Check;
     if (name.startsWith("k:")) {
       const key = name.slice(2);
@@ -688,7 +710,25 @@ class Search {
     }
     if (checkMemo.size >= CHECK_MEMO_LIMIT) checkMemo.clear();
     checkMemo.set(memoKey, result);
+    this.localMemo.set(quick, result);
     return result;
+  }
+
+  /** False when `option` is a literal that contradicts the literals chosen so far. */
+  private possible(option: Formula): boolean {
+    if (option === false) return false;
+    if (typeof option === "boolean" || "op" in option) return true;
+    if (option.lit === "opaque") {
+      const known = this.opaques.get(option.name);
+      return known === undefined || known === !option.neg;
+    }
+    const name = this.storeKey(option);
+    const list = this.listOf(name);
+    if (list.includes(option)) return true;
+    list.push(option);
+    const status = this.check(name).status;
+    list.pop();
+    return status !== "unsat";
   }
 
   /** Depth-first search for a set of literals, one choice per disjunction, that is consistent. */
@@ -761,13 +801,33 @@ class Search {
       this.solution = checks;
       return true;
     }
+    // Look ahead: drop the choices of each disjunction that contradict what is already chosen (so
+    // a conflict shows now, not after branching on every other disjunction); a disjunction with no
+    // choice left fails the branch, one with a single choice is forced.
+    const viable: Formula[][] = [];
+    const forced: Formula[] = [];
+    for (const or of ors) {
+      const options = or.fs.filter((option) => this.possible(option));
+      if (options.length === 0) {
+        undo();
+        return false;
+      }
+      if (options.length === 1) forced.push(options[0] as Formula);
+      else viable.push(options);
+    }
+    if (forced.length > 0) {
+      const rest = viable.map((fs): Formula => ({ op: "or", fs }));
+      const ok = this.run([...rest, ...forced]);
+      if (!ok) undo();
+      return ok;
+    }
     // Branch on the disjunction with the fewest choices.
     let pick = 0;
-    for (let i = 1; i < ors.length; i++)
-      if ((ors[i] as Junction).fs.length < (ors[pick] as Junction).fs.length) pick = i;
-    const choice = ors[pick] as Junction;
-    const rest = ors.filter((_, i) => i !== pick);
-    for (const option of choice.fs) {
+    for (let i = 1; i < viable.length; i++)
+      if ((viable[i] as Formula[]).length < (viable[pick] as Formula[]).length) pick = i;
+    const choice = viable[pick] as Formula[];
+    const rest = viable.filter((_, i) => i !== pick).map((fs): Formula => ({ op: "or", fs }));
+    for (const option of choice) {
       if (this.run([...rest, option])) return true;
     }
     undo();

@@ -4,9 +4,18 @@
  * an explicit Deny must stay one, since without it an identity policy could allow the request
  * (dropping a Deny counts as widening).
  */
-import type { PolicyDocument } from "./document.ts";
+import type { PolicyDocument, PolicyStatement } from "./document.ts";
 import { decisionRank, evaluatePolicy } from "./evaluate.ts";
-import { allowedF, and, anyDenyF, type Formula, type Frame, not, or } from "./formula.ts";
+import {
+  and,
+  anyAllowF,
+  anyDenyF,
+  type Formula,
+  type Frame,
+  not,
+  statementF,
+  variablesOf,
+} from "./formula.ts";
 import { confirmWitness, describeWitness, witnessRequest } from "./questions.ts";
 import { findRequest, multivaluedKeysOf, type Outcome, type SearchSpace, type Witness } from "./solver.ts";
 
@@ -18,9 +27,19 @@ export function describeWidening(before: PolicyDocument, after: PolicyDocument, 
   return `${witness.action} by ${describeWitness(witness)} would be ${now} instead of ${was}`;
 }
 
+function sameStatement(a: PolicyStatement, b: PolicyStatement): boolean {
+  return a.effect === b.effect && JSON.stringify(a.raw) === JSON.stringify(b.raw);
+}
+
 /**
  * Looks for a request of `space` (restricted by `domain`) that `after` decides more permissively
  * than `before`: "proved" means the edit grants nothing new.
+ *
+ * The question is split where the split is exact, so an edit of a few statements is proved with
+ * small questions: `after` drops an explicit Deny exactly when some Deny of `before` applies and no
+ * Deny of `after` does (a Deny kept verbatim cannot); once no Deny is dropped, `after` allows more
+ * exactly when one of its Allows applies, no Deny of `after` applies and no Allow of `before` does
+ * (an Allow kept verbatim cannot, and an Allow covered by one Allow of `before` cannot either).
  */
 export function findWidening(
   before: PolicyDocument,
@@ -28,14 +47,6 @@ export function findWidening(
   space: SearchSpace,
   domain: (frame: Frame) => Formula = () => true,
 ): Outcome {
-  const build = (frame: Frame): Formula =>
-    and([
-      domain(frame),
-      or([
-        and([allowedF(after, frame), not(allowedF(before, frame))]),
-        and([anyDenyF(before, frame), not(anyDenyF(after, frame))]),
-      ]),
-    ]);
   const confirm = confirmWitness([before, after], (witness) => {
     const request = witnessRequest(witness);
     return (
@@ -43,5 +54,41 @@ export function findWidening(
       decisionRank(evaluatePolicy(before, request).decision)
     );
   });
-  return findRequest(space, build, { confirm, multivalued: multivaluedKeysOf([before, after]) });
+  const options = { confirm, multivalued: multivaluedKeysOf([before, after]) };
+  const vBefore = variablesOf(before);
+  const vAfter = variablesOf(after);
+  const ask = (build: (frame: Frame) => Formula) =>
+    findRequest(space, (frame) => and([domain(frame), build(frame)]), options);
+  let undecided: Outcome | undefined;
+  const denies = (doc: PolicyDocument) => doc.statements.filter((s) => s.effect === "Deny");
+  const allows = (doc: PolicyDocument) => doc.statements.filter((s) => s.effect === "Allow");
+  for (const deny of denies(before)) {
+    if (denies(after).some((d) => sameStatement(d, deny) && vBefore === vAfter)) continue;
+    const outcome = ask((frame) => and([statementF(deny, frame, vBefore), not(anyDenyF(after, frame))]));
+    if (outcome.status === "witness") return outcome;
+    if (outcome.status === "undecided") undecided = outcome;
+  }
+  for (const allow of allows(after)) {
+    if (allows(before).some((a) => sameStatement(a, allow) && vBefore === vAfter)) continue;
+    const grants = (frame: Frame) => and([statementF(allow, frame, vAfter), not(anyDenyF(after, frame))]);
+    // Covered by one Allow of `before` (e.g. the statement it was narrowed from): nothing new.
+    const candidates = [...allows(before)].sort(
+      (a, b) =>
+        Number(b.sid === allow.sid && b.index === allow.index) -
+        Number(a.sid === allow.sid && a.index === allow.index),
+    );
+    let covered = false;
+    for (const original of candidates) {
+      const outcome = ask((frame) => and([grants(frame), not(statementF(original, frame, vBefore))]));
+      if (outcome.status === "proved") {
+        covered = true;
+        break;
+      }
+    }
+    if (covered) continue;
+    const outcome = ask((frame) => and([grants(frame), not(anyAllowF(before, frame))]));
+    if (outcome.status === "witness") return outcome;
+    if (outcome.status === "undecided") undecided = outcome;
+  }
+  return undecided ?? { status: "proved" };
 }

@@ -147,6 +147,31 @@ describe("editPolicy", () => {
   });
 });
 
+describe("proofs cover every kind of caller", () => {
+  it("dropping a Deny that only IAM users meet is widening, with an IAM user as the witness", () => {
+    const before = policy(
+      allow("*", "s3files:ClientWrite"),
+      deny("*", "s3files:ClientWrite", { StringEquals: { "aws:PrincipalType": "User" } }),
+    );
+    const after = policy(allow("*", "s3files:ClientWrite"));
+    const proof = proveNoWidening(before, after, scope());
+    expect(proof.ok).toBe(false);
+    expect(proof.witness?.kind).toBe("user");
+    expect(proof.failure).toMatch(
+      /an IAM user of account \d{12}.* would be allowed instead of explicit-deny/,
+    );
+  });
+
+  it("an edit that keeps such a Deny is proved", () => {
+    const before = policy(
+      allow("*", "s3files:ClientWrite"),
+      deny("*", "s3files:ClientWrite", { StringEquals: { "aws:PrincipalType": "User" } }),
+    );
+    const edit = editPolicy(before, scope(), ALL_GOALS);
+    expect(proveEdit(before, edit.policy, scope(), ALL_GOALS)).toMatchObject({ ok: true });
+  });
+});
+
 describe("an edit never widens access (property)", () => {
   it("for any policy, the edited policy is no more permissive on any request, and meets its goals", () => {
     fc.assert(

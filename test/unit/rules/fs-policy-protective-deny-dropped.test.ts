@@ -39,6 +39,32 @@ describe(RULE, () => {
     expect(plannedPolicy(result.plan[0]).Statement).toEqual([ALLOW, NO_WRITE_OUTSIDE_VPC]);
   });
 
+  it("violation: a Deny selected by principal type (IAM users) is gone, with an IAM user as the example", () => {
+    const noUserRoot = {
+      Sid: "NoRootForUsers",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3files:ClientRootAccess",
+      Resource: S3_ARN,
+      Condition: { StringEquals: { "aws:PrincipalType": "User" } },
+    };
+    const result = judge(putPolicy([ALLOW]), {}, { lastKnownGoodPolicy: lastGood([ALLOW, noUserRoot]) });
+    expect(result.findings.map((f) => f.rule)).toEqual([RULE]);
+    expect(result.findings[0]?.message).toMatch(
+      /Deny statement "NoRootForUsers" .* protected ClientRootAccess and is gone \(for example, no longer denied: s3files:ClientRootAccess by an IAM user of account \d{12}/,
+    );
+  });
+
+  it("compliant: a Deny replaced by a broader one is not gone", () => {
+    const broader = { ...NO_WRITE_OUTSIDE_VPC, Sid: "NoWrite", Condition: undefined };
+    const result = judge(
+      putPolicy([ALLOW, broader]),
+      {},
+      { lastKnownGoodPolicy: lastGood([ALLOW, NO_WRITE_OUTSIDE_VPC]) },
+    );
+    expect(result.verdict).toBe("compliant");
+  });
+
   it("compliant: the Deny is still there", () => {
     const result = judge(
       putPolicy([ALLOW, NO_WRITE_OUTSIDE_VPC]),

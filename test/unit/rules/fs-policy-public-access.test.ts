@@ -112,6 +112,16 @@ describe(RULE, () => {
       expect(result.reason).toMatch(/requestParameters\.policy: not valid JSON \(malformed or truncated\)/);
     });
 
+    it("a policy of the wrong shape: the reason points inside the policy text", () => {
+      const result = judge(
+        putPolicy([{ Effect: "Permit", Principal: "*", Action: MOUNT, Resource: S3_ARN }]),
+      );
+      expect(result.verdict).toBe("invalid");
+      expect(result.reason).toMatch(
+        /requestParameters\.policy, in the policy text at Statement\[0\]\.Effect: must be "Allow" or "Deny"/,
+      );
+    });
+
     it("policy over 20,000 characters: invalid", () => {
       expect(judge(loadFixture("synthetic-efs-PutFileSystemPolicy-oversized.json")).reason).toMatch(
         /more than the 20000/,
