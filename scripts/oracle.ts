@@ -4,8 +4,8 @@
  * proof, and the widening of a one-step mutant of each policy. `ORACLE_ENGINE=sampling` compares
  * the sampling analysis instead of the decision procedure. Prints agreement, every
  * disagreement by name with up to three examples each, and the time each side took; with
- * REPORT_FILE, also writes the report so far there every 250 policies (a long run can be read
- * while it goes on).
+ * REPORT_FILE, also writes the report so far there every 25 policies and when the run is stopped
+ * (a long run can be read while it goes on).
  */
 import { writeFileSync } from "node:fs";
 import fc from "fast-check";
@@ -37,9 +37,14 @@ function render(): string {
   return lines.join("\n");
 }
 
+process.on("SIGTERM", () => {
+  if (reportFile) writeFileSync(reportFile, `${render()}\n  (stopped before the end)\n`);
+  process.exit(143);
+});
+
 for (const [i, c] of cases.entries()) {
   await differential.compare(c, i);
-  if ((i + 1) % 250 === 0) {
+  if ((i + 1) % 25 === 0) {
     console.error(`${i + 1}/${count} (${((performance.now() - start) / 1000).toFixed(0)} s)`);
     if (reportFile) writeFileSync(reportFile, `${render()}\n`);
   }
