@@ -29,6 +29,7 @@ import {
 } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
+/** Time spent per service operation (emulator answer included), kept when `FAULT_RUN_TRACE` is set. */
 export const timings = new Map<string, { n: number; ms: number }>();
 
 export type FaultKind = "throttle" | "server-error" | "drop" | "lost-answer";
