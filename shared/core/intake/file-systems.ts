@@ -202,7 +202,7 @@ export function fileSystemChange(
         policyText: params.policy,
         bypassPolicyLockoutSafetyCheck: params.bypassPolicyLockoutSafetyCheck ?? false,
         // Only live judgement reads the policy now: the event still says which file system changed.
-        ...(problem !== undefined ? { unparsedProblem: `requestParameters.${problem}` } : {}),
+        ...(problem !== undefined ? { unparsedProblem: policyProblemAt(problem) } : {}),
       };
     }
     case "DeleteFileSystemPolicy": {
