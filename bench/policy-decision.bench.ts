@@ -2,12 +2,12 @@
  * The decision procedure, each figure beside its baseline measured in the same run:
  * - uncached PutFileSystemPolicy judgement with edit and proof (the three questions, the narrowing
  *   edit, `findWidening` and the questions again on the edited policy), against the product's
- *   current path (`evaluateRecord`: the sampling analysis, its edit and proof) and against the Z3
+ *   path (`evaluateRecord`: intake, `analyzePolicy`, `editPolicy`, `proveEdit`) and against the Z3
  *   oracle answering the same questions;
  * - the worst case over adversarial policies (a 600-character `*a*a…*b` pattern beside a long value,
  *   a 15 KB policy of many values, nine AND-ed fixed keys, many statements): time and peak memory of
  *   one judgement, each in a fresh child process under a 64 MB heap, beside the same child judging a
- *   one-statement policy (the process's own footprint) and beside the sampling analysis.
+ *   5-statement policy (the process's own footprint) and beside the product's path.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -182,8 +182,11 @@ export async function run(): Promise<void> {
   console.log(
     "uncached PutFileSystemPolicy judgement with edit and proof (5-statement policy; target >= 5,000/s)",
   );
-  const baseline = await rate("baseline: evaluateRecord (sampling analysis, edit, proof)", undefined, 3, () =>
-    evaluateRecord(record, { config: { ...config }, now }),
+  const baseline = await rate(
+    "baseline: evaluateRecord (the product's judgement, edit, proof)",
+    undefined,
+    3,
+    () => evaluateRecord(record, { config: { ...config }, now }),
   );
   const decision = await rate("decision procedure: 3 questions + narrowing edit + proof", baseline, 3, () => {
     decisionEngine.judge(POLICY, scope);
@@ -220,14 +223,14 @@ export async function run(): Promise<void> {
       const file = join(dir, `${name.replace(/\W+/g, "-")}.json`);
       writeFileSync(file, JSON.stringify(c));
       const ours = child(file, "decision", 60_000);
-      const theirs = child(file, "sampling", 10_000);
+      const theirs = child(file, "product", 10_000);
       if (ours.ms !== undefined) worstMs = Math.max(worstMs, ours.ms);
       if (ours.mb !== undefined) worstMb = Math.max(worstMb, ours.mb - (footprint.mb ?? 0));
       const show = (r: ReturnType<typeof child>) =>
         r.ms === undefined ? r.text : `${r.ms.toFixed(1)} ms, peak RSS ${r.mb?.toFixed(0)} MB, ${r.outcome}`;
       console.log(`  ${name} (${JSON.stringify(c.policy).length} chars)`);
       console.log(`    decision procedure: ${show(ours)}`);
-      console.log(`    baseline, sampling analysis: ${show(theirs)}`);
+      console.log(`    baseline, analyzePolicy + editPolicy: ${show(theirs)}`);
     }
     console.log(
       `${"worst case, decision procedure".padEnd(62)} ${worstMs.toFixed(1)} ms, +${worstMb.toFixed(0)} MB peak RSS over the footprint`,

@@ -6,11 +6,11 @@
  */
 import { readFileSync } from "node:fs";
 import { engineScopeOf } from "../test/oracle/differential.ts";
-import { decisionEngine, samplingEngine } from "../test/oracle/engine-under-test.ts";
+import { decisionEngine, productEngine } from "../test/oracle/engine-under-test.ts";
 
 const [file, engineName] = process.argv.slice(2) as [string, string];
 const c = JSON.parse(readFileSync(file, "utf8"));
-const engine = engineName === "sampling" ? samplingEngine : decisionEngine;
+const engine = engineName === "product" ? productEngine : decisionEngine;
 const scope = engineScopeOf(c);
 const rssBefore = process.resourceUsage().maxRSS;
 const start = performance.now();

@@ -3,8 +3,8 @@
  * or root outside the admins (a witness request, a proof, or "undecided"); an edit and its proof;
  * and whether one policy widens another. Two engines answer: the decision procedure
  * (`findRequest` / `findWidening` of `shared/core/policy/index.ts`, with the file-system questions
- * built from its formulas) and the sampling analysis it replaces (`analyzePolicy`), kept for the
- * figures that show what the sampling got wrong.
+ * built from its formulas) and the product's own path (`analyzePolicy`, `editPolicy`, `proveEdit`),
+ * which the rules call.
  */
 import {
   allowedF,
@@ -93,9 +93,9 @@ function describe(grant: { principal: RequestPrincipal; action: string }): strin
   return `${grant.action} by ${p.kind === "aws" ? p.arn : p.kind === "service" ? p.service : "anonymous"}`;
 }
 
-/** The sampling analysis (`analyzePolicy` over a representative set of requests). */
-export const samplingEngine: EngineUnderTest = {
-  name: "sampling analysis (analyzePolicy)",
+/** The product's own path: `analyzePolicy`, `editPolicy`, `proveEdit`, `proveNoWidening` (a sampling analysis before the decision procedure took it over). */
+export const productEngine: EngineUnderTest = {
+  name: "product path (analyzePolicy, editPolicy, proveEdit)",
   judge(policy, scope) {
     const analysis = analyzePolicy(policyFromJson(policy), scope);
     if (!analysis.complete) {
