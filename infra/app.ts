@@ -11,12 +11,15 @@
 import { readFileSync } from "node:fs";
 import { App, Aspects, BootstraplessSynthesizer, type Stack } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
+import { IamForwardingStack } from "./iam-forwarding-stack.ts";
 import { MemberStack } from "./member-stack.ts";
 import { RemediatorStack } from "./remediator-stack.ts";
 import { memberTemplateSettings, parseSettings, type SettingKey, SettingsError } from "./settings.ts";
 
 export const CENTRAL_STACK_ID = "S3FilesRemediator";
 export const MEMBER_STACK_ID = "S3FilesRemediatorMember";
+export const IAM_FORWARDING_STACK_ID = "S3FilesRemediatorIamForwarding";
+export const MEMBER_IAM_FORWARDING_STACK_ID = "S3FilesRemediatorMemberIamForwarding";
 
 export interface BuildAppOptions {
   /** Context values (tests); `cdk.json` and `-c` when absent. */
@@ -30,6 +33,8 @@ export interface RemediatorApp {
   readonly app: App;
   readonly central: RemediatorStack;
   readonly member: MemberStack | undefined;
+  /** The IAM forwarding stacks (single account, organization member), when IAM is judged elsewhere. */
+  readonly iamForwarding: readonly IamForwardingStack[];
   readonly stacks: readonly Stack[];
 }
 
@@ -70,8 +75,36 @@ export function buildApp(options: BuildAppOptions = {}): RemediatorApp {
       analyticsReporting: false,
     });
   }
+  const iamForwarding: IamForwardingStack[] = [];
+  const { identity } = settings;
+  if (identity.forwarded) {
+    // IAM events reach EventBridge only in the IAM event region: forward them to the region that judges IAM.
+    iamForwarding.push(
+      new IamForwardingStack(app, IAM_FORWARDING_STACK_ID, {
+        name: settings.name,
+        iamRegion: identity.iamRegion,
+        env: { region: identity.iamEventRegion },
+        description: `${description} (IAM event forwarding from ${identity.iamEventRegion} to ${identity.iamRegion})`,
+        analyticsReporting: false,
+      }),
+    );
+  }
+  // Members always forward IAM events (cross-account) to the identity layer's bus of the central account.
+  if (member && org?.centralAccount) {
+    iamForwarding.push(
+      new IamForwardingStack(app, MEMBER_IAM_FORWARDING_STACK_ID, {
+        name: settings.name,
+        iamRegion: identity.iamRegion,
+        centralAccount: org.centralAccount,
+        description: `${description} (organization member: IAM event forwarding, deploy to ${identity.iamEventRegion} only)`,
+        synthesizer: new BootstraplessSynthesizer(),
+        analyticsReporting: false,
+      }),
+    );
+  }
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  return { app, central, member, stacks: member ? [central, member] : [central] };
+  const stacks: Stack[] = [central, ...(member ? [member] : []), ...iamForwarding];
+  return { app, central, member, iamForwarding, stacks };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -27,8 +27,15 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
+import { IAM_SOURCE } from "../shared/core/intake/iam.ts";
 import { adapterStatements } from "./constructs/adapter-permissions.ts";
 import { JudgedEventRules } from "./constructs/event-routing.ts";
+import {
+  createDenyPolicy,
+  denyPolicyArn,
+  identityStatements,
+  suppressIdentityWildcards,
+} from "./constructs/identity-layer.ts";
 import { memberForwardingChangePattern } from "./constructs/self-protection.ts";
 
 export interface MemberStackProps extends StackProps {
@@ -113,6 +120,8 @@ export class MemberStack extends Stack {
     new JudgedEventRules(this, "Forwarding", {
       namePrefix: `${props.name}-forward`,
       target: forward,
+      // IAM events arrive only in the IAM event region: the member IAM forwarding template sends them.
+      without: [IAM_SOURCE],
     });
     // Self-protection: switching the forwarding off is reported centrally. Two rules that watch each
     // other as well as the forwarding rules: the one being disabled (or stripped of its target)
@@ -147,11 +156,21 @@ export class MemberStack extends Stack {
       inlinePolicies: {
         remediate: new iam.PolicyDocument({
           // Every region of this account: one role serves the central stack of each governed region.
-          statements: adapterStatements({ account: Aws.ACCOUNT_ID, region: "*" }),
+          statements: [
+            ...adapterStatements({ account: Aws.ACCOUNT_ID, region: "*" }),
+            // The identity layer of this account: IAM is global, like this role.
+            ...identityStatements({
+              account: Aws.ACCOUNT_ID,
+              denyPolicyArn: denyPolicyArn(props.name, Aws.ACCOUNT_ID),
+            }),
+          ],
         }),
       },
     });
     (remediationRole.node.defaultChild as iam.CfnRole).cfnOptions.condition = roleCondition;
+    // The guardrail's deny policy of this account: global too, created with the role.
+    createDenyPolicy(this, "DenyRootPolicy", props.name, roleCondition);
+    suppressIdentityWildcards(remediationRole);
 
     const wildcard = (service: string, resource: string, account = "<AWS::AccountId>") =>
       `Resource::arn:<AWS::Partition>:${service}:*:${account}:${resource}`;

@@ -11,12 +11,15 @@ import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import { AUDIT_ARCHIVE_PREFIX } from "../shared/adapters/audit-s3-archive.ts";
+import { denyPolicyName } from "../shared/core/iam/deny-policy.ts";
+import { IAM_SOURCE } from "../shared/core/intake/iam.ts";
 import { bundleDirectory, DEFAULT_FUNCTIONS_DIR } from "./bundles.ts";
 import { adapterStatements } from "./constructs/adapter-permissions.ts";
 import { GuardrailAlarms, type RoutedRule } from "./constructs/alarms.ts";
 import { AuditStore } from "./constructs/audit-store.ts";
 import { JudgedEventRules } from "./constructs/event-routing.ts";
 import { GuardrailKey } from "./constructs/guardrail-key.ts";
+import { IdentityLayer, identityStatements, suppressIdentityWildcards } from "./constructs/identity-layer.ts";
 import { IntakeQueue } from "./constructs/intake-queue.ts";
 import { Notifications } from "./constructs/notifications.ts";
 import { RemediatorFunction } from "./constructs/remediator-function.ts";
@@ -103,6 +106,9 @@ export class RemediatorStack extends Stack {
       AUDIT_ARCHIVE_BUCKET: store.archiveBucket.bucketName,
       AUDIT_ARCHIVE_KMS_KEY_ARN: key.keyArn,
     };
+    // The identity layer: the deny policy enforce attaches, and the one region that sweeps IAM.
+    environment.IAM_DENY_POLICY_NAME = denyPolicyName(s.name);
+    environment.IAM_RECONCILE_REGION = s.identity.iamRegion;
     if (s.slackSecretArn) environment.SLACK_WEBHOOK_SECRET_ARN = s.slackSecretArn;
     if (s.exemptTagKey) environment.EXEMPT_TAG_KEY = s.exemptTagKey;
     if (org) environment.MEMBER_ROLE_NAME = org.memberRoleName;
@@ -142,6 +148,13 @@ export class RemediatorStack extends Stack {
       for (const statement of this.runtimeStatements(s, { key, alertKey, store, notifications })) {
         fn.role.addToPrincipalPolicy(statement);
       }
+      for (const statement of identityStatements({
+        account: Aws.ACCOUNT_ID,
+        denyPolicyArn: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:policy/${denyPolicyName(s.name)}`,
+      })) {
+        fn.role.addToPrincipalPolicy(statement);
+      }
+      suppressIdentityWildcards(fn.role);
       suppressAdapterWildcards(fn.role);
       if (s.slackSecretArn) {
         NagSuppressions.addResourceSuppressions(
@@ -251,6 +264,8 @@ export class RemediatorStack extends Stack {
         namePrefix: `${s.name}-org-intake`,
         eventBus: intakeBus,
         target: () => delivery.queue(intake.queue),
+        // Members send IAM events from the IAM event region to the identity layer's own bus.
+        without: [IAM_SOURCE],
       });
       routed.push(...forwarded.ruleNames.map((ruleName) => ({ ruleName, eventBusName: intakeBusName })));
       // A member account switching its forwarding off is told at once, like a change here.
@@ -265,6 +280,23 @@ export class RemediatorStack extends Stack {
       eventBusNames.push(intakeBusName);
       new CfnOutput(this, "OrganizationIntakeBusArn", { value: intakeBus.eventBusArn });
     }
+
+    const identity = new IdentityLayer(this, "IdentityLayer", {
+      name: s.name,
+      iamRegion: s.identity.iamRegion,
+      iamEventRegion: s.identity.iamEventRegion,
+      queueTarget: () => delivery.queue(intake.queue),
+      alertTarget: alert,
+      organizationId: org?.organizationId,
+      ownRoleNames: org ? [org.memberRoleName] : [],
+      ownRolePrefixes: [`${s.name}-remediate-`, `${s.name}-reconcile-`],
+    });
+    // The default bus sees IAM events only in the IAM event region: there, and only when that region
+    // judges IAM, they go straight to the queue (otherwise they are forwarded to the region that does).
+    local.enableOnlyWhere(IAM_SOURCE, identity.judgesHere);
+    const iamBusName = identity.bus.eventBusName;
+    routed.push(...identity.ruleNames.map((ruleName) => ({ ruleName, eventBusName: iamBusName })));
+    eventBusNames.push(iamBusName);
 
     new GuardrailAlarms(this, "Alarms", {
       name: s.name,
@@ -381,6 +413,13 @@ export class RemediatorStack extends Stack {
           resources: [
             `arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:product/${Aws.ACCOUNT_ID}/default`,
           ],
+        }),
+        // One finding per resource and rule is kept up to date: it is looked up first, and its
+        // workflow (RESOLVED, SUPPRESSED, NEW) is moved by BatchUpdateFindings after creation.
+        new iam.PolicyStatement({
+          sid: "TrackOwnFindings",
+          actions: ["securityhub:GetFindings", "securityhub:BatchUpdateFindings"],
+          resources: [`arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:hub/default`],
         }),
       );
     }

@@ -40,6 +40,8 @@ export const SETTING_KEYS = [
   "centralRegions",
   "memberRoleName",
   "reconcileMemberAccounts",
+  "iamRegion",
+  "iamEventRegion",
 ] as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -135,6 +137,14 @@ const settingsSchema = z.strictObject({
     .array(z.string().regex(ACCOUNT_ID, "must be a 12-digit account id"))
     .max(100)
     .optional(),
+  /**
+   * The identity layer: the one guardrail region that judges IAM (receives the forwarded IAM events,
+   * sweeps IAM, owns the deny policy). Setting it to a region other than `iamEventRegion` also
+   * synthesizes the IAM forwarding stack(s) for `iamEventRegion`.
+   */
+  iamRegion: z.string().regex(REGION, "must be a region name such as eu-west-1").optional(),
+  /** Where IAM's CloudTrail events reach EventBridge: us-east-1 (commercial), us-gov-west-1, cn-north-1. */
+  iamEventRegion: z.string().regex(REGION, "must be a region name such as us-east-1").default("us-east-1"),
 });
 
 export type SettingsInput = z.input<typeof settingsSchema>;
@@ -153,6 +163,13 @@ export interface Settings {
   readonly reconcileEveryMinutes: number;
   readonly remediateConcurrency: number;
   readonly reserveConcurrency: boolean;
+  /** The identity layer: the region that judges IAM, and where IAM events arrive. */
+  readonly identity: {
+    readonly iamRegion: string;
+    readonly iamEventRegion: string;
+    /** True when events must be forwarded from `iamEventRegion` to `iamRegion`. */
+    readonly forwarded: boolean;
+  };
   /** `REMEDIATOR_CONFIG`: the engine document, already validated by the engine's `parseConfig`. */
   readonly configDocument: string;
   readonly organization:
@@ -282,9 +299,24 @@ export function parseSettings(get: (key: SettingKey) => unknown): Settings {
     throw new SettingsError(`${orgOnly.join(", ")}: only meaningful with organizationId (organization mode)`);
   }
 
+  const iamRegion = s.iamRegion ?? s.iamEventRegion;
+  if (s.iamRegion && s.centralRegions && !s.centralRegions.includes(s.iamRegion)) {
+    throw new SettingsError(
+      `iamRegion: ${s.iamRegion} is not one of centralRegions (${s.centralRegions.join(", ")}): IAM must be judged by a central stack`,
+    );
+  }
+  const isolated = /^(us-gov-|cn-)/.test(s.iamEventRegion);
+  if (isolated && iamRegion !== s.iamEventRegion) {
+    throw new SettingsError(
+      `iamRegion: ${iamRegion}: cross-region event bus targets are not available in AWS GovCloud (US) or China; ` +
+        `run the guardrail that judges IAM in the IAM event region ${s.iamEventRegion}`,
+    );
+  }
+
   return Object.freeze({
     name: s.name,
     mode: s.mode,
+    identity: { iamRegion, iamEventRegion: s.iamEventRegion, forwarded: iamRegion !== s.iamEventRegion },
     notificationEmail: s.notificationEmail,
     exemptTagKey: s.exemptTagKey,
     slackSecretArn: s.slackSecretArn,

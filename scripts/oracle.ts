@@ -1,23 +1,23 @@
 /**
  * `npm run oracle [-- COUNT [SEED [REPORT_FILE]]]`: the policy engine against the Z3 oracle on
  * COUNT generated adversarial policies (default 10,000): the three judgements, an edit and its
- * proof, and the widening of a one-step mutant of each policy. `ORACLE_ENGINE=sampling` compares
- * the sampling analysis instead of the decision procedure. Prints agreement, every
+ * proof, and the widening of a one-step mutant of each policy. `ORACLE_ENGINE=product` compares
+ * the product's own path (`analyzePolicy`, `editPolicy`, `proveEdit`) instead. Prints agreement, every
  * disagreement by name with up to three examples each, and the time each side took; with
- * REPORT_FILE, also writes the report so far there every 250 policies (a long run can be read
- * while it goes on).
+ * REPORT_FILE, also writes the report so far there every 25 policies and when the run is stopped
+ * (a long run can be read while it goes on).
  */
 import { writeFileSync } from "node:fs";
 import fc from "fast-check";
 import { adversarialCaseArb } from "../test/helpers/policy-arbitraries.ts";
 import { Differential, formatReport } from "../test/oracle/differential.ts";
-import { decisionEngine, samplingEngine } from "../test/oracle/engine-under-test.ts";
+import { decisionEngine, productEngine } from "../test/oracle/engine-under-test.ts";
 import { PolicyOracle } from "../test/oracle/z3-policy-oracle.ts";
 
 const count = Number(process.argv[2] ?? 10_000);
 const seed = Number(process.argv[3] ?? 8);
 const reportFile = process.argv[4];
-const engine = process.env.ORACLE_ENGINE === "sampling" ? samplingEngine : decisionEngine;
+const engine = process.env.ORACLE_ENGINE === "product" ? productEngine : decisionEngine;
 const cases = fc.sample(adversarialCaseArb, { numRuns: count, seed });
 const oracle = await PolicyOracle.create({ timeoutMs: 10_000 });
 const differential = new Differential(oracle, engine);
@@ -37,9 +37,14 @@ function render(): string {
   return lines.join("\n");
 }
 
+process.on("SIGTERM", () => {
+  if (reportFile) writeFileSync(reportFile, `${render()}\n  (stopped before the end)\n`);
+  process.exit(143);
+});
+
 for (const [i, c] of cases.entries()) {
   await differential.compare(c, i);
-  if ((i + 1) % 250 === 0) {
+  if ((i + 1) % 25 === 0) {
     console.error(`${i + 1}/${count} (${((performance.now() - start) / 1000).toFixed(0)} s)`);
     if (reportFile) writeFileSync(reportFile, `${render()}\n`);
   }

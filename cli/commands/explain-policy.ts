@@ -12,12 +12,18 @@ import {
 } from "../../shared/core/policy/index.ts";
 import { loadConfig } from "../../shared/io/load-config.ts";
 import { type CliIo, EXIT, UsageError } from "../io.ts";
+import { explainIdentityPolicy } from "./explain-identity-policy.ts";
 
-export const EXPLAIN_POLICY_USAGE = `Usage: remediator explain-policy [--format text|json] [--service s3files|efs] [--account ID]
-                                [--region REGION] [--file-system-id ID] [--config FILE]
+export const EXPLAIN_POLICY_USAGE = `Usage: remediator explain-policy [--kind file-system|identity] [--format text|json]
+                                [--service s3files|efs] [--account ID] [--region REGION]
+                                [--file-system-id ID] [--config FILE] [--boundary FILE]
                                 [--fail-on unsafe] FILE
 
   FILE     a file-system policy document (JSON), or - for stdin.
+  --kind   identity: FILE is an identity policy (attached to a role, user or group); says whether
+           it gives root on file systems (s3files:ClientRootAccess, elasticfilesystem:ClientRootAccess),
+           through which statement, or why that cannot be decided. --account limits it to one
+           account's file systems; --boundary FILE intersects it with a permissions boundary.
   --service, --account, --region, --file-system-id
            the file system the policy guards; by default read from the policy's Resource ARN
            (the service also from its actions). A value that no file-system ARN of the policy
@@ -153,6 +159,8 @@ export async function explainPolicyCommand(args: string[], io: CliIo): Promise<n
       region: { type: "string" },
       "file-system-id": { type: "string" },
       config: { type: "string" },
+      kind: { type: "string", default: "file-system" },
+      boundary: { type: "string" },
       "fail-on": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -174,8 +182,31 @@ export async function explainPolicyCommand(args: string[], io: CliIo): Promise<n
     throw new UsageError(`--fail-on takes unsafe, got "${values["fail-on"]}"`);
   }
   if (positionals.length !== 1) throw new UsageError("give exactly one policy FILE (or - for stdin)");
-  const config = loadConfig({ file: values.config, env: io.env });
+  if (values.kind !== "file-system" && values.kind !== "identity") {
+    throw new UsageError(`--kind must be file-system or identity, got "${values.kind}"`);
+  }
+  if (values.boundary !== undefined && values.kind !== "identity") {
+    throw new UsageError("--boundary applies to --kind identity only");
+  }
   const path = positionals[0] as string;
+  if (values.kind === "identity") {
+    try {
+      const text = await readText(path, io);
+      const boundary = values.boundary === undefined ? undefined : await readText(values.boundary, io);
+      explainIdentityPolicy(
+        text,
+        { format: values.format, account: values.account, partition: "aws", boundary },
+        io,
+      );
+    } catch (error) {
+      const why =
+        error instanceof InvalidInputError ? error.message : `cannot read ${path}: ${errorMessage(error)}`;
+      io.stderr.write(`remediator explain-policy: ${why}\n`);
+      return EXIT.unreadableInput;
+    }
+    return EXIT.ok;
+  }
+  const config = loadConfig({ file: values.config, env: io.env });
   let policy: PolicyDocument;
   try {
     const text = await readText(path, io);

@@ -11,6 +11,7 @@
  * source of S3 Files events is not documented. The runtime also checks that the envelope's account
  * and region agree with the record (`unwrapRecord`).
  */
+import { type CfnCondition, Fn } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import { Construct } from "constructs";
 import { JUDGED_EVENTS } from "../../shared/core/intake/intake.ts";
@@ -33,13 +34,15 @@ export interface JudgedEventFamily {
   readonly eventNames: readonly string[];
 }
 
-/** Every judged family, from the engine's own list. */
-export function judgedEventFamilies(): JudgedEventFamily[] {
-  return Object.entries(JUDGED_EVENTS).map(([eventSource, eventNames]) => ({
-    label: eventSource.replace(/\.amazonaws\.com$/, "").replace("elasticfilesystem", "efs"),
-    eventSource,
-    eventNames: [...eventNames].sort(),
-  }));
+/** Every judged family, from the engine's own list (less the event sources named in `without`). */
+export function judgedEventFamilies(without: readonly string[] = []): JudgedEventFamily[] {
+  return Object.entries(JUDGED_EVENTS)
+    .filter(([eventSource]) => !without.includes(eventSource))
+    .map(([eventSource, eventNames]) => ({
+      label: eventSource.replace(/\.amazonaws\.com$/, "").replace("elasticfilesystem", "efs"),
+      eventSource,
+      eventNames: [...eventNames].sort(),
+    }));
 }
 
 export function judgedEventPattern(family: JudgedEventFamily): events.EventPattern {
@@ -57,28 +60,45 @@ export interface JudgedEventRulesProps {
   readonly eventBus?: events.IEventBus;
   /** Where matching events go: the intake queue, or the central bus (from a member account). */
   readonly target: () => events.IRuleTarget;
+  /** Event sources routed some other way (IAM: from the IAM event region, see `identity-layer.ts`). */
+  readonly without?: readonly string[];
 }
 
 /** One rule per judged family, each into the queue (or forwarded to the central bus). */
 export class JudgedEventRules extends Construct {
   readonly rules: events.Rule[] = [];
+  private readonly bySource = new Map<string, events.Rule>();
   /** Literal names, for alarms (`Ref` of a rule on a custom bus is `bus|rule`). */
   readonly ruleNames: string[] = [];
 
   constructor(scope: Construct, id: string, props: JudgedEventRulesProps) {
     super(scope, id);
-    for (const family of judgedEventFamilies()) {
+    for (const family of judgedEventFamilies(props.without)) {
       const ruleName = `${props.namePrefix}-${family.label}`;
       this.ruleNames.push(ruleName);
-      this.rules.push(
-        new events.Rule(this, `Rule-${family.label}`, {
-          ruleName,
-          description: `Routes judged ${family.eventSource} CloudTrail events to the S3 Files remediator`,
-          eventBus: props.eventBus,
-          eventPattern: judgedEventPattern(family),
-          targets: [props.target()],
-        }),
-      );
+      const rule = new events.Rule(this, `Rule-${family.label}`, {
+        ruleName,
+        description: `Routes judged ${family.eventSource} CloudTrail events to the S3 Files remediator`,
+        eventBus: props.eventBus,
+        eventPattern: judgedEventPattern(family),
+        targets: [props.target()],
+      });
+      this.rules.push(rule);
+      this.bySource.set(family.eventSource, rule);
     }
+  }
+
+  /**
+   * The rule of one event source is enabled only where `condition` holds (it stays in the template,
+   * disabled, elsewhere: the queue policy names it either way).
+   */
+  enableOnlyWhere(eventSource: string, condition: CfnCondition): void {
+    const rule = this.bySource.get(eventSource);
+    if (!rule) return;
+    (rule.node.defaultChild as events.CfnRule).state = Fn.conditionIf(
+      condition.logicalId,
+      "ENABLED",
+      "DISABLED",
+    ).toString();
   }
 }

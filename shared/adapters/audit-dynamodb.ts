@@ -250,6 +250,9 @@ export function toAuditItem(entry: AuditRecord, key: { pk: string; sk: string },
   put("error", entry.error, AUDIT_FIELD_BUDGETS.error);
   putList("rules", entry.rules);
   putList("requestIds", entry.requestIds);
+  // Kept so a notification owed after a restart (the outbox) still resolves earlier findings.
+  if (entry.passedRules && entry.passedRules.length > 0) putList("passedRules", entry.passedRules);
+  if (entry.resourceGone) item.resourceGone = true;
   putJson("findings", entry.findings);
   putJson("plan", entry.plan);
   putJson("before", entry.before);
@@ -309,6 +312,8 @@ export function fromAuditItem(item: Item): StoredAuditRecord {
     reason: str(item.reason) ?? "",
     recordedAt: str(item.recordedAt) ?? "",
     truncated,
+    ...(strList(item.passedRules).length > 0 ? { passedRules: strList(item.passedRules) } : {}),
+    ...(item.resourceGone === true ? { resourceGone: true } : {}),
   };
 }
 

@@ -21,6 +21,7 @@ import type {
   GuardedMountTarget,
   StateStore,
   StoredGuard,
+  SweptService,
 } from "../runtime/live-ports.ts";
 import { awsErrorName, type RetryPolicy, withRetry } from "../runtime/retry.ts";
 
@@ -266,17 +267,17 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   /** The function's own account keeps the original key; each swept member account has its own. */
-  private cursorKey(service: FileSystemService, account: string | undefined): string {
+  private cursorKey(service: SweptService, account: string | undefined): string {
     return account ? `reconcile#${account}#${service}` : `reconcile#${service}`;
   }
 
-  async reconcileCursor(service: FileSystemService, account?: string): Promise<string | undefined> {
+  async reconcileCursor(service: SweptService, account?: string): Promise<string | undefined> {
     const item = await this.get(this.cursorKey(service, account), "cursor");
     return typeof item?.nextToken === "string" ? item.nextToken : undefined;
   }
 
   async saveReconcileCursor(
-    service: FileSystemService,
+    service: SweptService,
     nextToken: string | undefined,
     at: Date,
     account?: string,

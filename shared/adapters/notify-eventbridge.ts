@@ -1,10 +1,12 @@
 /**
  * The notification for machines: one event per decision on a configured EventBridge bus, with a
- * structured `detail` that rules can route on (verdict, outcome, severity, rules, account, …).
+ * structured `detail` that rules can route on (verdict, outcome, severity, rules, account, trigger,
+ * …) and the same content people get by SNS and Slack (summary, console link, rule rationale, next
+ * steps, undo commands with their SDK calls).
  */
 import { type EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { RemediatorError } from "../core/errors.ts";
-import { maxSeverity } from "../runtime/notification-text.ts";
+import { describeDecision, maxSeverity } from "../runtime/notification-text.ts";
 import { type AuditRecord, decisionIdOf, type Notifier } from "../runtime/ports.ts";
 
 export const DECISION_EVENT_SOURCE = "s3files-remediator";
@@ -21,10 +23,19 @@ export interface EventBridgeNotifierOptions {
   readonly eventBusName: string;
   readonly source?: string;
   readonly detailType?: string;
+  /** The exemption tag the alerts point at (`EXEMPT_TAG_KEY`). */
+  readonly exemptTagKey?: string;
 }
 
-/** The event's `detail`: the record, with the most severe finding spelt out for routing. */
-export function decisionDetail(record: AuditRecord): Record<string, unknown> {
+/**
+ * The event's `detail`: the record, with the most severe finding spelt out for routing, and what
+ * the alert for people says. New fields only ever get added, so `schemaVersion` stays 1.
+ */
+export function decisionDetail(
+  record: AuditRecord,
+  options: { exemptTagKey?: string } = {},
+): Record<string, unknown> {
+  const content = describeDecision(record, options);
   const detail: Record<string, unknown> = {
     schemaVersion: 1,
     // The same for every copy of this decision: receivers drop a second one by it.
@@ -53,6 +64,18 @@ export function decisionDetail(record: AuditRecord): Record<string, unknown> {
     before: record.before ?? null,
     after: record.after ?? null,
     stateOmitted: false,
+    trigger: content.trigger,
+    subject: content.subject,
+    headline: content.headline,
+    consoleUrl: content.consoleUrl ?? null,
+    ruleDetails: content.rules.map((rule) => ({ ...rule, docsUrl: rule.docsUrl ?? null })),
+    changes: content.diff,
+    nextSteps: content.nextSteps,
+    undo: content.undoSteps.map((step) => ({
+      text: step.text,
+      command: step.command ?? null,
+      call: step.call ?? null,
+    })),
   };
   if (Buffer.byteLength(JSON.stringify(detail)) > MAX_DETAIL_BYTES) {
     detail.before = null;
@@ -65,7 +88,7 @@ export function decisionDetail(record: AuditRecord): Record<string, unknown> {
 export class EventBridgeNotifier implements Notifier {
   readonly name = "eventbridge";
   readonly #client: EventBridgeClient;
-  readonly #options: Required<EventBridgeNotifierOptions>;
+  readonly #options: EventBridgeNotifierOptions & { readonly source: string; readonly detailType: string };
 
   constructor(client: EventBridgeClient, options: EventBridgeNotifierOptions) {
     this.#client = client;
@@ -85,7 +108,7 @@ export class EventBridgeNotifier implements Notifier {
             EventBusName: this.#options.eventBusName,
             Source: this.#options.source,
             DetailType: this.#options.detailType,
-            Detail: JSON.stringify(decisionDetail(record)),
+            Detail: JSON.stringify(decisionDetail(record, { exemptTagKey: this.#options.exemptTagKey })),
             // `resources` must be ARNs; an id-only resource stays in the detail.
             Resources: record.resource?.startsWith("arn:") ? [record.resource] : [],
             ...(Number.isNaN(decidedAt.getTime()) ? {} : { Time: decidedAt }),

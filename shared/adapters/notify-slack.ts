@@ -15,6 +15,8 @@ export interface SlackNotifierOptions {
   readonly fetch?: typeof fetch;
   /** How long one POST may take before it counts as failed. */
   readonly timeoutMs?: number;
+  /** The exemption tag the alerts point at (`EXEMPT_TAG_KEY`). */
+  readonly exemptTagKey?: string;
 }
 
 /** Slack limits: section text 3,000 characters, header 150. */
@@ -56,6 +58,11 @@ export function webhookUrlFromSecret(secret: string): string {
   return url.toString();
 }
 
+/** A link in mrkdwn: the URL escaped like any other text (`&` in a query string becomes `&amp;`). */
+function link(url: string, label: string): string {
+  return `<${escapeMrkdwn(url)}|${escapeMrkdwn(label)}>`;
+}
+
 /**
  * The Block Kit message for one decision, from the same content as the SNS body. With a decision
  * id, the fallback text ends with it: the same for every copy of the decision, to deduplicate on.
@@ -67,7 +74,16 @@ export function slackMessage(content: NotificationContent, decisionId?: string):
   });
   const code = (lines: readonly string[], empty: string) =>
     lines.length > 0 ? `\`\`\`${clip(escapeMrkdwn(lines.join("\n")), MAX_SECTION - 10)}\`\`\`` : `_${empty}_`;
-  const facts = content.facts.map(([label, value]) => `*${escapeMrkdwn(label)}:* ${escapeMrkdwn(value)}`);
+  const facts = content.facts.map(([label, value]) =>
+    label === "Console"
+      ? `*Console:* ${link(value, "open the resource")}`
+      : `*${escapeMrkdwn(label)}:* ${escapeMrkdwn(value)}`,
+  );
+  const rules = content.rules.map(
+    (rule) =>
+      `• *${escapeMrkdwn(rule.id)}* (${escapeMrkdwn(rule.title)}): ${escapeMrkdwn(rule.rationale)}${rule.docsUrl ? ` ${link(rule.docsUrl, "AWS docs")}` : ""}`,
+  );
+  const list = (lines: readonly string[]) => lines.map((line) => `• ${escapeMrkdwn(line)}`).join("\n");
   return {
     // `text` is the fallback shown in notifications and by clients that cannot render blocks.
     text: decisionId ? `${content.subject} [decision ${decisionId}]` : content.subject,
@@ -75,11 +91,11 @@ export function slackMessage(content: NotificationContent, decisionId?: string):
       { type: "header", text: { type: "plain_text", text: clip(content.subject, MAX_HEADER) } },
       section(escapeMrkdwn(content.headline)),
       section(facts.join("\n")),
-      section(
-        `*Findings*\n${content.findings.length > 0 ? content.findings.map((f) => `• ${escapeMrkdwn(f)}`).join("\n") : "_none_"}`,
-      ),
+      section(`*Findings*\n${content.findings.length > 0 ? list(content.findings) : "_none_"}`),
+      ...(rules.length > 0 ? [section(`*Why these rules exist*\n${rules.join("\n")}`)] : []),
       section(`*What was done*\n${code(content.actions, "no API call")}`),
       section(`*Change (before → after)*\n${code(content.diff, "no difference")}`),
+      ...(content.nextSteps.length > 0 ? [section(`*What to do now*\n${list(content.nextSteps)}`)] : []),
       section(`*How to undo*\n${code(content.undo, "nothing to undo")}`),
     ],
   };
@@ -91,6 +107,7 @@ export class SlackNotifier implements Notifier {
   readonly #secretId: string;
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
+  readonly #exemptTagKey: string | undefined;
   #url: Promise<string> | undefined;
 
   constructor(client: SecretsManagerClient, options: SlackNotifierOptions) {
@@ -98,6 +115,7 @@ export class SlackNotifier implements Notifier {
     this.#secretId = options.secretId;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#exemptTagKey = options.exemptTagKey;
   }
 
   /** The webhook URL, fetched once; a failed read is not cached, so the next decision tries again. */
@@ -122,7 +140,9 @@ export class SlackNotifier implements Notifier {
       response = await this.#fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify(slackMessage(describeDecision(record), decisionIdOf(record))),
+        body: JSON.stringify(
+          slackMessage(describeDecision(record, { exemptTagKey: this.#exemptTagKey }), decisionIdOf(record)),
+        ),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {

@@ -1,7 +1,8 @@
 /**
  * The notification for people: one SNS message per decision, with a subject an inbox can sort and a
- * plain-text body that says who changed what, from where, which rule fired, what was done, the
- * before/after difference and how to undo it.
+ * plain-text body that says who changed what (or that the scheduled check found it), from where,
+ * which rule fired and why it exists, the console link, what was done, the before/after difference,
+ * what to do now and how to undo it.
  */
 import { createHash } from "node:crypto";
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
@@ -11,6 +12,8 @@ import { type AuditRecord, decisionIdOf, type Notifier } from "../runtime/ports.
 export interface SnsNotifierOptions {
   /** The topic people (e-mail, chat bridges, ticketing) subscribe to. A `.fifo` topic is supported. */
   readonly topicArn: string;
+  /** The exemption tag the alerts point at (`EXEMPT_TAG_KEY`). */
+  readonly exemptTagKey?: string;
 }
 
 /** SNS messages are at most 256 KB; leave room for the attributes. */
@@ -27,20 +30,23 @@ export class SnsNotifier implements Notifier {
   readonly name = "sns";
   readonly #client: SNSClient;
   readonly #topicArn: string;
+  readonly #exemptTagKey: string | undefined;
 
   constructor(client: SNSClient, options: SnsNotifierOptions) {
     this.#client = client;
     this.#topicArn = options.topicArn;
+    this.#exemptTagKey = options.exemptTagKey;
   }
 
   async notify(record: AuditRecord): Promise<void> {
-    const content = describeDecision(record);
+    const content = describeDecision(record, { exemptTagKey: this.#exemptTagKey });
     const decisionId = decisionIdOf(record);
     const attributes: Record<string, MessageAttributeValue> = {
       // The same for every copy of this decision (notifications are at least once): dedupe on it.
       decisionId: { DataType: "String", StringValue: decisionId },
       verdict: { DataType: "String", StringValue: record.verdict },
       outcome: { DataType: "String", StringValue: record.outcome },
+      trigger: { DataType: "String", StringValue: content.trigger },
     };
     // Attributes let subscribers filter (e.g. only critical, only failed) with a filter policy.
     const severity = maxSeverity(record);

@@ -2,9 +2,10 @@
  * The plain-data model shared by intake, rules, plans and the runtime.
  * Nothing here touches AWS, the clock or the environment.
  */
+import type { IamIdentityChange } from "./iam/model.ts";
 import type { PortRange, Protocol } from "./net/ports.ts";
 
-export type Service = "ec2" | "s3files" | "efs";
+export type Service = "ec2" | "s3files" | "efs" | "iam";
 
 /** Who made the call, as CloudTrail's `userIdentity` tells it. */
 export interface Actor {
@@ -130,7 +131,8 @@ export type ChangeDetail =
       readonly fileSystemArn: string | undefined;
       readonly kmsKeyId: string | undefined;
       readonly encrypted: boolean | undefined;
-    };
+    }
+  | IamIdentityChange;
 
 export type ChangeKind = ChangeDetail["kind"];
 

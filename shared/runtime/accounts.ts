@@ -6,6 +6,7 @@
  */
 import type { FileSystemService } from "../core/types.ts";
 import type { PlanExecutor } from "./executor.ts";
+import type { IdentityResources } from "./iam-ports.ts";
 import type { FileSystemApi, SecurityGroupApi } from "./live-ports.ts";
 import { BoundedCache, type MemberCredentials, type TemporaryCredentials } from "./member-credentials.ts";
 
@@ -14,6 +15,8 @@ export interface AccountResources {
   readonly ec2: SecurityGroupApi;
   readonly fileSystems: Readonly<Record<FileSystemService, FileSystemApi>>;
   readonly executor: PlanExecutor;
+  /** The account's identity layer (IAM), when the runtime judges it. */
+  readonly identity?: IdentityResources;
 }
 
 export interface AccountResolver {

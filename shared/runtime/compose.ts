@@ -13,6 +13,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { EFSClient } from "@aws-sdk/client-efs";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { S3FilesClient } from "@aws-sdk/client-s3files";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -30,8 +31,11 @@ import { S3FilesFileSystemAdapter } from "../adapters/s3files-file-systems.ts";
 import { type AccountResources, AccountRouter } from "./accounts.ts";
 import { ArchivingAuditLedger } from "./archiving-ledger.ts";
 import { PlanExecutor } from "./executor.ts";
+import { identityResources } from "./iam-compose.ts";
+import type { IdentityResources } from "./iam-ports.ts";
 import { lazyNotifier, once } from "./lazy.ts";
 import { MemberCredentials, type TemporaryCredentials } from "./member-credentials.ts";
+import { FINDING_TRACKER_VERDICTS } from "./notification-text.ts";
 import { type PipelineObserver, RemediationPipeline } from "./pipeline.ts";
 import { type AuditLedger, type Clock, type Notifier, systemClock } from "./ports.ts";
 import { Reconciler } from "./reconcile.ts";
@@ -58,6 +62,8 @@ export interface AwsClients {
    * tests may inject their own.
    */
   readonly sts?: STSClient | undefined;
+  /** The identity layer: created on the first IAM change, from a separate chunk; tests may inject one. */
+  readonly iam?: IAMClient | undefined;
 }
 
 /** Member accounts whose clients stay cached per container (least recently used dropped beyond). */
@@ -86,6 +92,7 @@ function memberResourceClients(credentials: () => Promise<TemporaryCredentials>)
 function resourceAdapters(
   clients: Pick<AwsClients, "ec2" | "efs" | "s3files">,
   retry: RetryPolicy,
+  identity: IdentityResources,
 ): AccountResources & { efs: EfsFileSystemAdapter; s3files: S3FilesFileSystemAdapter } {
   const gated = (): RetryPolicy => ({ ...retry, gate: new ThrottleGate() });
   const ec2 = new Ec2SecurityGroupAdapter(clients.ec2, gated());
@@ -96,8 +103,23 @@ function resourceAdapters(
     efs,
     s3files,
     fileSystems: { efs, s3files },
-    executor: new PlanExecutor(ec2.operations, efs.operations, s3files.operations),
+    identity,
+    executor: new PlanExecutor(ec2.operations, efs.operations, s3files.operations, identity.api.operations),
   };
+}
+
+/** The identity layer of an account (IAM is global: one per account, whatever the region). */
+function identityOf(
+  settings: Settings,
+  retry: RetryPolicy,
+  access: { client?: IAMClient | undefined; credentials?: () => Promise<TemporaryCredentials> },
+): IdentityResources {
+  return identityResources({
+    partition: settings.partition,
+    denyPolicyName: settings.iamDenyPolicyName,
+    retry,
+    ...access,
+  });
 }
 
 /**
@@ -163,7 +185,12 @@ function memberAccounts(
     homeAccount: settings.homeAccount,
     home,
     credentials,
-    build: (_account, provider) => resourceAdapters(memberResourceClients(provider), retry),
+    build: (_account, provider) =>
+      resourceAdapters(
+        memberResourceClients(provider),
+        retry,
+        identityOf(settings, retry, { credentials: provider }),
+      ),
     maxAccounts: MAX_MEMBER_ACCOUNTS,
   });
 }
@@ -175,7 +202,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     marshallOptions: { removeUndefinedValues: true },
   });
   // The function's own account; in organization mode, member accounts get their own set.
-  const own = resourceAdapters(clients, retry);
+  const own = resourceAdapters(clients, retry, identityOf(settings, retry, { client: clients.iam }));
   const { ec2, efs, s3files } = own;
   // Both tables are in one account and region: one DynamoDB bucket, one gate.
   const dynamoRetry: RetryPolicy = { ...retry, gate: new ThrottleGate() };
@@ -186,8 +213,11 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
   });
   const home = topicHome(settings.notifyTopicArn);
   const notifiers: Notifier[] = [
-    new EventBridgeNotifier(clients.events, { eventBusName: settings.eventBusName }),
-    new SnsNotifier(clients.sns, { topicArn: settings.notifyTopicArn }),
+    new EventBridgeNotifier(clients.events, {
+      eventBusName: settings.eventBusName,
+      exemptTagKey: settings.exemptTagKey,
+    }),
+    new SnsNotifier(clients.sns, { topicArn: settings.notifyTopicArn, exemptTagKey: settings.exemptTagKey }),
   ];
   // Optional channels: imported on their first notification, so when off their SDK clients (the
   // Security Hub one alone is ~120 KB) are never parsed at cold start.
@@ -202,7 +232,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
         // A secret is read in its own region (an ARN names it), not necessarily the function's.
         const secrets =
           clients.secrets ?? new SecretsManagerClient({ ...ONE_ATTEMPT, region: secretRegion(slackSecret) });
-        return new SlackNotifier(secrets, { secretId: slackSecret });
+        return new SlackNotifier(secrets, { secretId: slackSecret, exemptTagKey: settings.exemptTagKey });
       }),
     );
   }
@@ -216,6 +246,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
         return new SecurityHubNotifier(clients.securityHub ?? new SecurityHubClient(ONE_ATTEMPT), {
           ...home,
           clock,
+          exemptTagKey: settings.exemptTagKey,
         });
       }),
     );
@@ -255,10 +286,13 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     fileSystems: own.fileSystems,
     state,
     executor: own.executor,
+    ...(own.identity ? { identity: own.identity } : {}),
     ...(settings.memberRoleName ? { accounts: memberAccounts(settings, clients, own, retry, clock) } : {}),
     ...(settings.homeAccount ? { homeAccount: settings.homeAccount } : {}),
     ledger: options.ledger ?? ledger,
     notifiers: options.notifiers ?? notifiers,
+    // Security Hub also hears compliant decisions, which resolve the findings it holds.
+    notifyOptions: { verdictsByNotifier: { securityhub: FINDING_TRACKER_VERDICTS } },
     clock,
     retry,
     ...(options.observer ? { observer: options.observer } : {}),
@@ -272,6 +306,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     region: home.region || undefined,
     memberAccounts: settings.memberAccountIds,
     mode: settings.mode,
+    ...(settings.iamReconcile ? { identityMaxPrincipals: settings.reconcileMaxFileSystems * 10 } : {}),
   });
   return { pipeline, reconciler };
 }

@@ -1,7 +1,8 @@
 /**
  * Runs a plan: each step is an exact SDK command input, dispatched on its `api` to the adapter
  * that owns it. Only the operations below can run, whatever a plan says: the remediator revokes,
- * narrows, restores and deletes access points; it never creates or widens anything.
+ * narrows, restores, deletes access points and attaches its own deny policy; it never creates or
+ * widens anything.
  */
 import { errorMessage } from "../core/errors.ts";
 import type { PlanStep } from "../core/types.ts";
@@ -17,6 +18,9 @@ export const ALLOWED_OPERATIONS = [
   "elasticfilesystem:PutFileSystemPolicy",
   "elasticfilesystem:DeleteAccessPoint",
   "elasticfilesystem:ModifyMountTargetSecurityGroups",
+  // Only the guardrail's own deny policy: the IAM grant is conditioned on iam:PolicyARN.
+  "iam:AttachRolePolicy",
+  "iam:AttachUserPolicy",
 ] as const;
 
 export interface StepResult extends CallResult {

@@ -7,6 +7,9 @@
  */
 import type { Exemption } from "../core/config.ts";
 
+/** The tag key read unless `EXEMPT_TAG_KEY` names another. */
+export const DEFAULT_EXEMPT_TAG_KEY = "remediator:exempt";
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/;
 
 export type TagExemption =

@@ -107,6 +107,9 @@ export interface StoredGuard extends MountTargetGuard {
   readonly mountTargets?: readonly GuardedMountTarget[];
 }
 
+/** What the reconcile sweep keeps a cursor for: each file-system service, and the identity layer. */
+export type SweptService = FileSystemService | "iam";
+
 /**
  * Outcome of claiming an eventID before acting on it. `reclaimed`: claimed, but an earlier attempt
  * held it before (it gave it back, or died and its lease ran out; or the claim's own answer was
@@ -173,9 +176,9 @@ export interface StateStore {
   /** The intent an earlier attempt of this eventID saved; `undefined` when none acted. */
   intent(eventId: string): Promise<DecisionIntent | undefined>;
   /** Where the last reconcile run stopped, per service (and per member account, when given). */
-  reconcileCursor(service: FileSystemService, account?: string): Promise<string | undefined>;
+  reconcileCursor(service: SweptService, account?: string): Promise<string | undefined>;
   saveReconcileCursor(
-    service: FileSystemService,
+    service: SweptService,
     nextToken: string | undefined,
     at: Date,
     account?: string,

@@ -9,12 +9,16 @@ import { canonicalCidr } from "../core/net/cidr.ts";
 import { normalizeProtocol, portRangeOf } from "../core/net/ports.ts";
 import type { LiveFacts, MountTargetGuard } from "../core/rules/rule.ts";
 import type { Change, ChangeDetail, FileSystemService, SgPeer, SgRule } from "../core/types.ts";
+import { readIdentityLive } from "./iam-live-state.ts";
+import type { IdentityResources } from "./iam-ports.ts";
 import type { FileSystemApi, LiveSgRule, SecurityGroupApi, StateStore, StoredGuard } from "./live-ports.ts";
 
 export interface LiveDeps {
   readonly ec2: SecurityGroupApi;
   readonly fileSystems: Readonly<Record<FileSystemService, FileSystemApi>>;
   readonly state: StateStore;
+  /** The identity layer (IAM) of the account; IAM changes fail without it. */
+  readonly identity?: IdentityResources;
 }
 
 /** Tags of one resource, for live exemptions. */
@@ -27,6 +31,8 @@ export interface LiveView {
   /** What to judge; absent when the subject of the change is gone (`goneReason` says why). */
   readonly change: Change | undefined;
   readonly goneReason?: string;
+  /** The resource itself no longer exists (not only the part the change was about). */
+  readonly resourceGone?: boolean;
   /**
    * Further changes judged with the main one: for a mount target, the inbound rules of each
    * security group attached to it.
@@ -126,8 +132,16 @@ function withDetail(change: Change, detail: ChangeDetail): Change {
   return { ...change, detail };
 }
 
-function gone(reason: string, snapshot: unknown): LiveView {
-  return { change: undefined, goneReason: reason, related: [], facts: {}, snapshot, tagSets: [] };
+function gone(reason: string, snapshot: unknown, resourceGone = false): LiveView {
+  return {
+    change: undefined,
+    goneReason: reason,
+    resourceGone,
+    related: [],
+    facts: {},
+    snapshot,
+    tagSets: [],
+  };
 }
 
 function fsArnOf(change: Change, fileSystemId: string): string {
@@ -152,7 +166,7 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
         deps.state.guards([detail.groupId]),
       ]);
       if (!live)
-        return gone(`security group ${detail.groupId} no longer exists`, { groupId: detail.groupId });
+        return gone(`security group ${detail.groupId} no longer exists`, { groupId: detail.groupId }, true);
       const rules = concernedRules(detail.rules, live);
       const snapshot = { groupId: detail.groupId, rules: rules.map(snapshotSgRule) };
       if (rules.length === 0) {
@@ -186,7 +200,7 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
         api.getPolicy(fileSystemId),
         deps.state.lastKnownGoodPolicy(detail.service, fileSystemId),
       ]);
-      if (!fs) return gone(`file system ${fileSystemId} no longer exists`, { fileSystemId });
+      if (!fs) return gone(`file system ${fileSystemId} no longer exists`, { fileSystemId }, true);
       const tags = await api.tags(fileSystemId);
       const live: ChangeDetail = policy
         ? {
@@ -210,7 +224,7 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
       const id = detail.accessPointId;
       if (!id) return gone("the record names no access point id: nothing can be read live", {});
       const ap = await api.getAccessPoint(id);
-      if (!ap) return gone(`access point ${id} no longer exists`, { accessPointId: id });
+      if (!ap) return gone(`access point ${id} no longer exists`, { accessPointId: id }, true);
       const [apTags, fsTags] = await Promise.all([api.tags(id), api.tags(ap.fileSystemId)]);
       return {
         change: withDetail(change, {
@@ -236,7 +250,7 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
       const id = detail.mountTargetId;
       if (!id) return gone("the record names no mount target id: nothing can be read live", {});
       const mt = await api.getMountTarget(id);
-      if (!mt) return gone(`mount target ${id} no longer exists`, { mountTargetId: id });
+      if (!mt) return gone(`mount target ${id} no longer exists`, { mountTargetId: id }, true);
       const [vpcCidrs, groupRules, tags, knownGood] = await Promise.all([
         mt.vpcId ? deps.ec2.vpcCidrs(mt.vpcId) : Promise.resolve([] as string[]),
         Promise.all(mt.securityGroups.map((groupId) => deps.ec2.describeRules(groupId))),
@@ -330,7 +344,7 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
       const id = detail.fileSystemId;
       if (!id) return gone("the record names no file system id: nothing can be read live", {});
       const fs = await api.getFileSystem(id);
-      if (!fs) return gone(`file system ${id} no longer exists`, { fileSystemId: id });
+      if (!fs) return gone(`file system ${id} no longer exists`, { fileSystemId: id }, true);
       const tags = await api.tags(id);
       return {
         change: withDetail(change, {
@@ -345,6 +359,8 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
         tagSets: [{ resource: change.resource, tags }],
       };
     }
+    case "iam-identity":
+      return readIdentityLive(change, detail, deps.identity);
     default:
       // Revokes, group creation and deletion can only narrow access: judged as recorded.
       return { change, related: [], facts: {}, snapshot: null, tagSets: [] };
@@ -444,5 +460,7 @@ function snapshotSgRule(rule: SgRule) {
     fromPort: rule.fromPort ?? null,
     toPort: rule.toPort ?? null,
     peer: source,
+    // Kept so an undo re-creates the rule as it was, description included.
+    ...(rule.description ? { description: rule.description } : {}),
   };
 }

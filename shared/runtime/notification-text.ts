@@ -1,29 +1,65 @@
 /**
- * What a notification tells people about one decision: who changed what, from where, which rule,
- * what was done, the before/after difference and how to undo it. Pure: the SNS and Slack notifiers
- * render the same content, each in its own format.
+ * What a notification tells people about one decision: who changed what (or that the scheduled
+ * check found it), from where, which rule and why it exists, where to look at the resource, what
+ * was done, the before/after difference, what to do now and how to undo it. Pure: SNS, Slack,
+ * EventBridge and Security Hub render the same content, each in its own format.
  */
+import { ruleById } from "../core/rules/index.ts";
 import type { Severity } from "../core/types.ts";
+import { consoleUrl, type ResourceRef, resourceRef } from "./console-links.ts";
+import { DEFAULT_EXEMPT_TAG_KEY } from "./exemption-tag.ts";
 import type { AuditRecord, AuditVerdict } from "./ports.ts";
+import { shellQuote, type UndoStep, undoSteps } from "./undo.ts";
 
 /** The verdicts that reach people unless configured otherwise (see README, "Which verdicts notify"). */
 export const DEFAULT_NOTIFY_VERDICTS: readonly AuditVerdict[] = ["violation", "exempted", "failed"];
+
+/**
+ * What a channel that keeps findings over time (Security Hub) hears: compliant decisions too, so a
+ * finding is resolved when the resource is fixed.
+ */
+export const FINDING_TRACKER_VERDICTS: readonly AuditVerdict[] = [...DEFAULT_NOTIFY_VERDICTS, "compliant"];
+
+/** A rule that fired, as its registry entry tells it. */
+export interface RuleNote {
+  readonly id: string;
+  readonly title: string;
+  /** Why the rule exists. */
+  readonly rationale: string;
+  /** The AWS documentation of the control it guards. */
+  readonly docsUrl: string | undefined;
+}
 
 export interface NotificationContent {
   /** One line, ASCII, at most {@link MAX_SUBJECT_LENGTH} characters (SNS e-mail subject rules). */
   readonly subject: string;
   /** One sentence: what happened and what was done. */
   readonly headline: string;
+  /** `event`: a CloudTrail event was judged; `sweep`: the scheduled check found it. */
+  readonly trigger: "event" | "sweep";
+  /** The resource's page in the AWS console of its partition, when its type is known. */
+  readonly consoleUrl: string | undefined;
   /** Label/value pairs, in reading order. Values are never empty ("-" when unknown). */
   readonly facts: readonly (readonly [string, string])[];
   /** `[severity] rule: message`, one per finding. */
   readonly findings: readonly string[];
+  /** The rules that fired: title, why they exist, where AWS documents the control. */
+  readonly rules: readonly RuleNote[];
   /** What the remediator did (or would do), one line per planned API call. */
   readonly actions: readonly string[];
   /** The before/after difference, one line per change: `- removed`, `+ added`, `~ changed`. */
   readonly diff: readonly string[];
-  /** How to undo the remediation, or why there is nothing to undo. */
+  /** What a person should do now (a failed revert: the resource may still be unsafe). */
+  readonly nextSteps: readonly string[];
+  /** How to undo the remediation, one line per step, or why there is nothing to undo. */
   readonly undo: readonly string[];
+  /** The undo as data: each step's CLI command and the equivalent SDK call. */
+  readonly undoSteps: readonly UndoStep[];
+}
+
+export interface DescribeOptions {
+  /** The tag whose value exempts a resource (`EXEMPT_TAG_KEY`); `remediator:exempt` by default. */
+  readonly exemptTagKey?: string;
 }
 
 /** SNS: "Subjects must be ASCII text … less than 100 characters long". */
@@ -199,159 +235,135 @@ export function stateDiff(before: unknown, after: unknown): string[] {
   ];
 }
 
-// ---- how to undo ----------------------------------------------------------------------------
-
-function operationOf(api: string): string {
-  return api.slice(api.indexOf(":") + 1);
-}
-
-function cliServiceOf(api: string): string {
-  const service = api.slice(0, api.indexOf(":"));
-  return service === "elasticfilesystem" ? "efs" : service;
-}
-
-/** Finds the objects in `state` that carry `id` as a value: the revoked rules, by their ids. */
-function findById(
-  state: unknown,
-  id: string,
-  found: Record<string, unknown>[] = [],
-): Record<string, unknown>[] {
-  if (Array.isArray(state)) for (const item of state) findById(item, id, found);
-  else if (state !== null && typeof state === "object") {
-    const record = state as Record<string, unknown>;
-    if (Object.values(record).includes(id)) found.push(record);
-    else for (const value of Object.values(record)) findById(value, id, found);
-  }
-  return found;
-}
-
-/** An `IpPermissions` entry that re-creates a rule described the way DescribeSecurityGroupRules does. */
-function ipPermissionOf(rule: Record<string, unknown>): Record<string, unknown> | undefined {
-  const protocol = rule.IpProtocol ?? rule.ipProtocol;
-  if (typeof protocol !== "string") return undefined;
-  const permission: Record<string, unknown> = { IpProtocol: protocol };
-  const from = rule.FromPort ?? rule.fromPort;
-  const to = rule.ToPort ?? rule.toPort;
-  if (typeof from === "number") permission.FromPort = from;
-  if (typeof to === "number") permission.ToPort = to;
-  const description = rule.Description ?? rule.description;
-  const withDescription = (entry: Record<string, unknown>) =>
-    typeof description === "string" ? { ...entry, Description: description } : entry;
-  const v4 = rule.CidrIpv4 ?? rule.cidrIpv4;
-  const v6 = rule.CidrIpv6 ?? rule.cidrIpv6;
-  const prefixList = rule.PrefixListId ?? rule.prefixListId;
-  const referenced = (rule.ReferencedGroupInfo ?? rule.referencedGroupInfo) as
-    | { GroupId?: unknown }
-    | undefined;
-  if (typeof v4 === "string") permission.IpRanges = [withDescription({ CidrIp: v4 })];
-  else if (typeof v6 === "string") permission.Ipv6Ranges = [withDescription({ CidrIpv6: v6 })];
-  else if (typeof prefixList === "string")
-    permission.PrefixListIds = [withDescription({ PrefixListId: prefixList })];
-  else if (typeof referenced?.GroupId === "string") {
-    permission.UserIdGroupPairs = [withDescription({ GroupId: referenced.GroupId })];
-  } else return undefined;
-  return permission;
-}
-
-function undoStep(step: AuditRecord["plan"][number], record: AuditRecord): string {
-  const operation = operationOf(step.api);
-  const params = step.params;
-  const service = cliServiceOf(step.api);
-  if (operation === "RevokeSecurityGroupIngress" || operation === "RevokeSecurityGroupEgress") {
-    const verb = operation.endsWith("Ingress") ? "ingress" : "egress";
-    const groupId = String(params.GroupId ?? "<group-id>");
-    let permissions = params.IpPermissions as unknown[] | undefined;
-    if (!permissions && Array.isArray(params.SecurityGroupRuleIds)) {
-      permissions = params.SecurityGroupRuleIds.flatMap((id) =>
-        typeof id === "string" ? findById(record.before, id).slice(0, 1).map(ipPermissionOf) : [],
-      ).filter((p): p is Record<string, unknown> => p !== undefined);
-    }
-    if (permissions && permissions.length > 0) {
-      return `aws ec2 authorize-security-group-${verb} --group-id ${groupId} --ip-permissions '${JSON.stringify(permissions)}'`;
-    }
-    return `re-create the revoked ${verb} rule(s) of ${groupId} shown as removed above (aws ec2 authorize-security-group-${verb})`;
-  }
-  if (operation === "PutFileSystemPolicy" || operation === "DeleteFileSystemPolicy") {
-    const fileSystemId = String(params.FileSystemId ?? params.fileSystemId ?? "<file-system-id>");
-    return `put the previous policy back: save the "before" policy of audit record ${record.eventId} (remediator audit --format json) as previous-policy.json, then aws ${service} put-file-system-policy --file-system-id ${fileSystemId} --policy file://previous-policy.json`;
-  }
-  if (operation === "UpdateMountTarget" || operation === "ModifyMountTargetSecurityGroups") {
-    const mountTargetId = String(params.MountTargetId ?? params.mountTargetId ?? "<mount-target-id>");
-    const command =
-      operation === "UpdateMountTarget"
-        ? `aws ${service} update-mount-target --mount-target-id ${mountTargetId} --security-groups <the groups shown as removed above>`
-        : `aws ${service} modify-mount-target-security-groups --mount-target-id ${mountTargetId} --security-groups <the groups shown as removed above>`;
-    return `restore the previous security groups: ${command}`;
-  }
-  if (operation === "DeleteAccessPoint") {
-    return `a deleted access point cannot be restored: re-create it (aws ${service} create-access-point) with the settings shown as removed above`;
-  }
-  return `reverse ${step.api} ${compact(params)} using the "before" state above`;
-}
-
-function undoLines(record: AuditRecord): string[] {
-  if (record.outcome === "remediated" || (record.outcome === "failed" && record.requestIds.length > 0)) {
-    const lines = record.plan.map((step) => undoStep(step, record));
-    const scope = record.rules.length > 0 ? ` (rule ${record.rules.join(", ")})` : "";
-    lines.push(
-      `Add an exemption for ${shortResource(record.resource)}${scope} to the remediator configuration first, or the guardrail will revert the change again.`,
-    );
-    return lines;
-  }
-  if (record.outcome === "dry-run" || record.outcome === "notified") {
-    return record.plan.length > 0
-      ? [
-          "Nothing was changed. The planned step(s) above are what enforce mode would run; apply them by hand to fix it.",
-        ]
-      : ["Nothing was changed."];
-  }
-  return ["Nothing was changed."];
-}
-
 // ---- the whole message ------------------------------------------------------------------------
 
-function headlineOf(record: AuditRecord): { verb: string; sentence: string } {
-  const who = shortActor(record.actor);
-  const what = `${record.eventName ?? "a change"} on ${shortResource(record.resource)}`;
+/** A decision of the scheduled sweep (`reconcile`), not of a CloudTrail event. */
+export function isSweep(record: Pick<AuditRecord, "eventId" | "eventName">): boolean {
+  return record.eventName === "Reconcile" || record.eventId.startsWith("reconcile:");
+}
+
+/** The file system a record's state names (a mount target's or access point's parent). */
+function fileSystemOf(record: AuditRecord): string | undefined {
+  const before = record.before as { fileSystemId?: unknown } | null | undefined;
+  return typeof before?.fileSystemId === "string" ? before.fileSystemId : undefined;
+}
+
+function refOf(record: AuditRecord): ResourceRef | undefined {
+  return resourceRef(record.resource, record.region, fileSystemOf(record));
+}
+
+/** The registry's words on each rule that fired. */
+export function ruleNotes(ruleIds: readonly string[]): RuleNote[] {
+  return ruleIds.map((id) => {
+    const rule = ruleById(id);
+    return {
+      id,
+      title: rule?.title ?? id,
+      rationale: rule?.rationale ?? "(not in this version's rule catalogue)",
+      docsUrl: rule?.docsUrl,
+    };
+  });
+}
+
+/**
+ * The command that tags a resource as exempted, on the resource the pipeline reads the tag from
+ * (a mount target's file system): security groups, EFS and S3 Files resources. Other types get the
+ * configuration exemption only.
+ */
+function exemptionTagCommand(ref: ResourceRef | undefined, key: string, region: string | undefined) {
+  if (!ref) return undefined;
+  const value = "reason=<why>;expires=<YYYY-MM-DD>;owner=<who>";
+  const at = region ? ` --region ${region}` : "";
+  const pascal = shellQuote(JSON.stringify([{ Key: key, Value: value }]));
+  const camel = shellQuote(JSON.stringify([{ key, value }]));
+  const [service, type] = ref.type.split(":");
+  if (ref.type === "ec2:security-group")
+    return `aws ec2 create-tags${at} --resources ${ref.id} --tags ${pascal}`;
+  const target = type === "mount-target" ? ref.fileSystemId : ref.id;
+  if (!target) return undefined;
+  if (service === "elasticfilesystem")
+    return `aws efs tag-resource${at} --resource-id ${target} --tags ${pascal}`;
+  if (service === "s3files") return `aws s3files tag-resource${at} --resource-id ${target} --tags ${camel}`;
+  return undefined;
+}
+
+function exemptionAdvice(record: AuditRecord, ref: ResourceRef | undefined, key: string): string {
+  const command = exemptionTagCommand(ref, key, record.region);
+  const onWhat = ref?.type.endsWith(":mount-target") ? "its file system" : shortResource(record.resource);
+  const scope = record.rules.length > 0 ? ` (rule ${record.rules.join(", ")})` : "";
+  return command
+    ? `If the change is intended, exempt ${onWhat} first with the tag ${key} (value reason=…;expires=YYYY-MM-DD[;owner=…]): ${command} — or add an exemption${scope} to the remediator configuration. Without one, the guardrail treats the change as unsafe again.`
+    : `If the change is intended, add an exemption${scope} for it to the remediator configuration first (resource, reason, owner, expires). Without one, the guardrail treats the change as unsafe again.`;
+}
+
+function subjectOf(record: AuditRecord, verb: string, sweep: boolean): string {
+  const severity = maxSeverity(record);
+  const tag = severity ? `[${severity.toUpperCase()}] ` : "";
+  const resource = shortResource(record.resource);
+  if (sweep) {
+    const rules = record.rules.length > 0 ? ` breaks ${record.rules.join(", ")}` : "";
+    return asciiSubject(`${tag}${verb} (scheduled check): ${resource}${rules}`);
+  }
+  return asciiSubject(
+    `${tag}${verb}: ${record.eventName ?? record.verdict} on ${resource} by ${shortActor(record.actor)}`,
+  );
+}
+
+function headlineOf(record: AuditRecord, sweep: boolean): { verb: string; sentence: string } {
+  const resource = shortResource(record.resource);
   const rules = record.rules.length > 0 ? record.rules.join(", ") : "a rule";
-  const by = `${who}'s ${what}`;
+  const by = sweep
+    ? `Found by the scheduled check: ${resource}`
+    : `${shortActor(record.actor)}'s ${record.eventName ?? "change"} on ${resource}`;
+  const broke = sweep ? "breaks" : "broke";
   switch (record.verdict) {
     case "violation":
       switch (record.outcome) {
         case "remediated":
           return {
             verb: "Reverted",
-            sentence: `${by} broke ${rules}; the remediator reverted it and verified the result.`,
+            sentence: `${by} ${broke} ${rules}; the remediator reverted it and verified the result.`,
           };
         case "dry-run":
           return {
             verb: "Would revert",
-            sentence: `${by} broke ${rules}; dry-run: the fix was planned, not run.`,
+            sentence: `${by} ${broke} ${rules}; dry-run: the fix was planned, not run. The resource is still unsafe.`,
           };
         case "already-compliant":
           return {
             verb: "Already fixed",
-            sentence: `${by} broke ${rules}, but the live state was already compliant.`,
+            sentence: `${by} ${broke} ${rules}, but the live state was already compliant.`,
           };
         case "failed":
-          return { verb: "FAILED to revert", sentence: `${by} broke ${rules}, and reverting it FAILED.` };
+          return {
+            verb: "FAILED to revert",
+            sentence: `${by} ${broke} ${rules}, and reverting it FAILED: the resource may still be unsafe.`,
+          };
         default:
           return {
-            verb: "Unsafe change",
-            sentence: `${by} broke ${rules}; not reverted (mode ${record.mode}).`,
+            verb: "Unsafe, not reverted",
+            sentence: `${by} ${broke} ${rules}; not reverted (mode ${record.mode}). The resource is still unsafe.`,
           };
       }
     case "exempted":
       return {
         verb: "Exempted",
-        sentence: `${by} broke ${rules}; the resource is exempted, so it was left as is.`,
+        sentence: `${by} ${broke} ${rules}; the resource is exempted, so it was left as is.`,
       };
     case "failed":
-      return { verb: "FAILED", sentence: `The remediator could not complete its decision on ${by}.` };
+      return record.rules.length > 0
+        ? {
+            verb: "FAILED to revert",
+            sentence: `${by} ${broke} ${rules}, and reverting it FAILED: the resource may still be unsafe.`,
+          }
+        : {
+            verb: "FAILED",
+            sentence: `The remediator could not complete its decision on ${sweep ? resource : by}: it may be unsafe.`,
+          };
     case "invalid":
       return {
         verb: "Unreadable event",
-        sentence: `An event could not be understood and was recorded as invalid.`,
+        sentence: "An event could not be understood and was recorded as invalid.",
       };
     case "compliant":
       return { verb: "Compliant", sentence: `${by} is compliant.` };
@@ -360,41 +372,142 @@ function headlineOf(record: AuditRecord): { verb: string; sentence: string } {
   }
 }
 
+/**
+ * Nothing changed: say so, rather than a diff from the state read to "nothing read after", which
+ * reads as if the resource had been deleted.
+ */
+function unchangedBecause(record: AuditRecord): string | undefined {
+  if (record.outcome === "remediated") return undefined;
+  if (record.outcome === "failed" && record.requestIds.length > 0) return undefined;
+  if (record.verdict === "exempted") return "unchanged (exempted)";
+  switch (record.outcome) {
+    case "notified":
+      return "unchanged (notify mode)";
+    case "dry-run":
+      return "unchanged (dry-run)";
+    case "already-compliant":
+      return "unchanged (already compliant)";
+    default:
+      return "unchanged (nothing was run)";
+  }
+}
+
+function diffOf(record: AuditRecord): string[] {
+  const unchanged = unchangedBecause(record);
+  if (unchanged) return [unchanged];
+  if (record.after === null || record.after === undefined) {
+    return ["after: unknown (the state could not be read back after the remediation ran)"];
+  }
+  return stateDiff(record.before, record.after);
+}
+
+function nextStepsOf(
+  record: AuditRecord,
+  ref: ResourceRef | undefined,
+  tagKey: string,
+  url?: string,
+): string[] {
+  const look = url ? `Open it in the console (${url})` : "Look at it in the console";
+  const failedSteps = (error: string) => [
+    `The resource may still be unsafe: ${error}`,
+    `${look}, check it against the rule(s) above and apply the planned step(s) by hand, or revert the change yourself.`,
+    "Then fix the cause (the remediation role's permissions, a throttled or changed API, a resource in use); the scheduled check judges file systems, access points and mount targets again within the hour.",
+  ];
+  switch (record.verdict) {
+    case "failed":
+      return record.rules.length > 0
+        ? failedSteps(record.error ?? "the remediation did not complete")
+        : [
+            `Nothing was judged or changed: the change may be unsafe (${record.error ?? "the decision failed"}).`,
+            `${look} and judge it by hand; the audit record ${record.eventId} keeps the event.`,
+          ];
+    case "violation":
+      if (record.outcome === "remediated") return [exemptionAdvice(record, ref, tagKey)];
+      if (record.outcome === "notified" || record.outcome === "dry-run") {
+        return [
+          `Nothing was changed: the resource is still unsafe. Fix it by hand (the planned step(s) above are what enforce mode would run), or set the rule to enforce.`,
+          exemptionAdvice(record, ref, tagKey),
+        ];
+      }
+      return [];
+    case "exempted":
+      return [
+        "Nothing was changed: the exemption (owner and expiry under Why) covers it. When it expires the guardrail acts on the resource; renew it (same tag or configuration) if the exception still holds.",
+      ];
+    case "invalid":
+      return [
+        "No resource was judged. The audit record keeps what arrived and why it could not be read; check whether the event source or its format changed.",
+      ];
+    default:
+      return [];
+  }
+}
+
+function undoLines(record: AuditRecord, steps: readonly UndoStep[]): string[] {
+  const ran =
+    record.outcome === "remediated" || (record.outcome === "failed" && record.requestIds.length > 0);
+  if (!ran) return ["Nothing was changed: nothing to undo."];
+  return steps.map((step) => (step.command ? `${step.text}: ${step.command}` : step.text));
+}
+
 /** Everything a person needs to know about one decision. */
-export function describeDecision(record: AuditRecord): NotificationContent {
-  const severity = maxSeverity(record);
-  const { verb, sentence } = headlineOf(record);
-  const subject = asciiSubject(
-    `${severity ? `[${severity.toUpperCase()}] ` : ""}${verb}: ${record.eventName ?? record.verdict} on ${shortResource(record.resource)} by ${shortActor(record.actor)}`,
-  );
+export function describeDecision(record: AuditRecord, options: DescribeOptions = {}): NotificationContent {
+  const sweep = isSweep(record);
+  const { verb, sentence } = headlineOf(record, sweep);
+  const ref = refOf(record);
+  const url = consoleUrl(ref);
+  const tagKey = options.exemptTagKey ?? DEFAULT_EXEMPT_TAG_KEY;
   const or = (value: string | undefined) => (value ? value : "-");
-  const facts: [string, string][] = [
-    ["Who", or(record.actor)],
-    ["What", `${or(record.eventName)} (${or(record.eventSource)})`],
-    ["Resource", or(record.resource)],
-    ["When", or(record.eventTime)],
-    ["Source IP", or(record.sourceIp)],
-    ["User agent", clip(or(record.userAgent), 300)],
+  const facts: [string, string][] = sweep
+    ? [["Found by", "the scheduled check (reconcile): the live state was swept, no CloudTrail event"]]
+    : [
+        ["Who", or(record.actor)],
+        ["What", `${or(record.eventName)} (${or(record.eventSource)})`],
+      ];
+  facts.push(["Resource", or(record.resource)]);
+  if (url) facts.push(["Console", url]);
+  facts.push(sweep ? ["When", or(record.decidedAt)] : ["When", or(record.eventTime)]);
+  if (!sweep) {
+    facts.push(["Source IP", or(record.sourceIp)], ["User agent", clip(or(record.userAgent), 300)]);
+  }
+  facts.push(
     ["Account / region", `${or(record.account)} / ${or(record.region)}`],
     ["Rules", record.rules.length > 0 ? record.rules.join(", ") : "-"],
     ["Verdict / outcome", `${record.verdict} / ${record.outcome} (mode ${record.mode})`],
     ["Why", or(record.reason)],
-  ];
+  );
   if (record.error) facts.push(["Error", clip(record.error)]);
   if (record.requestIds.length > 0) facts.push(["AWS request ids", record.requestIds.join(", ")]);
-  facts.push(["CloudTrail event", `${record.eventId} (decided ${record.decidedAt})`]);
+  facts.push(
+    sweep
+      ? ["Sweep record", `${record.eventId} (decided ${record.decidedAt})`]
+      : ["CloudTrail event", `${record.eventId} (decided ${record.decidedAt})`],
+  );
 
   const planned = record.outcome === "remediated" || record.outcome === "failed" ? "ran" : "planned";
+  const steps = undoSteps(record);
   return {
-    subject,
+    subject: subjectOf(record, verb, sweep),
     headline: sentence,
+    trigger: sweep ? "sweep" : "event",
+    consoleUrl: url,
     facts,
     findings: record.findings.map((f) => `[${f.severity}] ${f.rule}: ${f.message}`),
+    rules: ruleNotes(record.rules),
     actions: record.plan.map((step) => `${planned}: ${step.api} ${compact(step.params)} (${step.reason})`),
-    diff:
-      record.before === undefined && record.after === undefined ? [] : stateDiff(record.before, record.after),
-    undo: undoLines(record),
+    diff: diffOf(record),
+    nextSteps: nextStepsOf(record, ref, tagKey, url),
+    undo: undoLines(record, steps),
+    undoSteps: steps,
   };
+}
+
+/** `id — title: why. More: url` for each rule. */
+export function ruleLines(rules: readonly RuleNote[]): string[] {
+  return rules.map(
+    (rule) =>
+      `${rule.id} (${rule.title}): ${rule.rationale}${rule.docsUrl ? ` AWS docs: ${rule.docsUrl}` : ""}`,
+  );
 }
 
 /** Plain text for e-mail and SMS subscribers of the SNS topic. */
@@ -406,8 +519,10 @@ export function renderPlainText(content: NotificationContent): string {
     lines.push("", title, ...(body.length > 0 ? body.map((line) => `  ${line}`) : [`  ${empty}`]));
   };
   section("Findings", content.findings, "none");
+  if (content.rules.length > 0) section("Why these rules exist", ruleLines(content.rules), "");
   section("What was done", content.actions, "no API call");
   section("Change (before -> after)", content.diff, "no difference");
+  if (content.nextSteps.length > 0) section("What to do now", content.nextSteps, "");
   section("How to undo", content.undo, "nothing to undo");
   return `${lines.join("\n")}\n`;
 }

@@ -6,6 +6,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { errorMessage } from "../core/errors.ts";
 import { MEMBER_ROLE_UNAVAILABLE } from "./member-credentials.ts";
+import { RejectedByChannelError } from "./notifier-errors.ts";
 import type { PipelineObserver } from "./pipeline.ts";
 
 export function pipelineObserver(logger: Logger, metrics: Metrics): PipelineObserver {
@@ -46,6 +47,11 @@ export function pipelineObserver(logger: Logger, metrics: Metrics): PipelineObse
         error: errorMessage(error),
       });
       metrics.addMetric("notify_failed", MetricUnit.Count, 1);
+      // A channel that took the call but refused items (Security Hub findings): counted apart, so
+      // an alarm can tell "refused" (a setup mistake, e.g. the wrong account) from "unreachable".
+      if (error instanceof RejectedByChannelError) {
+        metrics.addMetric(`${error.channel}_rejected`, MetricUnit.Count, error.rejected.length);
+      }
     },
     archiveFailed(record, error) {
       logger.error("audit archive copy failed (the ledger record is written)", {

@@ -29,6 +29,7 @@ import { exemptionFromTags } from "./exemption-tag.ts";
 import type { DecisionIntent, StateStore } from "./live-ports.ts";
 import { type LiveDeps, type LiveView, readLive } from "./live-state.ts";
 import { type NotifyAllOptions, notifyAll, shouldNotify } from "./notify-all.ts";
+import { rulesFor, rulesJudgingWhole } from "./passed-rules.ts";
 import type { AuditLedger, AuditRecord, AuditVerdict, Clock, Notifier, RemediationMode } from "./ports.ts";
 import { isRetryableAwsError, type RetryPolicy } from "./retry.ts";
 
@@ -105,6 +106,8 @@ type Decision = Pick<
   | "requestIds"
   | "error"
   | "reason"
+  | "passedRules"
+  | "resourceGone"
 >;
 
 /**
@@ -292,6 +295,11 @@ function effectiveMode(
 export class RemediationPipeline {
   constructor(private readonly deps: PipelineDeps) {}
 
+  /** The engine configuration this pipeline judges with. */
+  get config(): Config {
+    return this.deps.config;
+  }
+
   /**
    * One input (EventBridge event or CloudTrail record). `fallbackId` names the audit record of an
    * input so broken it carries no eventID (the SQS message id, say).
@@ -384,6 +392,13 @@ export class RemediationPipeline {
       }
       if (!options.recordCompliant && (decision.verdict === "compliant" || decision.verdict === "ignored")) {
         if (options.notifyKey !== undefined) await this.clearNotified(options.notifyKey);
+        // Not recorded, but a channel that tracks findings over time (Security Hub) hears that the
+        // resource passed, so a finding raised earlier is resolved.
+        if (decision.passedRules?.length) {
+          await this.notifyCompliant(
+            this.recordOf(change.meta, undefined, eventId, decision, change.resource),
+          );
+        }
         return { status: "compliant", resource: change.resource };
       }
       const record = this.recordOf(change.meta, undefined, eventId, decision, change.resource);
@@ -469,6 +484,15 @@ export class RemediationPipeline {
         .catch((error: unknown) => deps.observer?.stateWriteFailed?.("notified fingerprint", error));
     }
     return { status: "decided", record, ledger };
+  }
+
+  /** A compliant sweep result, to the channels that take compliant decisions (by default none). */
+  private async notifyCompliant(record: AuditRecord): Promise<void> {
+    const { deps } = this;
+    if (deps.mode === "off") return;
+    const result = await notifyAll(deps.notifiers, record, deps.notifyOptions);
+    for (const failure of result.failures)
+      deps.observer?.notifyFailed?.(failure.notifier, record, failure.error);
   }
 
   /**
@@ -662,6 +686,7 @@ export class RemediationPipeline {
         before: view.snapshot,
         after: null,
         reason: `${view.goneReason}: nothing to do.`,
+        ...(view.resourceGone ? { resourceGone: true, passedRules: rulesFor([change], deps.config) } : {}),
       };
     }
     await this.learnGuards(view);
@@ -674,6 +699,7 @@ export class RemediationPipeline {
       const compliant = evaluation.verdict === "compliant";
       if (compliant) await this.learn(view);
       if (compliant && intent) return finishedEarlier(intent, view.snapshot, evaluation.reason);
+      const passedRules = compliant ? rulesJudgingWhole([view.change, ...view.related], config) : [];
       const offline = judgeChange(change, { config: deps.config, now: deps.clock.now() });
       const fixedAlready = compliant && offline.verdict === "violation";
       return {
@@ -688,12 +714,25 @@ export class RemediationPipeline {
         reason: fixedAlready
           ? `the change was unsafe when made, but the live state is compliant now (fixed before this event was handled): nothing to do. ${evaluation.reason}${note}`
           : `${evaluation.reason}${note}`,
+        ...(passedRules.length > 0 ? { passedRules } : {}),
       };
     }
     const mode = effectiveMode(deps.mode, evaluation.modes ?? {});
     // After an earlier attempt acted, the state before is the one it saw.
     const before = intent ? intent.before : view.snapshot;
-    const violation = { ...base, findings: evaluation.findings, rules, before, after: null };
+    // The other rules that judged the whole resource passed (a rule that errored did not): their
+    // earlier findings are resolved.
+    const passedRules = rulesJudgingWhole([view.change, ...view.related], config).filter(
+      (id) => !rules.includes(id) && !evaluation.reason.includes(`rule ${id} errored`),
+    );
+    const violation = {
+      ...base,
+      findings: evaluation.findings,
+      rules,
+      before,
+      after: null,
+      ...(passedRules.length > 0 ? { passedRules } : {}),
+    };
     if (evaluation.exemption) {
       return {
         ...violation,
@@ -864,6 +903,7 @@ export class RemediationPipeline {
       fileSystems: resources.fileSystems,
       executor: resources.executor,
       state: deps.state,
+      ...(resources.identity ? { identity: resources.identity } : {}),
     };
   }
 
@@ -874,6 +914,16 @@ export class RemediationPipeline {
    */
   async fileSystemsIn(account: string | undefined, label: string): Promise<AccountResources["fileSystems"]> {
     return (await this.resourcesIn(account, label)).fileSystems;
+  }
+
+  /** The identity layer (IAM) of an account, as this pipeline reads it; undefined when not wired. */
+  async identityIn(account: string | undefined, label: string): Promise<AccountResources["identity"]> {
+    return (await this.resourcesIn(account, label)).identity;
+  }
+
+  /** Reconcile: a resource swept as compliant forgets what was notified for it (see `notifyKey`). */
+  async forgetNotified(key: string): Promise<void> {
+    await this.clearNotified(key);
   }
 
   private async resourcesIn(account: string | undefined, label: string): Promise<AccountResources> {

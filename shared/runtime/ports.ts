@@ -56,6 +56,14 @@ export interface AuditRecord {
   readonly error: string | undefined;
   /** One sentence for people: why this verdict and outcome. */
   readonly reason: string;
+  /**
+   * Rules that judged the whole live resource and found no violation (absent when none did, or
+   * when only part of it was judged: the rules of one security-group change). A finding a rule
+   * raised earlier on this resource is resolved by it.
+   */
+  readonly passedRules?: readonly string[];
+  /** The resource itself no longer exists: what was found on it earlier no longer applies. */
+  readonly resourceGone?: boolean;
 }
 
 /**

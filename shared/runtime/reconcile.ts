@@ -16,6 +16,7 @@ import { errorMessage } from "../core/errors.ts";
 import { EFS_SOURCE, S3FILES_SOURCE } from "../core/intake/file-systems.ts";
 import { resourceNames } from "../core/intake/intake.ts";
 import type { Change, ChangeDetail, ChangeMeta, FileSystemService } from "../core/types.ts";
+import { sweepIdentity } from "./iam-reconcile.ts";
 import type { FileSystemApi, FileSystemSummary, StateStore } from "./live-ports.ts";
 import type { PipelineResult, RemediationPipeline } from "./pipeline.ts";
 import type { Clock, RemediationMode } from "./ports.ts";
@@ -32,6 +33,11 @@ export interface ReconcileDeps {
   readonly memberAccounts?: readonly string[];
   /** The remediation mode; `off` turns the sweep into a no-op. */
   readonly mode?: RemediationMode;
+  /**
+   * Sweep the identity layer (IAM) of each account too, at most this many roles and users per run.
+   * IAM is global: only one region's sweep does it (`IAM_RECONCILE_REGION`). Absent: not swept.
+   */
+  readonly identityMaxPrincipals?: number;
 }
 
 export interface ReconcileSummary {
@@ -90,6 +96,7 @@ export class Reconciler {
     }
     const counts = { totals, complete, deferred, errors };
     await this.sweepAccount(undefined, this.deps.fileSystems, runId, hasTime, counts);
+    await this.sweepIdentityOf(undefined, runId, hasTime, counts);
     for (const account of this.deps.memberAccounts ?? []) {
       if (!hasTime()) {
         errors[account] = "not swept this run: out of time (the next run sweeps it)";
@@ -104,8 +111,42 @@ export class Reconciler {
         continue;
       }
       await this.sweepAccount(account, fileSystems, runId, hasTime, counts);
+      await this.sweepIdentityOf(account, runId, hasTime, counts);
     }
     return { runId, ...totals, complete, deferred, errors };
+  }
+
+  /** One account's identity layer, when this function sweeps it and there is time left. */
+  private async sweepIdentityOf(
+    account: string | undefined,
+    runId: string,
+    hasTime: () => boolean,
+    counts: Parameters<typeof sweepIdentity>[5],
+  ): Promise<void> {
+    const max = this.deps.identityMaxPrincipals;
+    if (max === undefined) return;
+    const key = account ? `${account}/iam` : "iam";
+    if (!hasTime()) {
+      counts.errors[key] = "not swept this run: out of time (the next run sweeps it)";
+      return;
+    }
+    let identity: Awaited<ReturnType<RemediationPipeline["identityIn"]>>;
+    try {
+      identity = await this.deps.pipeline.identityIn(account, `reconcile-${runId}`);
+    } catch (error) {
+      counts.errors[key] = errorMessage(error);
+      return;
+    }
+    if (!identity) return;
+    const { pipeline, state, clock, region } = this.deps;
+    await sweepIdentity(
+      { pipeline, state, clock, region, maxPrincipals: max },
+      account,
+      identity,
+      runId,
+      hasTime,
+      counts,
+    );
   }
 
   /** One account's file systems, service by service, from each service's saved cursor. */

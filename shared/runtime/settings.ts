@@ -6,12 +6,15 @@
  *
  * The SDK's own variables (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, …) are not
  * read here: the SDK clients resolve them themselves and nothing in the runtime overrides them.
+ * `AWS_REGION` is also read, only to compare it with `IAM_RECONCILE_REGION`; the clients still
+ * resolve it themselves.
  */
 import { z } from "zod";
 import type { Config } from "../core/config.ts";
 import { formatZodIssues } from "../core/config.ts";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import { loadConfig } from "../io/load-config.ts";
+import { DEFAULT_EXEMPT_TAG_KEY } from "./exemption-tag.ts";
 import type { RemediationMode } from "./ports.ts";
 
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
@@ -53,7 +56,7 @@ const envSchema = z.object({
     .min(1)
     .max(128)
     .optional()
-    .transform((v) => v || "remediator:exempt"),
+    .transform((v) => v || DEFAULT_EXEMPT_TAG_KEY),
   /** Secrets Manager secret holding the Slack incoming-webhook URL; Slack is off without it. */
   SLACK_WEBHOOK_SECRET_ARN: text.regex(SECRET_ARN, "must be a Secrets Manager secret ARN").optional(),
   /** Also report each decision as a Security Hub finding. */
@@ -82,6 +85,18 @@ const envSchema = z.object({
    * Organization mode: member accounts the `reconcile` sweep covers after its own (comma-separated
    * 12-digit ids). Events are handled for any member account; this list only widens the sweep.
    */
+  /**
+   * The identity layer: the guardrail's own deny policy (`<name>-deny-file-system-root`), the same name
+   * in every account. Without it IAM findings are reported, never enforced.
+   */
+  IAM_DENY_POLICY_NAME: text.regex(/^[\w+=,.@-]{1,128}$/, "must be an IAM policy name").optional(),
+  /**
+   * IAM is global: the region whose `reconcile` sweeps the identity layer, so each account is swept
+   * once however many regions run the guardrail. Unset: this function sweeps it.
+   */
+  IAM_RECONCILE_REGION: text.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be a region name").optional(),
+  /** The function's own region (set by Lambda), to compare with `IAM_RECONCILE_REGION`. */
+  AWS_REGION: text.optional(),
   MEMBER_ACCOUNT_IDS: text
     .regex(/^\d{12}(\s*,\s*\d{12})*$/, "must be comma-separated 12-digit account ids")
     .optional(),
@@ -122,6 +137,10 @@ export interface Settings {
   readonly homeAccount: string;
   /** The partition of that account (`aws`, `aws-cn`, `aws-us-gov`), for the member role ARNs. */
   readonly partition: string;
+  /** The guardrail's deny policy name; `undefined`: identity findings are never enforced. */
+  readonly iamDenyPolicyName: string | undefined;
+  /** Whether this function's reconcile sweeps the identity layer (once per account, in one region). */
+  readonly iamReconcile: boolean;
 }
 
 /** The member role in one account. */
@@ -194,5 +213,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     ]),
     homeAccount,
     partition,
+    iamDenyPolicyName: e.IAM_DENY_POLICY_NAME,
+    iamReconcile: e.IAM_RECONCILE_REGION === undefined || e.IAM_RECONCILE_REGION === e.AWS_REGION,
   });
 }

@@ -1,4 +1,8 @@
-/** Audit records for tests: a realistic violation that each test varies. */
+/**
+ * Synthetic audit records for unit tests: a violation that each test varies. The states are in
+ * the shape the pipeline records (`live-state.ts` snapshots); an integration test runs the real
+ * pipeline against moto_server and checks its record has this very shape.
+ */
 import type { AuditRecord } from "../../shared/runtime/ports.ts";
 
 export const SG_ARN = "arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0a1b2c3d4e5f60718";
@@ -29,22 +33,26 @@ export function auditRecord(overrides: Partial<AuditRecord> = {}): AuditRecord {
           "sg-0a1b2c3d4e5f60718 [sgr-0aaa1111] ingress tcp/2049 from 0.0.0.0/0 exposes 2049 (NFS) to the internet",
       },
     ],
+    // The shape `live-state.ts` snapshots a group's rules in (checked against a real run in
+    // test/integration/runtime/alert-undo.test.ts).
     before: {
       groupId: "sg-0a1b2c3d4e5f60718",
       rules: [
         {
-          SecurityGroupRuleId: "sgr-0aaa1111",
-          IpProtocol: "tcp",
-          FromPort: 2049,
-          ToPort: 2049,
-          CidrIpv4: "0.0.0.0/0",
+          ruleId: "sgr-0aaa1111",
+          direction: "ingress",
+          protocol: "tcp",
+          fromPort: 2049,
+          toPort: 2049,
+          peer: "0.0.0.0/0",
         },
         {
-          SecurityGroupRuleId: "sgr-0bbb2222",
-          IpProtocol: "tcp",
-          FromPort: 2049,
-          ToPort: 2049,
-          CidrIpv4: "10.0.0.0/16",
+          ruleId: "sgr-0bbb2222",
+          direction: "ingress",
+          protocol: "tcp",
+          fromPort: 2049,
+          toPort: 2049,
+          peer: "10.0.0.0/16",
         },
       ],
     },
@@ -59,11 +67,12 @@ export function auditRecord(overrides: Partial<AuditRecord> = {}): AuditRecord {
       groupId: "sg-0a1b2c3d4e5f60718",
       rules: [
         {
-          SecurityGroupRuleId: "sgr-0bbb2222",
-          IpProtocol: "tcp",
-          FromPort: 2049,
-          ToPort: 2049,
-          CidrIpv4: "10.0.0.0/16",
+          ruleId: "sgr-0bbb2222",
+          direction: "ingress",
+          protocol: "tcp",
+          fromPort: 2049,
+          toPort: 2049,
+          peer: "10.0.0.0/16",
         },
       ],
     },

@@ -449,7 +449,13 @@ async function judgeRun(
         if (!busCopies.has(record.eventId) && !deadLettered)
           violations.push(`${label}: no EventBridge notification`);
         for (const rule of record.rules) {
-          if (!findingIds.has(findingId(record.eventId, rule)) && !deadLettered)
+          const id = findingId(
+            record.account ?? ACCOUNT,
+            record.region ?? moto.clientConfig.region,
+            rule,
+            record.resource ?? "unknown",
+          );
+          if (!findingIds.has(id) && !deadLettered)
             violations.push(`${label}: no Security Hub finding for ${rule}`);
         }
       }

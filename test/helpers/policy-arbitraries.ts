@@ -406,3 +406,74 @@ export const adversarialCaseArb: fc.Arbitrary<GeneratedCase> = fc
       policy: { Version: "2012-10-17", Statement: blocks.flat().slice(0, 5) },
     }));
   });
+
+/** A concrete request of every kind of caller, with values drawn from those the adversarial policies mention (and others). */
+export function concreteRequestArb(service: FileSystemServiceName) {
+  const prefix = prefixFor(service);
+  const account = fc.constantFrom(OWNER, PARTNER, OTHER, STRANGER, "999999999999", "200000000001");
+  const principal = fc.oneof(
+    fc.constant<RequestPrincipal>({ kind: "anonymous" }),
+    account.map<RequestPrincipal>((a) => ({ kind: "aws", arn: `arn:aws:iam::${a}:root`, account: a })),
+    fc
+      .tuple(account, fc.constantFrom("alice", "bob"))
+      .map<RequestPrincipal>(([a, n]) => ({ kind: "aws", arn: `arn:aws:iam::${a}:user/${n}`, account: a })),
+    fc
+      .tuple(account, fc.constantFrom("admin", "app", "reader", "worker", "remediator-probe"))
+      .map<RequestPrincipal>(([a, r]) => ({
+        kind: "aws",
+        arn: `arn:aws:sts::${a}:assumed-role/${r}/s1`,
+        account: a,
+        roleArn: `arn:aws:iam::${a}:role/${r}`,
+      })),
+    account.map<RequestPrincipal>((a) => ({
+      kind: "aws",
+      arn: `arn:aws:sts::${a}:federated-user/bob`,
+      account: a,
+    })),
+    fc.constant<RequestPrincipal>({ kind: "service", service: "elasticfilesystem.amazonaws.com" }),
+  );
+  const context = fc.record(
+    {
+      "aws:sourcevpc": fc.constantFrom(
+        "vpc-1",
+        "vpc-2",
+        "vpc-x0",
+        "VPC-1",
+        "ab",
+        "a-b",
+        "remediator-unmentioned-value",
+      ),
+      "aws:sourcevpce": fc.constantFrom("vpce-1", "VPCE-1", "vpce-9"),
+      "aws:sourceip": fc.constantFrom(
+        "203.0.113.7",
+        "203.0.113.200",
+        "8.8.8.8",
+        "10.0.0.5",
+        "52.94.76.10",
+        "2001:db8::1",
+      ),
+      "aws:principalorgid": fc.constantFrom("o-a1b2c3d4e5", "o-zzzzzzzzzz"),
+      "aws:principalorgpaths": fc.constantFrom(
+        ["o-a1b2c3d4e5/r-1/"],
+        ["o-a1b2c3d4e5/r-1/", "o-zzzzzzzzzz/r-2/"],
+      ),
+      "aws:securetransport": fc.constantFrom("true", "false"),
+      "aws:sourceaccount": fc.constantFrom(OWNER, PARTNER, STRANGER),
+      "aws:multifactorauthage": fc.constantFrom("4", "5", "5.5", "6", "4000"),
+      "aws:currenttime": fc.constantFrom(
+        "2025-12-31T23:59:59Z",
+        "2026-01-01T00:00:00.500Z",
+        "2026-06-01T00:00:00Z",
+      ),
+      "aws:tagkeys": fc.constantFrom(["a"], ["x1"], ["a", "x2"]),
+      "elasticfilesystem:accessedviamounttarget": fc.constantFrom("true", "false"),
+      [`${prefix}:accesspointarn`]: fc.constantFrom(`${generatedFileSystemArn(service)}/access-point/fsap-1`),
+    },
+    { requiredKeys: [] },
+  );
+  return fc.record({
+    principal,
+    action: fc.constantFrom(`${prefix}:ClientMount`, `${prefix}:ClientWrite`, `${prefix}:ClientRootAccess`),
+    context: context.map((values) => values as Record<string, string | string[]>),
+  });
+}

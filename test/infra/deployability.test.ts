@@ -103,7 +103,8 @@ describe("security of the guardrail itself", () => {
     const protectionNames = rules
       .map((r) => String(r.properties.Name))
       .filter((n) => n.includes("-protect-"));
-    expect(protectionNames.length).toBe(PROTECTION_LABELS.length + 1); // and protect-members
+    // And protect-members, and the identity layer's protect-iam and protect-iam-forward.
+    expect(protectionNames.length).toBe(PROTECTION_LABELS.length + 3);
     const watchers = rules.filter((r) =>
       JSON.stringify(r.properties.EventPattern ?? {}).includes('"eventSource":["events.amazonaws.com"]'),
     );

@@ -12,6 +12,7 @@ import { MissingBundleError } from "../../infra/bundles.ts";
 import { CLOUDTRAIL_DETAIL_TYPE } from "../../infra/constructs/event-routing.ts";
 import { PROTECTED_CHANGES } from "../../infra/constructs/self-protection.ts";
 import { parseSettings, type SettingKey, SettingsError } from "../../infra/settings.ts";
+import { IAM_SOURCE } from "../../shared/core/intake/iam.ts";
 import { JUDGED_EVENTS } from "../../shared/core/intake/intake.ts";
 import { loadSettings } from "../../shared/runtime/settings.ts";
 import { ORG_CONTEXT, type Synthesized, synthesize, type TemplateJson } from "./synth.ts";
@@ -83,13 +84,17 @@ describe("event routing", () => {
     expect(routes[0]?.targets.map((t) => render(t.Arn))).toEqual([`<${queueId()}.Arn>`]);
   });
 
-  it.each(judged)("routes %s %s forwarded by member accounts into the same queue", (source, name) => {
+  // IAM events arrive only in the IAM event region; members forward them to the identity layer's own
+  // bus (see identity-layer.test.ts), not through the regional forwarding rules.
+  const regional = judged.filter(([source]) => source !== IAM_SOURCE);
+
+  it.each(regional)("routes %s %s forwarded by member accounts into the same queue", (source, name) => {
     const routes = routesOf(central, "custom", source, name);
     expect(routes).toHaveLength(1);
     expect(routes[0]?.targets.map((t) => render(t.Arn))).toEqual([`<${queueId()}.Arn>`]);
   });
 
-  it.each(judged)("forwards %s %s from a member account to the central bus", (source, name) => {
+  it.each(regional)("forwards %s %s from a member account to the central bus", (source, name) => {
     const routes = routesOf(member, "default", source, name);
     expect(routes).toHaveLength(1);
     expect(render(routes[0]?.targets[0]?.Arn)).toBe(
@@ -345,7 +350,8 @@ describe("alarms", () => {
     const routingRules = resourcesOfType(central, "AWS::Events::Rule")
       .map((r) => r.properties.Name as string)
       .filter((name) => name.includes("-intake-"));
-    expect(routingRules).toHaveLength(6);
+    // Default bus: ec2, s3files, efs, iam; organization intake bus: ec2, s3files, efs (IAM has its own bus).
+    expect(routingRules).toHaveLength(7);
     const failed = alarms().filter((a) => a.metric === "FailedInvocations");
     for (const rule of routingRules) {
       const alarm = failed.find((a) => a.dimensions.split(",").includes(rule));
@@ -536,7 +542,10 @@ describe("self-protection", () => {
 
 describe("organization mode", () => {
   it("accepts events on the intake bus from the organization only", () => {
-    const policies = resourcesOfType(central, "AWS::Events::EventBusPolicy");
+    // The identity layer's bus has its own policy (identity-layer.test.ts).
+    const policies = resourcesOfType(central, "AWS::Events::EventBusPolicy").filter(
+      (p) => !String(p.properties.StatementId).includes("IamForwarding"),
+    );
     expect(policies).toHaveLength(1);
     const statement = policies[0]?.properties.Statement as Record<string, unknown>;
     expect(statement.Action).toBe("events:PutEvents");
@@ -619,7 +628,11 @@ describe("member self-protection", () => {
 describe("single-account mode", () => {
   it("has no intake bus, no member role to assume and no member template", () => {
     expect(single.member).toBeUndefined();
-    expect(resourcesOfType(singleTemplate, "AWS::Events::EventBusPolicy")).toHaveLength(0);
+    expect(
+      resourcesOfType(singleTemplate, "AWS::Events::EventBusPolicy").filter(
+        (p) => !String(p.properties.StatementId).includes("IamForwarding"),
+      ),
+    ).toHaveLength(0);
     expect(JSON.stringify(singleTemplate)).not.toContain("aws:ResourceOrgID");
     expect(JSON.stringify(singleTemplate)).not.toContain("MEMBER_ROLE_NAME");
   });

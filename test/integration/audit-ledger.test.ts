@@ -62,6 +62,24 @@ describe("DynamoDbAuditLedger.record", () => {
     expect(stored).toEqual({ ...entry, recordedAt: "2026-11-22T12:00:00.000Z", truncated: [] });
   });
 
+  it("keeps the rules a compliant decision passed and whether the resource was gone", async () => {
+    const ledger = new DynamoDbAuditLedger(client, { tableName: table, clock });
+    const entry = auditRecord({
+      verdict: "compliant",
+      outcome: "already-compliant",
+      rules: [],
+      findings: [],
+      passedRules: ["sg-ingress-internet-sensitive-port"],
+      resourceGone: true,
+    });
+
+    await ledger.record(entry);
+
+    const stored = await ledger.get(entry.eventId);
+    expect(stored?.passedRules).toEqual(["sg-ingress-internet-sensitive-port"]);
+    expect(stored?.resourceGone).toBe(true);
+  });
+
   it("stores the record under its day and decision time, with a marker for its eventId", async () => {
     const ledger = new DynamoDbAuditLedger(client, { tableName: table, clock });
 
@@ -74,7 +92,7 @@ describe("DynamoDbAuditLedger.record", () => {
       "EVENT#4b8e1c3a-2f6d-4e7a-9b1c-0d2e3f4a5b6c | EVENT#4b8e1c3a-2f6d-4e7a-9b1c-0d2e3f4a5b6c",
     ]);
     const record = Items.find((item) => item.pk?.S?.startsWith("DAY#"));
-    expect(record?.before?.S).toContain('"SecurityGroupRuleId":"sgr-0aaa1111"');
+    expect(record?.before?.S).toContain('"ruleId":"sgr-0aaa1111"');
     expect(record?.rules?.L).toEqual([{ S: "sg-ingress-internet-sensitive-port" }]);
     expect(record?.error).toBeUndefined();
   });

@@ -84,15 +84,15 @@ describe("function bundles", () => {
     }
   });
 
-  it.each(FUNCTIONS)("%s: Security Hub, Secrets Manager and S3 are not parsed at cold start", (name) => {
+  it.each(FUNCTIONS)("%s: Security Hub, Secrets Manager, S3 and IAM are not parsed at cold start", (name) => {
     const entry = entryOf(name);
     const inputs = (files: Iterable<string>) =>
       [...files].flatMap((f) => Object.keys(metafile.outputs[f]?.inputs ?? {}));
-    const lazy = /@aws-sdk[\\/](client-securityhub|client-secrets-manager|client-s3)[\\/]/;
+    const lazy = /@aws-sdk[\\/](client-securityhub|client-secrets-manager|client-s3|client-iam)[\\/]/;
     expect(inputs(coldStart(entry)).filter((input) => lazy.test(input))).toEqual([]);
     // …but they are in the asset, for when the feature is on.
     const all = Object.keys(metafile.outputs).filter((f) => f.startsWith(dirname(entry)));
-    for (const client of ["client-securityhub", "client-secrets-manager", "client-s3"]) {
+    for (const client of ["client-securityhub", "client-secrets-manager", "client-s3", "client-iam"]) {
       expect(
         inputs(all).some((input) => input.includes(`@aws-sdk/${client}/`)),
         client,

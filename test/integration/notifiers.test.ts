@@ -11,7 +11,11 @@ import {
   SecretsManagerClient,
   UpdateSecretCommand,
 } from "@aws-sdk/client-secrets-manager";
-import { GetFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import {
+  type BatchUpdateFindingsCommandInput,
+  GetFindingsCommand,
+  SecurityHubClient,
+} from "@aws-sdk/client-securityhub";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import {
   CreateQueueCommand,
@@ -95,12 +99,18 @@ describe("SnsNotifier", () => {
     expect(envelope.Message).toContain("User agent:        aws-cli/2.22.1");
     expect(envelope.Message).toContain("[critical] sg-ingress-internet-sensitive-port:");
     expect(envelope.Message).toContain("ran: ec2:RevokeSecurityGroupIngress");
+    expect(envelope.Message).toContain('- rules[ruleId=sgr-0aaa1111]: {"ruleId":"sgr-0aaa1111"');
     expect(envelope.Message).toContain(
-      '- rules[SecurityGroupRuleId=sgr-0aaa1111]: {"SecurityGroupRuleId":"sgr-0aaa1111"',
+      "Console:           https://console.aws.amazon.com/ec2/home?region=eu-west-1#SecurityGroup:groupId=sg-0a1b2c3d4e5f60718",
+    );
+    expect(envelope.Message).toContain("\nWhy these rules exist\n  sg-ingress-internet-sensitive-port (");
+    expect(envelope.Message).toContain(
+      "\nWhat to do now\n  If the change is intended, exempt sg-0a1b2c3d4e5f60718",
     );
     expect(envelope.Message).toContain(
-      `aws ec2 authorize-security-group-ingress --group-id sg-0a1b2c3d4e5f60718 --ip-permissions '[{"IpProtocol":"tcp","FromPort":2049,"ToPort":2049,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]'`,
+      `aws ec2 authorize-security-group-ingress --region eu-west-1 --group-id sg-0a1b2c3d4e5f60718 --ip-permissions '[{"IpProtocol":"tcp","FromPort":2049,"ToPort":2049,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]'`,
     );
+    expect(envelope.MessageAttributes.trigger?.Value).toBe("event");
     expect(envelope.MessageAttributes.verdict?.Value).toBe("violation");
     expect(envelope.MessageAttributes.severity?.Value).toBe("critical");
     sns.destroy();
@@ -158,50 +168,151 @@ describe("EventBridgeNotifier", () => {
       sourceIp: "203.0.113.7",
       requestIds: ["a1b2c3d4-5678-90ab-cdef-111111111111"],
       stateOmitted: false,
+      // What people read by SNS and Slack, as fields.
+      trigger: "event",
+      subject: "[CRITICAL] Reverted: AuthorizeSecurityGroupIngress on sg-0a1b2c3d4e5f60718 by DevOps/alice",
+      consoleUrl:
+        "https://console.aws.amazon.com/ec2/home?region=eu-west-1#SecurityGroup:groupId=sg-0a1b2c3d4e5f60718",
+      ruleDetails: [
+        expect.objectContaining({
+          id: "sg-ingress-internet-sensitive-port",
+          docsUrl: "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
+        }),
+      ],
+      changes: [expect.stringMatching(/^- rules\[ruleId=sgr-0aaa1111\]/)],
+      nextSteps: [expect.stringContaining("remediator:exempt")],
+      undo: [
+        expect.objectContaining({
+          command: expect.stringContaining("aws ec2 authorize-security-group-ingress"),
+          call: expect.objectContaining({ api: "ec2:AuthorizeSecurityGroupIngress" }),
+        }),
+      ],
     });
     events.destroy();
   });
 });
 
+/**
+ * moto speaks BatchImportFindings and GetFindings but not BatchUpdateFindings (it answers 404): that
+ * one call is answered here, and what was asked is kept for the test to check.
+ */
+function withWorkflowUpdates(hub: SecurityHubClient): BatchUpdateFindingsCommandInput[] {
+  const asked: BatchUpdateFindingsCommandInput[] = [];
+  hub.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== "BatchUpdateFindingsCommand") return next(args);
+      const input = args.input as BatchUpdateFindingsCommandInput;
+      asked.push(input);
+      return {
+        output: { $metadata: {}, ProcessedFindings: input.FindingIdentifiers, UnprocessedFindings: [] },
+        response: {},
+      } as unknown as Awaited<ReturnType<typeof next>>;
+    },
+    { step: "initialize", name: "answerBatchUpdateFindings" },
+  );
+  return asked;
+}
+
 describe("SecurityHubNotifier", () => {
-  it("imports an ASFF finding, RESOLVED when remediated, and updates it (not duplicates it) on a re-send", async () => {
+  const RULE = "sg-ingress-internet-sensitive-port";
+  const later = { now: () => new Date("2026-11-23T08:00:00.000Z") };
+
+  it("keeps one finding per resource and rule: opened by a violation, resolved in place by a compliant judgement", async () => {
     const hub = new SecurityHubClient(moto.clientConfig);
-    const notifier = new SecurityHubNotifier(hub, { account: ACCOUNT, region: "eu-west-1", clock });
-
-    await notifier.notify(auditRecord({ account: ACCOUNT, outcome: "notified", mode: "notify" }));
-    await notifier.notify(auditRecord({ account: ACCOUNT }));
-
-    const { Findings = [] } = await hub.send(new GetFindingsCommand({}));
-    expect(Findings).toHaveLength(1);
-    expect(Findings[0]).toMatchObject({
-      SchemaVersion: "2018-10-08",
-      Id: "s3files-remediator/4b8e1c3a-2f6d-4e7a-9b1c-0d2e3f4a5b6c/sg-ingress-internet-sensitive-port",
-      ProductArn: `arn:aws:securityhub:eu-west-1:${ACCOUNT}:product/${ACCOUNT}/default`,
-      GeneratorId: "sg-ingress-internet-sensitive-port",
-      AwsAccountId: ACCOUNT,
-      Types: ["Software and Configuration Checks/AWS Security Best Practices/Network Reachability"],
-      Severity: { Label: "INFORMATIONAL", Original: "critical" },
-      Resources: [{ Type: "AwsEc2SecurityGroup", Id: SG_ARN, Partition: "aws", Region: "eu-west-1" }],
-      Compliance: { Status: "PASSED" },
-      Workflow: { Status: "RESOLVED" },
+    const workflow = withWorkflowUpdates(hub);
+    const resource = `arn:aws:ec2:eu-west-1:${ACCOUNT}:security-group/sg-0resolve`;
+    const violation = auditRecord({
+      account: ACCOUNT,
+      resource,
+      outcome: "notified",
+      mode: "notify",
+      requestIds: [],
     });
+    const again = { ...violation, eventId: "second-event-same-rule" };
+    const fixed = auditRecord({
+      eventId: "person-fixed-it",
+      account: ACCOUNT,
+      resource,
+      verdict: "compliant",
+      outcome: "no-action",
+      rules: [],
+      findings: [],
+      plan: [],
+      requestIds: [],
+      passedRules: [RULE],
+    });
+
+    await new SecurityHubNotifier(hub, { account: ACCOUNT, region: "eu-west-1", clock }).notify(violation);
+    await new SecurityHubNotifier(hub, { account: ACCOUNT, region: "eu-west-1", clock }).notify(again);
+    const opened = (await hub.send(new GetFindingsCommand({}))).Findings?.filter(
+      (f) => f.Resources?.[0]?.Id === resource,
+    );
+    await new SecurityHubNotifier(hub, { account: ACCOUNT, region: "eu-west-1", clock: later }).notify(fixed);
+    const closed = (await hub.send(new GetFindingsCommand({}))).Findings?.filter(
+      (f) => f.Resources?.[0]?.Id === resource,
+    );
+
+    const id = `s3files-remediator/${ACCOUNT}/eu-west-1/${RULE}/${resource}`;
+    expect(opened).toHaveLength(1);
+    expect(opened?.[0]).toMatchObject({
+      Id: id,
+      ProductArn: `arn:aws:securityhub:eu-west-1:${ACCOUNT}:product/${ACCOUNT}/default`,
+      AwsAccountId: ACCOUNT,
+      Compliance: { Status: "FAILED" },
+      Workflow: { Status: "NEW" },
+      RecordState: "ACTIVE",
+      Severity: { Label: "CRITICAL" },
+      SourceUrl: "https://console.aws.amazon.com/ec2/home?region=eu-west-1#SecurityGroup:groupId=sg-0resolve",
+      Remediation: {
+        Recommendation: { Url: "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html" },
+      },
+    });
+    expect(closed).toHaveLength(1);
+    expect(closed?.[0]).toMatchObject({
+      Id: id,
+      Compliance: { Status: "PASSED" },
+      RecordState: "ACTIVE",
+      Severity: { Label: "INFORMATIONAL", Original: "critical" },
+      UpdatedAt: "2026-11-23T08:00:00.000Z",
+      CreatedAt: opened?.[0]?.CreatedAt,
+    });
+    // The workflow of an existing finding moves through BatchUpdateFindings, as AWS requires.
+    expect(workflow).toEqual([
+      expect.objectContaining({
+        FindingIdentifiers: [
+          { Id: id, ProductArn: `arn:aws:securityhub:eu-west-1:${ACCOUNT}:product/${ACCOUNT}/default` },
+        ],
+        Workflow: { Status: "RESOLVED" },
+      }),
+    ]);
     hub.destroy();
   });
 
-  it("leaves an unremediated violation NEW and FAILED at the rule's severity", async () => {
+  it("creates an exempted finding SUPPRESSED, with the exemption in its note, at the rule's severity", async () => {
     const hub = new SecurityHubClient(moto.clientConfig);
+    withWorkflowUpdates(hub);
+    const resource = `arn:aws:ec2:eu-west-1:${ACCOUNT}:security-group/sg-0exempt`;
     const notifier = new SecurityHubNotifier(hub, { account: ACCOUNT, region: "eu-west-1", clock });
 
     await notifier.notify(
-      auditRecord({ eventId: "exempt-1", account: ACCOUNT, verdict: "exempted", outcome: "notified" }),
+      auditRecord({
+        account: ACCOUNT,
+        resource,
+        verdict: "exempted",
+        outcome: "notified",
+        plan: [],
+        requestIds: [],
+        reason: "exempted until 2026-12-31 (owner team-storage): migration window.",
+      }),
     );
 
     const { Findings = [] } = await hub.send(new GetFindingsCommand({}));
-    const finding = Findings.find((f) => f.Id?.includes("exempt-1"));
+    const finding = Findings.find((f) => f.Resources?.[0]?.Id === resource);
     expect(finding).toMatchObject({
       Severity: { Label: "CRITICAL" },
       Compliance: { Status: "FAILED" },
-      Workflow: { Status: "NEW" },
+      Workflow: { Status: "SUPPRESSED" },
+      Note: { Text: expect.stringContaining("owner team-storage"), UpdatedBy: "s3files-remediator" },
     });
     hub.destroy();
   });
@@ -264,8 +375,13 @@ describe("SlackNotifier", () => {
     expect(message.text).toContain("Reverted: AuthorizeSecurityGroupIngress on sg-0a1b2c3d4e5f60718");
     const text = message.blocks.map((block) => block.text.text).join("\n");
     expect(text).toContain("*Source IP:* 203.0.113.7");
-    expect(text).toContain("- rules[SecurityGroupRuleId=sgr-0aaa1111]");
+    expect(text).toContain("- rules[ruleId=sgr-0aaa1111]");
     expect(text).toContain("aws ec2 authorize-security-group-ingress");
+    expect(text).toContain(
+      "*Console:* <https://console.aws.amazon.com/ec2/home?region=eu-west-1#SecurityGroup:groupId=sg-0a1b2c3d4e5f60718|open the resource>",
+    );
+    expect(text).toContain("*Why these rules exist*");
+    expect(text).toContain("*What to do now*");
     secrets.destroy();
   });
 
@@ -295,6 +411,7 @@ describe("notifyAll with the real channels", () => {
     const sns = new SNSClient(moto.clientConfig);
     const events = new EventBridgeClient(moto.clientConfig);
     const hub = new SecurityHubClient(moto.clientConfig);
+    withWorkflowUpdates(hub);
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "fanout-alerts" }));
     const inbox = await queue();
     await sns.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: inbox.arn }));

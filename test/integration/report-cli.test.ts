@@ -168,7 +168,7 @@ describe("remediator report", () => {
       const details = page.locator(`details[data-event-id="${first.eventId}"]`);
       await details.locator("summary").click();
       expect(await details.locator("[data-request-ids]").innerText()).toBe(first.requestIds.join("\n"));
-      expect(await details.innerText()).toContain("- rules[SecurityGroupRuleId=sgr-0aaa1111]");
+      expect(await details.innerText()).toContain("- rules[ruleId=sgr-0aaa1111]");
       // The chart has one bar group per hour of the period.
       expect(await page.locator("svg g").count()).toBe(48);
       // Exemptions in force with their owners.

@@ -3,8 +3,8 @@
  * or root outside the admins (a witness request, a proof, or "undecided"); an edit and its proof;
  * and whether one policy widens another. Two engines answer: the decision procedure
  * (`findRequest` / `findWidening` of `shared/core/policy/index.ts`, with the file-system questions
- * built from its formulas) and the sampling analysis it replaces (`analyzePolicy`), kept for the
- * figures that show what the sampling got wrong.
+ * built from its formulas) and the product's own path (`analyzePolicy`, `editPolicy`, `proveEdit`),
+ * which the rules call.
  */
 import {
   allowedF,
@@ -93,9 +93,9 @@ function describe(grant: { principal: RequestPrincipal; action: string }): strin
   return `${grant.action} by ${p.kind === "aws" ? p.arn : p.kind === "service" ? p.service : "anonymous"}`;
 }
 
-/** The sampling analysis (`analyzePolicy` over a representative set of requests). */
-export const samplingEngine: EngineUnderTest = {
-  name: "sampling analysis (analyzePolicy)",
+/** The product's own path: `analyzePolicy`, `editPolicy`, `proveEdit`, `proveNoWidening` (a sampling analysis before the decision procedure took it over). */
+export const productEngine: EngineUnderTest = {
+  name: "product path (analyzePolicy, editPolicy, proveEdit)",
   judge(policy, scope) {
     const analysis = analyzePolicy(policyFromJson(policy), scope);
     if (!analysis.complete) {
@@ -204,10 +204,10 @@ function classQuestion(policy: PolicyDocument, scope: PolicyScope, cls: AccessCl
 }
 
 /**
- * The decision procedure. Its edit narrows every Allow statement that grants a public or
- * cross-account request through its Principal element (`narrowToAccounts`, the owner and the
- * trusted accounts), one witness at a time, and proves the result with `findWidening` and the
- * same questions on the edited policy.
+ * The decision procedure. Its edit takes one witness at a time: an Allow with an open Principal
+ * that grants it is narrowed through its Principal element (`narrowToAccounts`: the owner and the
+ * trusted accounts), one that names outsiders is dropped; the result is proved with
+ * `findWidening` and the same questions on the edited policy.
  */
 export const decisionEngine: EngineUnderTest = {
   name: "decision procedure (findRequest)",
@@ -230,10 +230,19 @@ export const decisionEngine: EngineUnderTest = {
         .find((o) => o.status !== "proved");
       if (!found) break;
       if (found.status === "undecided") throw new Error(`undecided: ${found.reason}`);
-      const allowing = evaluatePolicy(current, witnessRequest(found.witness)).allowedBy.map((s) => s.index);
-      const narrowed = narrowToAccounts(current, allowing, accounts, scope.partition);
-      if (!narrowed) throw new Error("no account to narrow to");
-      current = narrowed.policy;
+      const allowing = evaluatePolicy(current, witnessRequest(found.witness)).allowedBy;
+      // An open Principal is narrowed to the owner's and trusted accounts (whom it already let in);
+      // a statement that names outsiders is dropped (narrowing it would grant the owner something new).
+      const open = allowing
+        .filter((st) => st.notPrincipals !== undefined || st.principals?.some((p) => p.value === "*"))
+        .map((st) => st.index);
+      const named = new Set(allowing.map((st) => st.index).filter((i) => !open.includes(i)));
+      const narrowed =
+        open.length > 0 ? narrowToAccounts(current, open, accounts, scope.partition) : undefined;
+      if (open.length > 0 && !narrowed) throw new Error("no account to narrow to");
+      const kept = (narrowed?.policy ?? current).statements.filter((st) => !named.has(st.index));
+      if (kept.length === 0) throw new Error("nothing would be left of the policy");
+      current = policyFromJson({ ...current.raw, Statement: kept.map((st) => st.raw) });
       edited = true;
     }
     if (!edited) return undefined;

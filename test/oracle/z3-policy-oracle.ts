@@ -456,6 +456,20 @@ export class PolicyOracle {
     return new PolicyOracle(api.Context("oracle"), options.timeoutMs ?? 20_000);
   }
 
+  /** Disjunction; the API's `Or` rejects a single argument in some builds, so one is returned as is. */
+  private any(...fs: Bool<"oracle">[]): Bool<"oracle"> {
+    if (fs.length === 0) return this.z.Bool.val(false);
+    if (fs.length === 1) return fs[0] as Bool<"oracle">;
+    return this.z.Or(...fs);
+  }
+
+  /** Conjunction, as `any`. */
+  private all(...fs: Bool<"oracle">[]): Bool<"oracle"> {
+    if (fs.length === 0) return this.z.Bool.val(true);
+    if (fs.length === 1) return fs[0] as Bool<"oracle">;
+    return this.z.And(...fs);
+  }
+
   /** String equality with a constant (the API coerces no JavaScript string in `eq`). */
   private is(seq: Seq<"oracle">, text: string | Seq<"oracle">): Bool<"oracle"> {
     return seq.eq(typeof text === "string" ? this.z.String.val(text) : text);
@@ -722,7 +736,7 @@ export class PolicyOracle {
     const covered = vars.kinds.filter((k) => kinds.includes(k));
     if (covered.length === vars.kinds.length) return z.Bool.val(true);
     if (covered.length === 0) return z.Bool.val(false);
-    return z.Or(...covered.map((k) => vars.kindVar.eq(KINDS.indexOf(k))));
+    return this.any(...covered.map((k) => vars.kindVar.eq(KINDS.indexOf(k))));
   }
 
   /** Domains of the free variables this kind of caller uses, and of every key. */
@@ -734,23 +748,24 @@ export class PolicyOracle {
     );
     const inRe = (s: Seq<"oracle">, re: Re<"oracle">) => z.InRe(s, re);
     const has = (kind: PrincipalKind) => vars.kinds.includes(kind);
-    facts.push(z.Or(...vars.kinds.map((k) => vars.kindVar.eq(KINDS.indexOf(k)))));
+    facts.push(this.any(...vars.kinds.map((k) => vars.kindVar.eq(KINDS.indexOf(k)))));
     // Any digit string: an exact length of 12 makes Z3's string solver a hundred times slower, and
     // the generator writes no pattern that counts an account's digits.
     if (vars.kinds.some((k) => AUTHENTICATED_KINDS.includes(k)))
       facts.push(inRe(vars.account, z.Plus(z.Range("0", "9"))));
     if (has("user")) {
       facts.push(inRe(vars.userName, name));
-      facts.push(inRe(vars.userUniqueId, z.ReConcat(z.Re.toRe("AIDA"), z.Plus(z.Range("A", "Z")))));
+      // Unique ids are opaque (AWS's start AIDA/AROA; nothing in IAM's evaluation depends on it).
+      facts.push(inRe(vars.userUniqueId, z.Plus(this.notColon())));
     }
     if (has("role-session")) {
       facts.push(inRe(vars.roleName, name), inRe(vars.sessionName, name));
-      facts.push(inRe(vars.roleUniqueId, z.ReConcat(z.Re.toRe("AROA"), z.Plus(z.Range("A", "Z")))));
+      facts.push(inRe(vars.roleUniqueId, z.Plus(this.notColon())));
     }
     if (has("federated-user")) facts.push(inRe(vars.fedName, name));
     if (has("service"))
       facts.push(inRe(vars.service, z.ReConcat(z.Plus(z.Range("a", "z")), z.Re.toRe(".amazonaws.com"))));
-    facts.push(z.Or(...clientActionsOf(service).map((a) => this.is(vars.action, a))));
+    facts.push(this.any(...clientActionsOf(service).map((a) => this.is(vars.action, a))));
 
     for (const key of vars.keys.values()) {
       if (key.derived) continue;
@@ -764,7 +779,10 @@ export class PolicyOracle {
         facts.push(
           z.Implies(
             key.present,
-            z.InRe(key.values[0] as Seq<"oracle">, z.ReConcat(z.Re.toRe("o-"), z.Plus(z.Range("a", "z")))),
+            z.InRe(
+              key.values[0] as Seq<"oracle">,
+              z.ReConcat(z.Re.toRe("o-"), z.Plus(z.Union(z.Range("a", "z"), z.Range("0", "9")))),
+            ),
           ),
         );
       if (key.key === "aws:principalorgpaths") {
@@ -818,11 +836,12 @@ export class PolicyOracle {
 
   private principalMatches(ref: PrincipalRef, vars: RequestVars): Bool<"oracle"> {
     const z = this.z;
-    if (ref.type === "Service") return z.And(this.kindIs(vars, "service"), this.is(vars.service, ref.value));
+    if (ref.type === "Service")
+      return this.all(this.kindIs(vars, "service"), this.is(vars.service, ref.value));
     if (ref.type !== "AWS") return z.Bool.val(false);
     if (ref.value === "*") return z.Bool.val(true);
     const inAccount = (account: string) =>
-      z.And(this.kindIs(vars, ...AUTHENTICATED_KINDS), this.is(vars.account, account));
+      this.all(this.kindIs(vars, ...AUTHENTICATED_KINDS), this.is(vars.account, account));
     if (/^\d{12}$/.test(ref.value)) return inAccount(ref.value);
     const m = /^arn:aws:(iam|sts)::(\d{12}):(.*)$/.exec(ref.value);
     if (!m || ref.value.includes("*") || ref.value.includes("?"))
@@ -832,18 +851,18 @@ export class PolicyOracle {
     const [type, first = "", second] = resource.split("/");
     const here = this.is(vars.account, account);
     if (service === "iam" && type === "user" && second === undefined)
-      return z.And(this.kindIs(vars, "user"), here, this.is(vars.userName, first));
+      return this.all(this.kindIs(vars, "user"), here, this.is(vars.userName, first));
     if (service === "iam" && type === "role" && second === undefined)
-      return z.And(this.kindIs(vars, "role-session"), here, this.is(vars.roleName, first));
+      return this.all(this.kindIs(vars, "role-session"), here, this.is(vars.roleName, first));
     if (service === "sts" && type === "assumed-role" && second !== undefined)
-      return z.And(
+      return this.all(
         this.kindIs(vars, "role-session"),
         here,
         this.is(vars.roleName, first),
         this.is(vars.sessionName, second),
       );
     if (service === "sts" && type === "federated-user" && second === undefined)
-      return z.And(this.kindIs(vars, "federated-user"), here, this.is(vars.fedName, first));
+      return this.all(this.kindIs(vars, "federated-user"), here, this.is(vars.fedName, first));
     throw new UnsupportedPolicyError(`principal ${ref.value}`);
   }
 
@@ -899,10 +918,11 @@ export class PolicyOracle {
           }
         }
         const arnShape = base.startsWith("arn") ? [this.hasSixParts(value)] : [];
-        return z.And(...defined, ...arnShape, this.is(value, text));
+        return this.all(...defined, ...arnShape, this.is(value, text));
       }
       const literal = parts.map((p) => (p as { literal: string }).literal).join("");
-      if (base.startsWith("arn")) return z.And(this.hasSixParts(value), z.InRe(value, this.arnRe(literal)));
+      if (base.startsWith("arn"))
+        return this.all(this.hasSixParts(value), z.InRe(value, this.arnRe(literal)));
       if (like) return z.InRe(value, this.likeRe(literal, false));
       if (ignoreCase) return z.InRe(value, this.literalRe(literal, true));
       return this.is(value, literal);
@@ -949,10 +969,10 @@ export class PolicyOracle {
     const mask = cidr.prefix === 0 ? 0n : ((1n << BigInt(cidr.prefix)) - 1n) << BigInt(width - cidr.prefix);
     if (cidr.v6) {
       const a = (key.v6addr as BitVec<128, "oracle">[])[slot] as BitVec<128, "oracle">;
-      return z.And(v6, a.and(z.BitVec.val(mask, 128)).eq(z.BitVec.val(cidr.bits, 128)));
+      return this.all(v6, a.and(z.BitVec.val(mask, 128)).eq(z.BitVec.val(cidr.bits, 128)));
     }
     const a = (key.v4addr as BitVec<32, "oracle">[])[slot] as BitVec<32, "oracle">;
-    return z.And(z.Not(v6), a.and(z.BitVec.val(mask, 32)).eq(z.BitVec.val(cidr.bits, 32)));
+    return this.all(z.Not(v6), a.and(z.BitVec.val(mask, 32)).eq(z.BitVec.val(cidr.bits, 32)));
   }
 
   private compare(base: string, request: Arith<"oracle">, policy: Arith<"oracle">): Bool<"oracle"> {
@@ -968,7 +988,7 @@ export class PolicyOracle {
     const z = this.z;
     const key = vars.keys.get(clause.key) as KeyVar;
     if (clause.base === "null") {
-      return z.Or(
+      return this.any(
         ...clause.values.map((v) =>
           v.toLowerCase() === "true"
             ? z.Not(key.present)
@@ -984,14 +1004,14 @@ export class PolicyOracle {
     const valueOk: Bool<"oracle">[] = [];
     const active: Bool<"oracle">[] = [];
     for (let j = 0; j < key.slots; j++) {
-      const any = z.Or(
+      const any = this.any(
         ...clause.values.map((v) => this.valueMatches(clause.base, v, key, j, vars, variables)),
       );
       valueOk.push(negated ? z.Not(any) : any);
       active.push(key.count.gt(j));
     }
-    const every = z.And(...valueOk.map((ok, j) => z.Implies(active[j] as Bool<"oracle">, ok)));
-    const some = z.Or(...valueOk.map((ok, j) => z.And(active[j] as Bool<"oracle">, ok)));
+    const every = this.all(...valueOk.map((ok, j) => z.Implies(active[j] as Bool<"oracle">, ok)));
+    const some = this.any(...valueOk.map((ok, j) => this.all(active[j] as Bool<"oracle">, ok)));
     const whenPresent = clause.set === "all" ? every : clause.set === "any" ? some : negated ? every : some;
     return z.If(key.present, whenPresent, z.Bool.val(absent)) as Bool<"oracle">;
   }
@@ -1004,20 +1024,20 @@ export class PolicyOracle {
   ): Bool<"oracle"> {
     const z = this.z;
     const principal = s.principals
-      ? z.Or(...s.principals.map((p) => this.principalMatches(p, vars)))
-      : z.Not(z.Or(...(s.notPrincipals ?? []).map((p) => this.principalMatches(p, vars))));
+      ? this.any(...s.principals.map((p) => this.principalMatches(p, vars)))
+      : z.Not(this.any(...(s.notPrincipals ?? []).map((p) => this.principalMatches(p, vars))));
     const actionRe = (p: string) => z.InRe(vars.action, this.likeRe(p, true));
     const action = s.actions
-      ? z.Or(...s.actions.map(actionRe))
-      : z.Not(z.Or(...(s.notActions ?? []).map(actionRe)));
+      ? this.any(...s.actions.map(actionRe))
+      : z.Not(this.any(...(s.notActions ?? []).map(actionRe)));
     const resourceMatches = (p: string) => z.InRe(z.String.val(resource), this.resourceRe(p));
     const resourceOk = s.resources
-      ? z.Or(...s.resources.map(resourceMatches))
+      ? this.any(...s.resources.map(resourceMatches))
       : s.notResources
-        ? z.Not(z.Or(...s.notResources.map(resourceMatches)))
+        ? z.Not(this.any(...s.notResources.map(resourceMatches)))
         : z.Bool.val(true);
     const conditions = s.conditions.map((c) => this.clauseHolds(c, vars, policy.variables));
-    return z.And(principal, action, resourceOk, ...conditions);
+    return this.all(principal, action, resourceOk, ...conditions);
   }
 
   /** `allowed` and `explicitDeny` of a policy for the request. */
@@ -1029,16 +1049,20 @@ export class PolicyOracle {
     const denies = policy.statements
       .filter((s) => s.effect === "Deny")
       .map((s) => this.statementApplies(s, policy, vars, resource));
-    const explicitDeny = z.Or(...denies);
-    return { allowed: z.And(z.Or(...allows), z.Not(explicitDeny)), explicitDeny };
+    const explicitDeny = this.any(...denies);
+    return { allowed: this.all(this.any(...allows), z.Not(explicitDeny)), explicitDeny };
   }
 
   // ----- "outside" and "public"
 
-  /** Not case-insensitively equal to any of `constants`. */
+  /**
+   * Not equal to any of `constants`. Exact spelling: AWS does not say whether a case variant of a
+   * fixed value (`StringEqualsIgnoreCase`) is itself "fixed", so the safe reading counts it as an
+   * outsider's value (the policy is then public).
+   */
   private freshAgainst(value: Seq<"oracle">, constants: Iterable<string>): Bool<"oracle"> {
     const z = this.z;
-    return z.And(...[...constants].map((c) => z.Not(z.InRe(value, this.literalRe(c, true)))));
+    return this.all(...[...constants].map((c) => z.Not(this.is(value, c))));
   }
 
   /** Fixed (no wildcard, no variable) values a policy mentions for a key, under any operator. */
@@ -1066,11 +1090,11 @@ export class PolicyOracle {
   ) {
     const z = this.z;
     const facts: Bool<"oracle">[] = [
-      z.Or(
+      this.any(
         this.kindIs(vars, "anonymous"),
-        z.And(
+        this.all(
           this.kindIs(vars, ...AUTHENTICATED_KINDS),
-          z.And(...knownAccounts(jsons, scope).map((a) => z.Not(this.is(vars.account, a)))),
+          this.all(...knownAccounts(jsons, scope).map((a) => z.Not(this.is(vars.account, a)))),
         ),
       ),
     ];
@@ -1102,7 +1126,7 @@ export class PolicyOracle {
                     );
                 }
       }
-      facts.push(z.Implies(key.present, z.And(...outside)));
+      facts.push(z.Implies(key.present, this.all(...outside)));
     }
     const ip = vars.keys.get("aws:sourceip");
     if (ip) {
@@ -1112,40 +1136,39 @@ export class PolicyOracle {
       facts.push(
         z.Implies(
           ip.present,
-          z.And(...[...PRIVATE_RANGES, ...limiting].map((c) => z.Not(this.inCidr(ip, 0, c)))),
+          this.all(...[...PRIVATE_RANGES, ...limiting].map((c) => z.Not(this.inCidr(ip, 0, c)))),
         ),
       );
     }
     const viaMountTarget = vars.keys.get("elasticfilesystem:accessedviamounttarget");
     if (viaMountTarget && scope.service === "efs")
       facts.push(z.Implies(viaMountTarget.present, z.Not(viaMountTarget.values[0] as Bool<"oracle">)));
-    return z.And(...facts);
+    return this.all(...facts);
   }
 
   private orgLimited(policies: readonly Policy[], vars: RequestVars): Bool<"oracle"> {
     const z = this.z;
     const org = vars.keys.get("aws:principalorgid");
     if (!org) return z.Bool.val(false);
-    return z.And(
+    return this.all(
       org.present,
       z.Not(this.freshAgainst(org.values[0] as Seq<"oracle">, this.fixedValues(policies, org.key))),
     );
   }
 
   private isAdmin(vars: RequestVars, scope: OracleScope): Bool<"oracle"> {
-    const z = this.z;
     const terms: Bool<"oracle">[] = [];
     for (const admin of scope.adminPrincipals) {
       const root = /^arn:aws:iam::(\d{12}):root$/.exec(admin);
       if (root) {
         terms.push(
-          z.And(this.kindIs(vars, ...AUTHENTICATED_KINDS), this.is(vars.account, root[1] as string)),
+          this.all(this.kindIs(vars, ...AUTHENTICATED_KINDS), this.is(vars.account, root[1] as string)),
         );
         continue;
       }
       terms.push(this.principalMatches({ type: "AWS", value: admin }, vars));
     }
-    return z.Or(...terms);
+    return this.any(...terms);
   }
 
   // ----- queries
@@ -1219,7 +1242,7 @@ export class PolicyOracle {
         return [
           this.decision(p as Policy, vars, fileSystemArnOf(scope)).allowed,
           this.kindIs(vars, ...AUTHENTICATED_KINDS),
-          z.Or(...outside.map((a) => this.is(vars.account, a))),
+          this.any(...outside.map((a) => this.is(vars.account, a))),
           z.Not(this.orgLimited([p as Policy], vars)),
         ];
       },
@@ -1261,7 +1284,10 @@ export class PolicyOracle {
         const was = this.decision(a as Policy, vars, resource);
         const now = this.decision(b as Policy, vars, resource);
         return [
-          z.Or(z.And(now.allowed, z.Not(was.allowed)), z.And(was.explicitDeny, z.Not(now.explicitDeny))),
+          this.any(
+            this.all(now.allowed, z.Not(was.allowed)),
+            this.all(was.explicitDeny, z.Not(now.explicitDeny)),
+          ),
         ];
       },
       pin,
@@ -1393,7 +1419,7 @@ export class PolicyOracle {
           const colon = raw.indexOf(":");
           if (colon > 0) facts.push(this.is(vars.roleUniqueId, raw.slice(0, colon)));
         }
-        if (key.key === "aws:userid" && request.kind === "user" && typeof raw === "string")
+        if (key.key === "aws:userid" && request.kind === "user" && typeof raw === "string" && raw !== "")
           facts.push(this.is(vars.userUniqueId, raw));
         continue;
       }

@@ -4,6 +4,7 @@
  * plain message naming the field. Never throws for bad input.
  */
 import { errorMessage, InvalidInputError } from "../errors.ts";
+import type { IamIdentityChange } from "../iam/model.ts";
 import type { Actor, Change, ChangeDetail, ChangeMeta, FileSystemService, Service } from "../types.ts";
 import {
   type CloudTrailRecord,
@@ -21,6 +22,7 @@ import {
   isRecognisedUnjudged,
   S3FILES_SOURCE,
 } from "./file-systems.ts";
+import { IAM_JUDGED_EVENTS, IAM_SOURCE, iamChange, isRecognisedUnjudgedIam } from "./iam.ts";
 
 export const EC2_SOURCE = "ec2.amazonaws.com";
 
@@ -28,6 +30,7 @@ const SERVICE_BY_SOURCE: Record<string, Service> = {
   [EC2_SOURCE]: "ec2",
   [S3FILES_SOURCE]: "s3files",
   [EFS_SOURCE]: "efs",
+  [IAM_SOURCE]: "iam",
 };
 
 /** Every (eventSource, eventName) the engine judges: what the EventBridge rules must route. */
@@ -35,6 +38,7 @@ export const JUDGED_EVENTS: Readonly<Record<string, readonly string[]>> = {
   [EC2_SOURCE]: EC2_JUDGED_EVENTS,
   [S3FILES_SOURCE]: FILE_SYSTEM_JUDGED_EVENTS.s3files,
   [EFS_SOURCE]: FILE_SYSTEM_JUDGED_EVENTS.efs,
+  [IAM_SOURCE]: IAM_JUDGED_EVENTS,
 };
 
 export type IntakeResult =
@@ -53,7 +57,9 @@ export interface IntakeOptions {
   readonly selfRoleArns: readonly string[];
   /**
    * A PutFileSystemPolicy whose text cannot be parsed becomes a change (`unparsedProblem` set) for
-   * the live policy to decide, instead of invalid input. For callers that read live state.
+   * the live policy to decide, instead of invalid input; so does an IAM call whose policy document
+   * cannot be parsed (the live principals are judged, not the event's text). For callers that read
+   * live state.
    */
   readonly judgeUnparsedPolicyLive?: boolean;
 }
@@ -141,7 +147,18 @@ export function resourceNames(meta: ChangeMeta, detail: ChangeDetail): { resourc
             : undefined),
         detail.fileSystemId,
       );
+    case "iam-identity":
+      return named(...iamNames(meta, detail.trigger.target));
   }
+}
+
+/** A role, user or group by its ARN (path unknown from the event: the name alone) and its name. */
+function iamNames(meta: ChangeMeta, target: IamIdentityChange["trigger"]["target"]): (string | undefined)[] {
+  if (target.kind === "policy") return [target.arn, target.name];
+  const arn = meta.account
+    ? `arn:${partitionOf(meta.region)}:iam::${meta.account}:${target.kind}/${target.name}`
+    : undefined;
+  return [arn, target.name];
 }
 
 /** Most records of a trail are other services' calls: one reason string per source, not per record. */
@@ -160,11 +177,14 @@ function ignored(meta: ChangeMeta, reason: string, resource?: string): IntakeRes
 }
 
 function detailOf(service: Service, record: CloudTrailRecord, judgeLive = false): ChangeDetail | undefined {
-  return service === "ec2"
-    ? ec2Change(record.eventName, record.requestParameters, record.responseElements)
-    : fileSystemChange(service, record.eventName, record.requestParameters, record.responseElements, {
-        unparsedPolicy: judgeLive ? "judge-live" : "invalid",
-      });
+  const unparsedPolicy = judgeLive ? "judge-live" : "invalid";
+  if (service === "ec2")
+    return ec2Change(record.eventName, record.requestParameters, record.responseElements);
+  if (service === "iam")
+    return iamChange(record.eventName, record.requestParameters, record.responseElements, { unparsedPolicy });
+  return fileSystemChange(service, record.eventName, record.requestParameters, record.responseElements, {
+    unparsedPolicy,
+  });
 }
 
 /** For the audit line of a failed call or a loop-guarded one: the resource it was about, when readable. */
@@ -215,6 +235,14 @@ export function intakeRecord(raw: unknown, options: IntakeOptions): IntakeResult
     const detail = detailOf(service, record, options.judgeUnparsedPolicyLive);
     if (!detail) {
       if (service === "ec2") return ignored(meta, `${record.eventName} is not a security-group change`);
+      if (service === "iam") {
+        return ignored(
+          meta,
+          isRecognisedUnjudgedIam(record.eventName)
+            ? `${record.eventName} cannot give anyone root on a file system: recorded, not judged`
+            : `${record.eventName} is not an IAM call the remediator judges`,
+        );
+      }
       return ignored(
         meta,
         isRecognisedUnjudged(service, record.eventName)

@@ -24,6 +24,7 @@ export const accessPointUnsafePosix: Rule = {
   defaultMode: "notify",
   rationale:
     "An access point enforces a POSIX identity and a root directory for every client that mounts through it. Without a POSIX user, clients keep their own uid (root included); uid or gid 0 makes every client root; a root directory of / exposes the whole file system; world-writable creation permissions let any user plant files. Access points cannot be updated, so the default is to notify; deleting the access point (DeleteAccessPoint) happens only when the rule is set to enforce.",
+  docsUrl: "https://docs.aws.amazon.com/efs/latest/ug/efs-access-points.html",
   appliesTo: ["access-point-created"],
   evaluate(change) {
     const { detail } = change;

@@ -13,6 +13,7 @@ export const fsCreatedWithoutCmk: Rule = {
   defaultMode: "off",
   rationale:
     "A customer-managed KMS key lets the owner audit and revoke access to the data at rest independently of the file system. The key cannot be changed after creation, so this rule only notifies (it never plans anything, even when enforced); it is off by default.",
+  docsUrl: "https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html",
   appliesTo: ["file-system-created"],
   evaluate(change) {
     const { detail } = change;

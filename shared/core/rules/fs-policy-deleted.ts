@@ -16,6 +16,7 @@ export const fsPolicyDeleted: Rule = {
   defaultMode: "enforce",
   rationale:
     "Without a file-system policy, EFS grants full access (mount, write, root) to any client that reaches a mount target, and S3 Files leaves every decision to identity policies; AWS recommends an explicit policy on every file system. The last known good policy is restored when the runtime knows it; otherwise the deny-baseline is applied (owner-account clients may mount and write, nobody else, no root through the policy, and for EFS no client without TLS).",
+  docsUrl: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-files-security-iam.html",
   appliesTo: ["fs-policy-deleted"],
   evaluate(change, context) {
     const { detail } = change;

@@ -2,9 +2,12 @@
 import { FS_POLICY_RULES, type FsPolicyProblem, judgeFsPolicy } from "./fs-policy-judgement.ts";
 import { NOT_APPLICABLE, type Rule } from "./rule.ts";
 
+/** How file-system policies decide client access (S3 Files; EFS documents the same model). */
+const FS_POLICY_DOCS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-files-security-iam.html";
+
 export function fsPolicyRule(
   problem: FsPolicyProblem,
-  text: { readonly title: string; readonly rationale: string },
+  text: { readonly title: string; readonly rationale: string; readonly docsUrl?: string },
   appliesTo: (service: "s3files" | "efs") => boolean = () => true,
 ): Rule {
   const { id, severity, defaultMode } = FS_POLICY_RULES[problem];
@@ -14,6 +17,7 @@ export function fsPolicyRule(
     severity,
     defaultMode,
     rationale: text.rationale,
+    docsUrl: text.docsUrl ?? FS_POLICY_DOCS,
     appliesTo: ["fs-policy-put"],
     evaluate(change, context) {
       const { detail } = change;

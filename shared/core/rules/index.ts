@@ -10,6 +10,7 @@ import { fsPolicyProtectiveDenyDropped } from "./fs-policy-protective-deny-dropp
 import { fsPolicyPublicAccess } from "./fs-policy-public-access.ts";
 import { fsPolicyRootAccessOutsideAdmins } from "./fs-policy-root-access-outside-admins.ts";
 import { fsPolicyTlsNotEnforced } from "./fs-policy-tls-not-enforced.ts";
+import { iamPrincipalRootOnFileSystems } from "./iam-principal-root-on-file-systems.ts";
 import { mountTargetNfsOutsideVpc } from "./mount-target-nfs-outside-vpc.ts";
 import type { Rule } from "./rule.ts";
 import { sgEgressInternetSensitivePort } from "./sg-egress-internet-sensitive-port.ts";
@@ -29,6 +30,7 @@ export const RULES: readonly Rule[] = [
   accessPointUnsafePosix,
   mountTargetNfsOutsideVpc,
   fsCreatedWithoutCmk,
+  iamPrincipalRootOnFileSystems,
 ];
 
 export const RULE_IDS: readonly string[] = RULES.map((rule) => rule.id);

@@ -19,6 +19,7 @@ export const mountTargetNfsOutsideVpc: Rule = {
   defaultMode: "enforce",
   rationale:
     "The security groups on a mount target are the network boundary of the file system: they must admit NFS (2049) only from inside the VPC. When a group put on a mount target admits NFS or all traffic from outside the VPC's CIDRs, the previous group set is restored where the groups were changed by UpdateMountTarget / ModifyMountTargetSecurityGroups and it is known; otherwise the offending rule alone is revoked.",
+  docsUrl: "https://docs.aws.amazon.com/efs/latest/ug/network-access.html",
   appliesTo: ["mount-target-security-groups"],
   evaluate(change, context) {
     const { detail } = change;

@@ -59,6 +59,11 @@ export interface Rule {
   readonly defaultMode: RuleMode;
   /** Why the rule exists: shown by `remediator rules` and in notifications. */
   readonly rationale: string;
+  /**
+   * The AWS documentation page on the control the rule guards: the "learn more" link of alerts and
+   * Security Hub's `Remediation.Recommendation.Url`. Optional: alerts fall back to one per resource type.
+   */
+  readonly docsUrl?: string;
   readonly appliesTo: readonly ChangeKind[];
   evaluate(change: Change, context: JudgeContext): RuleOutcome;
 }

@@ -12,6 +12,7 @@ export const sgEgressInternetSensitivePort: Rule = {
     "Outbound NFS, SMB or all traffic to the internet is a path for data to leave. AWS creates every security group " +
     "with an allow-all egress rule, so this rule is off by default; turn it on (notify or enforce) where egress must " +
     "stay inside the network.",
+  docsUrl: "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
   appliesTo: ["sg-rules-added", "sg-rules-modified"],
   evaluate(change, context) {
     const { detail } = change;

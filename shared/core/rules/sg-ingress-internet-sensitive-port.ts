@@ -15,6 +15,7 @@ export const sgIngressInternetSensitivePort: Rule = {
     "rpcbind (111), SSH, RDP, SMB or all traffic within reach of every scanner on the internet. Mount targets must " +
     "accept NFS only from the security groups of the compute that mounts. The offending rule alone is revoked, by its " +
     "security-group rule id where known; safe sources granted in the same call stay.",
+  docsUrl: "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
   appliesTo: ["sg-rules-added", "sg-rules-modified"],
   evaluate(change, context) {
     const { detail } = change;

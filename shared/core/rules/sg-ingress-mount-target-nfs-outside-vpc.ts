@@ -14,6 +14,7 @@ export const sgIngressMountTargetNfsOutsideVpc: Rule = {
   defaultMode: "enforce",
   rationale:
     "A security group on a mount target must accept NFS (2049) only from inside the VPC, in practice from the security groups of the compute that mounts. A rule admitting NFS or all traffic from any CIDR outside the VPC's CIDRs is a violation even when the range is a narrow public one that the general internet rule accepts. The offending rule alone is revoked.",
+  docsUrl: "https://docs.aws.amazon.com/efs/latest/ug/network-access.html",
   appliesTo: ["sg-rules-added", "sg-rules-modified"],
   evaluate(change, context) {
     const { detail } = change;

@@ -1,4 +1,7 @@
 /** The audit and notification adapters with their SDK calls answered by aws-sdk-client-mock. */
+
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import {
   DynamoDBClient,
   ProvisionedThroughputExceededException,
@@ -6,7 +9,13 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import {
+  type AwsSecurityFinding,
+  BatchImportFindingsCommand,
+  BatchUpdateFindingsCommand,
+  GetFindingsCommand,
+  SecurityHubClient,
+} from "@aws-sdk/client-securityhub";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
@@ -25,6 +34,8 @@ import { findingId, SecurityHubNotifier } from "../../../shared/adapters/notify-
 import { SlackNotifier, webhookUrlFromSecret } from "../../../shared/adapters/notify-slack.ts";
 import { SnsNotifier } from "../../../shared/adapters/notify-sns.ts";
 import { RemediatorError } from "../../../shared/core/errors.ts";
+import { RejectedByChannelError } from "../../../shared/runtime/notifier-errors.ts";
+import { pipelineObserver } from "../../../shared/runtime/observability.ts";
 import { auditRecord } from "../../helpers/audit-records.ts";
 
 const clock = { now: () => new Date("2026-11-22T12:00:00.000Z") };
@@ -163,49 +174,285 @@ describe("EventBridgeNotifier", () => {
 });
 
 describe("SecurityHubNotifier", () => {
-  it("fails when Security Hub refuses a finding", async () => {
-    const hub = new SecurityHubClient(local);
-    mockClient(hub)
-      .on(BatchImportFindingsCommand)
-      .resolves({
-        FailedCount: 1,
-        SuccessCount: 0,
-        FailedFindings: [{ Id: "x", ErrorCode: "InvalidInput", ErrorMessage: "bad" }],
-      });
-    const notifier = new SecurityHubNotifier(hub, { account: "111122223333", region: "eu-west-1", clock });
+  const HOME = "111122223333";
+  const PRODUCT = `arn:aws:securityhub:eu-west-1:${HOME}:product/${HOME}/default`;
+  const RULE = "sg-ingress-internet-sensitive-port";
+  const notifierWith = (hub: SecurityHubClient) =>
+    new SecurityHubNotifier(hub, { account: HOME, region: "eu-west-1", clock });
+  const idOf = (record = auditRecord()) =>
+    findingId(record.account ?? HOME, record.region ?? "eu-west-1", RULE, record.resource ?? "");
+  /** A finding as Security Hub would return it (synthetic: GetFindings echoes what was imported). */
+  const stored = (overrides: Partial<AwsSecurityFinding> = {}): AwsSecurityFinding =>
+    ({
+      Id: idOf(),
+      ProductArn: PRODUCT,
+      CreatedAt: "2026-11-01T08:00:00.000Z",
+      FirstObservedAt: "2026-11-01T07:59:00Z",
+      Workflow: { Status: "NEW" as const },
+      Compliance: { Status: "FAILED" as const },
+      RecordState: "ACTIVE" as const,
+      ...overrides,
+    }) as AwsSecurityFinding;
+  const notifyMode = auditRecord({ outcome: "notified", mode: "notify", after: null, requestIds: [] });
 
-    await expect(notifier.notify(auditRecord())).rejects.toThrow("Security Hub refused 1 finding(s)");
+  it("raises one finding per resource and rule, whatever the event: its id names account, region, rule and resource", async () => {
+    const hub = new SecurityHubClient(local);
+    const mock = mockClient(hub).on(GetFindingsCommand).resolves({ Findings: [] });
+    mock.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1 });
+
+    await notifierWith(hub).notify(notifyMode);
+    await notifierWith(hub).notify({ ...notifyMode, eventId: "another-event" });
+
+    const ids = mock.commandCalls(BatchImportFindingsCommand).map((c) => c.args[0].input.Findings?.[0]?.Id);
+    expect(ids).toEqual([
+      `s3files-remediator/111122223333/eu-west-1/${RULE}/${notifyMode.resource}`,
+      `s3files-remediator/111122223333/eu-west-1/${RULE}/${notifyMode.resource}`,
+    ]);
+    const finding = mock.commandCalls(BatchImportFindingsCommand)[0]?.args[0].input.Findings?.[0];
+    expect(finding).toMatchObject({
+      ProductArn: PRODUCT,
+      AwsAccountId: HOME,
+      GeneratorId: RULE,
+      Title: "Security group admits the internet to a sensitive port: sg-0a1b2c3d4e5f60718",
+      Severity: { Label: "CRITICAL", Original: "critical" },
+      FindingProviderFields: { Severity: { Label: "CRITICAL", Original: "critical" } },
+      Compliance: { Status: "FAILED" },
+      RecordState: "ACTIVE",
+      Workflow: { Status: "NEW" },
+      SourceUrl:
+        "https://console.aws.amazon.com/ec2/home?region=eu-west-1#SecurityGroup:groupId=sg-0a1b2c3d4e5f60718",
+      Remediation: {
+        Recommendation: { Url: "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html" },
+      },
+    });
+    expect(finding?.Remediation?.Recommendation?.Text).toContain("still unsafe");
+    // The lookup asks Security Hub for exactly this product's finding ids.
+    expect(mock.commandCalls(GetFindingsCommand)[0]?.args[0].input.Filters).toEqual({
+      Id: [{ Value: idOf(), Comparison: "EQUALS" }],
+      ProductArn: [{ Value: PRODUCT, Comparison: "EQUALS" }],
+    });
   });
 
-  it("sends one finding per rule, none when no rule fired, in the region's partition", async () => {
+  it("resolves the finding when a later decision judges the resource compliant (a person fixed it)", async () => {
     const hub = new SecurityHubClient(local);
-    const mock = mockClient(hub).on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 2 });
-    const notifier = new SecurityHubNotifier(hub, { account: "111122223333", region: "cn-north-1", clock });
-    const twoRules = auditRecord({
-      rules: ["rule-a", "rule-b"],
-      findings: [
-        { rule: "rule-a", severity: "high", message: "a" },
-        { rule: "rule-b", severity: "low", message: "b" },
-      ],
-      outcome: "failed",
-      verdict: "failed",
+    const mock = mockClient(hub)
+      .on(GetFindingsCommand)
+      .resolves({ Findings: [stored()] });
+    mock.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1 });
+    mock.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
+    const fixed = auditRecord({
+      eventName: "RevokeSecurityGroupIngress",
+      verdict: "compliant",
+      outcome: "no-action",
+      rules: [],
+      findings: [],
+      plan: [],
+      requestIds: [],
+      passedRules: [RULE],
+      reason: "no rule found a violation.",
     });
 
-    await notifier.notify(twoRules);
-    await notifier.notify(auditRecord({ rules: [], findings: [], verdict: "failed" }));
+    await notifierWith(hub).notify(fixed);
 
-    const calls = mock.commandCalls(BatchImportFindingsCommand);
-    expect(calls).toHaveLength(1);
-    const findings = calls[0]?.args[0].input.Findings ?? [];
-    expect(findings.map((f) => [f.Id, f.Severity?.Label, f.Workflow?.Status, f.Compliance?.Status])).toEqual([
-      [findingId(twoRules.eventId, "rule-a"), "HIGH", "NEW", "FAILED"],
-      [findingId(twoRules.eventId, "rule-b"), "LOW", "NEW", "FAILED"],
-    ]);
-    expect(findings[0]?.ProductArn).toBe(
-      "arn:aws-cn:securityhub:cn-north-1:111122223333:product/111122223333/default",
+    const finding = mock.commandCalls(BatchImportFindingsCommand)[0]?.args[0].input.Findings?.[0];
+    expect(finding).toMatchObject({
+      Id: idOf(),
+      Compliance: { Status: "PASSED" },
+      RecordState: "ACTIVE",
+      Severity: { Label: "INFORMATIONAL", Original: "high" },
+      CreatedAt: "2026-11-01T08:00:00.000Z",
+      FirstObservedAt: "2026-11-01T07:59:00Z",
+      UpdatedAt: "2026-11-22T12:00:00.000Z",
+    });
+    // BatchImportFindings cannot change the workflow of an existing finding: BatchUpdateFindings does.
+    expect(finding?.Workflow).toBeUndefined();
+    expect(mock.commandCalls(BatchUpdateFindingsCommand)[0]?.args[0].input).toMatchObject({
+      FindingIdentifiers: [{ Id: idOf(), ProductArn: PRODUCT }],
+      Workflow: { Status: "RESOLVED" },
+      Note: { UpdatedBy: "s3files-remediator" },
+    });
+  });
+
+  it("creates no finding for a compliant resource that never had one, and leaves a resolved one alone", async () => {
+    const hub = new SecurityHubClient(local);
+    const mock = mockClient(hub);
+    mock
+      .on(GetFindingsCommand)
+      .resolvesOnce({ Findings: [] })
+      .resolves({
+        Findings: [stored({ Workflow: { Status: "RESOLVED" }, Compliance: { Status: "PASSED" } })],
+      });
+    const compliant = auditRecord({
+      verdict: "compliant",
+      outcome: "no-action",
+      rules: [],
+      findings: [],
+      passedRules: [RULE],
+    });
+
+    await notifierWith(hub).notify(compliant);
+    await notifierWith(hub).notify(compliant);
+    await notifierWith(hub).notify(
+      auditRecord({ verdict: "compliant", outcome: "no-action", rules: [], findings: [] }),
     );
-    expect(findings[0]?.Action?.AwsApiCallAction?.RemoteIpDetails?.IpAddressV4).toBe("203.0.113.7");
-    expect(findings[0]?.UpdatedAt).toBe("2026-11-22T12:00:00.000Z");
+
+    expect(mock.commandCalls(GetFindingsCommand)).toHaveLength(2);
+    expect(mock.commandCalls(BatchImportFindingsCommand)).toHaveLength(0);
+  });
+
+  it("archives the finding when the resource is deleted", async () => {
+    const hub = new SecurityHubClient(local);
+    const mock = mockClient(hub)
+      .on(GetFindingsCommand)
+      .resolves({ Findings: [stored()] });
+    mock.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1 });
+    mock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+
+    await notifierWith(hub).notify(
+      auditRecord({
+        verdict: "compliant",
+        outcome: "already-compliant",
+        rules: [],
+        findings: [],
+        passedRules: [RULE],
+        resourceGone: true,
+      }),
+    );
+
+    expect(mock.commandCalls(BatchImportFindingsCommand)[0]?.args[0].input.Findings?.[0]).toMatchObject({
+      RecordState: "ARCHIVED",
+      Compliance: { Status: "PASSED" },
+    });
+    expect(mock.commandCalls(BatchUpdateFindingsCommand)[0]?.args[0].input.Workflow).toEqual({
+      Status: "RESOLVED",
+    });
+  });
+
+  it("suppresses an exempted finding with the exemption's owner and expiry in the note", async () => {
+    const hub = new SecurityHubClient(local);
+    const mock = mockClient(hub);
+    mock
+      .on(GetFindingsCommand)
+      .resolvesOnce({ Findings: [] })
+      .resolves({ Findings: [stored()] });
+    mock.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1 });
+    mock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    const exempted = auditRecord({
+      verdict: "exempted",
+      outcome: "notified",
+      after: null,
+      requestIds: [],
+      plan: [],
+      reason: "exempted until 2026-12-31 (owner team-storage): migration window.",
+    });
+
+    await notifierWith(hub).notify(exempted); // first seen: created suppressed
+    await notifierWith(hub).notify(exempted); // already open as NEW: suppressed by update
+
+    const created = mock.commandCalls(BatchImportFindingsCommand)[0]?.args[0].input.Findings?.[0];
+    expect(created?.Workflow).toEqual({ Status: "SUPPRESSED" });
+    expect(created?.Note?.Text).toBe(
+      "Exempted: exempted until 2026-12-31 (owner team-storage): migration window.",
+    );
+    expect(created?.Compliance).toEqual({ Status: "FAILED" });
+    expect(mock.commandCalls(BatchUpdateFindingsCommand)[0]?.args[0].input).toMatchObject({
+      Workflow: { Status: "SUPPRESSED" },
+      Note: { Text: expect.stringContaining("owner team-storage"), UpdatedBy: "s3files-remediator" },
+    });
+  });
+
+  it("reopens a finding it suppressed once the exemption is over, but never one a person suppressed", async () => {
+    const hub = new SecurityHubClient(local);
+    const mine = stored({
+      Workflow: { Status: "SUPPRESSED" },
+      Note: { Text: "x", UpdatedBy: "s3files-remediator", UpdatedAt: "2026-11-02T00:00:00Z" },
+    });
+    const theirs = stored({
+      Workflow: { Status: "SUPPRESSED" },
+      Note: {
+        Text: "accepted risk",
+        UpdatedBy: "arn:aws:iam::1:user/bob",
+        UpdatedAt: "2026-11-02T00:00:00Z",
+      },
+    });
+    const mock = mockClient(hub);
+    mock
+      .on(GetFindingsCommand)
+      .resolvesOnce({ Findings: [mine] })
+      .resolves({ Findings: [theirs] });
+    mock.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1 });
+    mock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+
+    await notifierWith(hub).notify(notifyMode);
+    await notifierWith(hub).notify(notifyMode);
+
+    const updates = mock.commandCalls(BatchUpdateFindingsCommand);
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.args[0].input.Workflow).toEqual({ Status: "NEW" });
+  });
+
+  it("imports a member account's finding as the central account's, naming the member's resource", async () => {
+    const hub = new SecurityHubClient(local);
+    const mock = mockClient(hub).on(GetFindingsCommand).resolves({ Findings: [] });
+    mock.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1 });
+    const member = auditRecord({
+      ...notifyMode,
+      account: "444455556666",
+      resource: "arn:aws:ec2:eu-west-1:444455556666:security-group/sg-0a1b2c3d4e5f60718",
+    });
+
+    await notifierWith(hub).notify(member);
+
+    const finding = mock.commandCalls(BatchImportFindingsCommand)[0]?.args[0].input.Findings?.[0];
+    // BatchImportFindings with the default product: the caller must be the finding's AwsAccountId.
+    expect(finding?.AwsAccountId).toBe(HOME);
+    expect(finding?.ProductArn).toBe(PRODUCT);
+    expect(finding?.Resources?.[0]?.Id).toBe(member.resource);
+    expect(finding?.ProductFields?.["s3files-remediator/resourceAccount"]).toBe("444455556666");
+    expect(finding?.Id).toContain("/444455556666/");
+  });
+
+  it("fails with the refused findings when Security Hub refuses one, and counts them as a metric", async () => {
+    const hub = new SecurityHubClient(local);
+    const mock = mockClient(hub).on(GetFindingsCommand).resolves({ Findings: [] });
+    mock.on(BatchImportFindingsCommand).resolves({
+      FailedCount: 1,
+      SuccessCount: 0,
+      FailedFindings: [{ Id: idOf(), ErrorCode: "AccessDeniedException", ErrorMessage: "wrong account" }],
+    });
+    const metrics: [string, number][] = [];
+    const observer = pipelineObserver(
+      { error: () => undefined } as unknown as Logger,
+      {
+        addMetric: (name: string, _unit: unknown, value: number) => metrics.push([name, value]),
+      } as unknown as Metrics,
+    );
+
+    const error = await notifierWith(hub)
+      .notify(notifyMode)
+      .catch((e: unknown) => e);
+    observer.notifyFailed?.("securityhub", notifyMode, error);
+
+    expect(error).toBeInstanceOf(RejectedByChannelError);
+    expect(String(error)).toContain("Security Hub refused 1 finding update(s)");
+    expect(String(error)).toContain("AccessDeniedException wrong account");
+    expect(metrics).toEqual([
+      ["notify_failed", 1],
+      ["securityhub_rejected", 1],
+    ]);
+  });
+
+  it("puts each finding in its region's partition", async () => {
+    const hub = new SecurityHubClient(local);
+    const mock = mockClient(hub).on(GetFindingsCommand).resolves({ Findings: [] });
+    mock.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1 });
+    const notifier = new SecurityHubNotifier(hub, { account: HOME, region: "cn-north-1", clock });
+
+    await notifier.notify(auditRecord({ ...notifyMode, region: "cn-north-1" }));
+
+    const finding = mock.commandCalls(BatchImportFindingsCommand)[0]?.args[0].input.Findings?.[0];
+    expect(finding?.ProductArn).toBe(`arn:aws-cn:securityhub:cn-north-1:${HOME}:product/${HOME}/default`);
+    expect(finding?.Resources?.[0]?.Partition).toBe("aws-cn");
   });
 });
 

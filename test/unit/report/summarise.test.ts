@@ -63,7 +63,7 @@ describe("ReportBuilder", () => {
     expect(report.timeToRemediate).toEqual({ count: 3, p50Ms: 3000, p90Ms: 60_000, maxMs: 60_000 });
     expect(report.remediations.map((r) => r.eventId)).toEqual(["c", "b", "a"]);
     expect(report.remediations[0]?.diff).toEqual([
-      '- rules[SecurityGroupRuleId=sgr-0aaa1111]: {"SecurityGroupRuleId":"sgr-0aaa1111","IpProtocol":"tcp","FromPort":2049,"ToPort":2049,"CidrIpv4":"0.0.0.0/0"}',
+      '- rules[ruleId=sgr-0aaa1111]: {"ruleId":"sgr-0aaa1111","direction":"ingress","protocol":"tcp","fromPort":2049,"toPort":2049,"peer":"0.0.0.0/0"}',
     ]);
     expect(report.overTime.bucket).toBe("hour");
     expect(report.overTime.buckets).toHaveLength(24);

@@ -1,0 +1,241 @@
+/**
+ * The decision procedure, each figure beside its baseline measured in the same run:
+ * - uncached PutFileSystemPolicy judgement with edit and proof (the three questions, the narrowing
+ *   edit, `findWidening` and the questions again on the edited policy), against the product's
+ *   path (`evaluateRecord`: intake, `analyzePolicy`, `editPolicy`, `proveEdit`) and against the Z3
+ *   oracle answering the same questions;
+ * - the worst case over adversarial policies (a 600-character `*a*a…*b` pattern beside a long value,
+ *   a 15 KB policy of many values, nine AND-ed fixed keys, many statements): time and peak memory of
+ *   one judgement, each in a fresh child process under a 64 MB heap, beside the same child judging a
+ *   5-statement policy (the process's own footprint) and beside the product's path.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseConfig } from "../shared/core/config.ts";
+import { evaluateRecord } from "../shared/core/judge.ts";
+import { RULE_IDS } from "../shared/core/rules/index.ts";
+import type { GeneratedCase } from "../test/helpers/policy-arbitraries.ts";
+import { engineScopeOf, oracleScopeOf } from "../test/oracle/differential.ts";
+import { decisionEngine } from "../test/oracle/engine-under-test.ts";
+import { PolicyOracle } from "../test/oracle/z3-policy-oracle.ts";
+
+const OWNER = "111122223333";
+const FS = `arn:aws:s3files:us-west-2:${OWNER}:file-system/fs-1`;
+/** The 5-statement policy of `policy.bench.ts`: a public write (any VPC), a partner, an organization. */
+const POLICY = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "App",
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::${OWNER}:role/app` },
+      Action: ["s3files:ClientMount", "s3files:ClientWrite"],
+      Resource: FS,
+    },
+    {
+      Sid: "Org",
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3files:ClientMount",
+      Resource: FS,
+      Condition: { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } },
+    },
+    {
+      Sid: "Partner",
+      Effect: "Allow",
+      Principal: { AWS: "arn:aws:iam::444455556666:root" },
+      Action: "s3files:Client*",
+      Resource: FS,
+    },
+    {
+      Sid: "AnyVpc",
+      Effect: "Allow",
+      Principal: { AWS: "*" },
+      Action: "s3files:ClientWrite",
+      Resource: FS,
+      Condition: { StringLike: { "aws:SourceVpc": "vpc-*" } },
+    },
+    {
+      Sid: "NoRootOutsideOffice",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3files:ClientRootAccess",
+      Resource: FS,
+      Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
+    },
+  ],
+};
+const CASE: GeneratedCase = { service: "s3files", trustedAccounts: [], adminPrincipals: [], policy: POLICY };
+
+async function rate(label: string, baseline: number | undefined, seconds: number, once: () => unknown) {
+  let count = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    await once();
+    count++;
+  }
+  const perSecond = count / ((performance.now() - start) / 1000);
+  const beside = baseline === undefined ? "" : `   (${(perSecond / baseline).toFixed(1)} x the baseline)`;
+  console.log(`${label.padEnd(62)} ${perSecond.toFixed(perSecond < 10 ? 2 : 0).padStart(8)} /s${beside}`);
+  return perSecond;
+}
+
+function adversarialPolicies(): [string, GeneratedCase][] {
+  const statement = (condition: Record<string, unknown>, sid?: string) => ({
+    ...(sid ? { Sid: sid } : {}),
+    Effect: "Allow",
+    Principal: "*",
+    Action: "s3files:Client*",
+    Resource: FS,
+    Condition: condition,
+  });
+  const caseOf = (...statements: Record<string, unknown>[]): GeneratedCase => ({
+    ...CASE,
+    policy: { Version: "2012-10-17", Statement: statements },
+  });
+  const backtracking = `${"*a".repeat(295)}*b`;
+  const manyValues = [...Array(700).keys()].map((i) => `vpc-${i.toString(16).padStart(8, "0")}`);
+  return [
+    [
+      "600-character *a*a…*b beside a long value",
+      caseOf(statement({ StringLike: { "aws:SourceVpc": backtracking } }), {
+        Effect: "Deny",
+        Principal: "*",
+        Action: "*",
+        Condition: { StringEquals: { "aws:SourceVpc": "a".repeat(2_000) } },
+      }),
+    ],
+    [
+      "15 KB of fixed values on one key",
+      caseOf(statement({ StringEquals: { "aws:SourceVpc": manyValues } })),
+    ],
+    [
+      "nine AND-ed fixed keys",
+      caseOf(
+        statement({
+          StringEquals: Object.fromEntries(
+            [...Array(9).keys()].map((i) => [`aws:RequestTag/team${i}`, [`t${i}`, `u${i}`, `v${i}`]]),
+          ),
+        }),
+      ),
+    ],
+    [
+      "40 statements of patterns, ranges and Denies",
+      caseOf(
+        ...[...Array(40).keys()].map((i) =>
+          i % 4 === 3
+            ? {
+                Effect: "Deny",
+                Principal: "*",
+                Action: "*",
+                Condition: { NotIpAddress: { "aws:SourceIp": `203.0.${i}.0/24` } },
+              }
+            : statement({ StringLike: { "aws:SourceVpc": `vpc-${i}*`, "aws:SourceVpce": `*${i}` } }, `S${i}`),
+        ),
+      ),
+    ],
+  ];
+}
+
+function child(file: string, engine: string, timeoutMs: number) {
+  const result = spawnSync(
+    process.execPath,
+    ["--max-old-space-size=64", "--import", "tsx", "bench/policy-worst-case-child.ts", file, engine],
+    { encoding: "utf8", timeout: timeoutMs },
+  );
+  if (result.status !== 0 || !result.stdout.trim())
+    return { text: result.error ? `> ${timeoutMs / 1000} s (stopped)` : "failed (out of the 64 MB heap?)" };
+  const { ms, maxRssKb, outcome } = JSON.parse(result.stdout.trim().split("\n").pop() as string);
+  return { ms: ms as number, mb: maxRssKb / 1024, outcome: outcome as string, text: "" };
+}
+
+export async function run(): Promise<void> {
+  const config = parseConfig({}, RULE_IDS);
+  const record = {
+    eventVersion: "1.11",
+    userIdentity: {
+      type: "AssumedRole",
+      arn: `arn:aws:sts::${OWNER}:assumed-role/Admin/alice`,
+      accountId: OWNER,
+    },
+    eventTime: "2026-11-22T12:00:00Z",
+    eventSource: "s3files.amazonaws.com",
+    eventName: "PutFileSystemPolicy",
+    awsRegion: "us-west-2",
+    sourceIPAddress: "203.0.113.24",
+    userAgent: "bench",
+    requestParameters: { fileSystemId: "fs-1", policy: JSON.stringify(POLICY) },
+    responseElements: null,
+    requestID: "bench",
+    eventID: "bench",
+    readOnly: false,
+    eventType: "AwsApiCall",
+    recipientAccountId: OWNER,
+  };
+  const now = new Date();
+  const scope = engineScopeOf(CASE);
+  const edit = decisionEngine.edit(POLICY, scope);
+  if (!edit?.proved) throw new Error("the bench policy should be narrowed with a proof");
+
+  console.log(
+    "uncached PutFileSystemPolicy judgement with edit and proof (5-statement policy; target >= 5,000/s)",
+  );
+  const baseline = await rate(
+    "baseline: evaluateRecord (the product's judgement, edit, proof)",
+    undefined,
+    3,
+    () => evaluateRecord(record, { config: { ...config }, now }),
+  );
+  const decision = await rate("decision procedure: 3 questions + narrowing edit + proof", baseline, 3, () => {
+    decisionEngine.judge(POLICY, scope);
+    decisionEngine.edit(POLICY, scope);
+  });
+  const oracle = await PolicyOracle.create();
+  const oscope = oracleScopeOf(scope);
+  const z3 = await rate("Z3 oracle: the same questions, widening and goals", undefined, 5, async () => {
+    await oracle.publicAccess(POLICY, oscope);
+    await oracle.crossAccountAccess(POLICY, oscope);
+    await oracle.rootOutsideAdmins(POLICY, oscope);
+    await oracle.widening(POLICY, edit.edited, oscope);
+    await oracle.publicAccess(edit.edited, oscope);
+    await oracle.crossAccountAccess(edit.edited, oscope);
+  });
+  console.log(
+    `${"ratio: decision procedure / Z3 oracle".padEnd(62)} ${(decision / z3).toFixed(0).padStart(8)} x`,
+  );
+
+  console.log(
+    "\nworst case over adversarial policies (target <= 50 ms and <= 64 MB), each in a fresh process",
+  );
+  const dir = mkdtempSync(join(tmpdir(), "policy-worst-"));
+  try {
+    const small = join(dir, "small.json");
+    writeFileSync(small, JSON.stringify(CASE));
+    const footprint = child(small, "decision", 60_000);
+    console.log(
+      `${"the child judging the 5-statement policy (its own footprint)".padEnd(62)} ${footprint.ms?.toFixed(1) ?? footprint.text} ms, peak RSS ${footprint.mb?.toFixed(0)} MB`,
+    );
+    let worstMs = 0;
+    let worstMb = 0;
+    for (const [name, c] of adversarialPolicies()) {
+      const file = join(dir, `${name.replace(/\W+/g, "-")}.json`);
+      writeFileSync(file, JSON.stringify(c));
+      const ours = child(file, "decision", 60_000);
+      const theirs = child(file, "product", 10_000);
+      if (ours.ms !== undefined) worstMs = Math.max(worstMs, ours.ms);
+      if (ours.mb !== undefined) worstMb = Math.max(worstMb, ours.mb - (footprint.mb ?? 0));
+      const show = (r: ReturnType<typeof child>) =>
+        r.ms === undefined ? r.text : `${r.ms.toFixed(1)} ms, peak RSS ${r.mb?.toFixed(0)} MB, ${r.outcome}`;
+      console.log(`  ${name} (${JSON.stringify(c.policy).length} chars)`);
+      console.log(`    decision procedure: ${show(ours)}`);
+      console.log(`    baseline, analyzePolicy + editPolicy: ${show(theirs)}`);
+    }
+    console.log(
+      `${"worst case, decision procedure".padEnd(62)} ${worstMs.toFixed(1)} ms, +${worstMb.toFixed(0)} MB peak RSS over the footprint`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
