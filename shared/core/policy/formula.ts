@@ -377,12 +377,32 @@ function principalF(statement: PolicyStatement, frame: Frame): Formula {
   return not(or((statement.notPrincipals ?? []).map((e) => principalEntryF(e, frame))));
 }
 
+/**
+ * Whether a pattern matches a concrete action or resource, remembered: every frame of every
+ * question asks the same few (a policy's patterns against the client actions and the file
+ * system's ARN), and matching is a pure function of the two texts. Bounded.
+ */
+const MATCH_MEMO_LIMIT = 20_000;
+const matchMemo = new Map<string, boolean>();
+
+function memoMatch(kind: "a" | "r", pattern: string, value: string, match: () => boolean): boolean {
+  // Length-prefixed: no pattern text can make two pairs share a key.
+  const key = `${kind}${pattern.length}:${pattern}${value}`;
+  let known = matchMemo.get(key);
+  if (known === undefined) {
+    known = match();
+    if (matchMemo.size >= MATCH_MEMO_LIMIT) matchMemo.clear();
+    matchMemo.set(key, known);
+  }
+  return known;
+}
+
 function actionF(statement: PolicyStatement, frame: Frame): Formula {
   const patterns = statement.actions ?? statement.notActions ?? [];
   let any: Formula;
   if (frame.action !== undefined) {
     const action = frame.action;
-    any = patterns.some((p) => matchesAction(p, action));
+    any = patterns.some((p) => memoMatch("a", p, action, () => matchesAction(p, action)));
   } else {
     any = or(
       patterns.map((p) => (p === "*" ? true : tmpl("action", ACT_TEMPLATE, [compileGlob(p, "like", true)]))),
@@ -425,9 +445,10 @@ function resourceF(statement: PolicyStatement, frame: Frame, variables: boolean)
     if (frame.resource !== undefined) {
       const text = pieces.map((p) => p.text).join("");
       const literal = pieces.every((p) => !p.literal);
+      const resource = frame.resource;
       return literal
-        ? matchesPattern(text, frame.resource, "resource")
-        : globMatches(globOfPieces(pieces, "resource", false), frame.resource);
+        ? memoMatch("r", text, resource, () => matchesPattern(text, resource, "resource"))
+        : globMatches(globOfPieces(pieces, "resource", false), resource);
     }
     return tmpl("resource", RES_TEMPLATE, [globOfPieces(pieces, "resource", false)]);
   };
