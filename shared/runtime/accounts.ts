@@ -6,7 +6,7 @@
  */
 import type { FileSystemService } from "../core/types.ts";
 import type { PlanExecutor } from "./executor.ts";
-import type { FileSystemApi, SecurityGroupApi } from "./live-ports.ts";
+import type { BucketApi, FileSystemApi, SecurityGroupApi } from "./live-ports.ts";
 import { BoundedCache, type MemberCredentials, type TemporaryCredentials } from "./member-credentials.ts";
 
 /** Everything the pipeline needs to read and act in one account. */
@@ -14,6 +14,8 @@ export interface AccountResources {
   readonly ec2: SecurityGroupApi;
   readonly fileSystems: Readonly<Record<FileSystemService, FileSystemApi>>;
   readonly executor: PlanExecutor;
+  /** The buckets behind the account's S3 Files file systems. */
+  readonly buckets?: BucketApi;
 }
 
 export interface AccountResolver {

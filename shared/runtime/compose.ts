@@ -29,6 +29,8 @@ import { type AccountResources, AccountRouter } from "./accounts.ts";
 import { ArchivingAuditLedger } from "./archiving-ledger.ts";
 import { PlanExecutor } from "./executor.ts";
 import { lazyNotifier, once } from "./lazy.ts";
+import { lazyBuckets } from "./lazy-buckets.ts";
+import type { BucketApi } from "./live-ports.ts";
 import { MemberCredentials, type TemporaryCredentials } from "./member-credentials.ts";
 import { type PipelineObserver, RemediationPipeline } from "./pipeline.ts";
 import { type AuditLedger, type Clock, type Notifier, systemClock } from "./ports.ts";
@@ -73,9 +75,31 @@ function memberResourceClients(credentials: () => Promise<TemporaryCredentials>)
   };
 }
 
+/**
+ * The buckets behind S3 Files file systems, through an S3 client built on first use (with
+ * `credentials` for a member account): the S3 SDK and the adapter are a lazy chunk.
+ */
+function bucketAdapter(
+  retry: RetryPolicy,
+  client: S3Client | undefined,
+  credentials?: () => Promise<TemporaryCredentials>,
+): BucketApi {
+  return lazyBuckets(async () => {
+    const [{ S3BucketAdapter }, { S3Client }] = await Promise.all([
+      import("../adapters/s3-buckets.ts"),
+      import("@aws-sdk/client-s3"),
+    ]);
+    return new S3BucketAdapter(
+      client ?? new S3Client({ maxAttempts: 1, ...(credentials ? { credentials } : {}) }),
+      retry,
+    );
+  });
+}
+
 function resourceAdapters(
   clients: Pick<AwsClients, "ec2" | "efs" | "s3files">,
   retry: RetryPolicy,
+  buckets: BucketApi,
 ): AccountResources & { efs: EfsFileSystemAdapter; s3files: S3FilesFileSystemAdapter } {
   const ec2 = new Ec2SecurityGroupAdapter(clients.ec2, retry);
   const efs = new EfsFileSystemAdapter(clients.efs, retry);
@@ -85,7 +109,8 @@ function resourceAdapters(
     efs,
     s3files,
     fileSystems: { efs, s3files },
-    executor: new PlanExecutor(ec2.operations, efs.operations, s3files.operations),
+    buckets,
+    executor: new PlanExecutor(ec2.operations, efs.operations, s3files.operations, buckets.operations),
   };
 }
 
@@ -152,7 +177,8 @@ function memberAccounts(
     homeAccount: settings.homeAccount,
     home,
     credentials,
-    build: (_account, provider) => resourceAdapters(memberResourceClients(provider), retry),
+    build: (_account, provider) =>
+      resourceAdapters(memberResourceClients(provider), retry, bucketAdapter(retry, undefined, provider)),
     maxAccounts: MAX_MEMBER_ACCOUNTS,
   });
 }
@@ -164,7 +190,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     marshallOptions: { removeUndefinedValues: true },
   });
   // The function's own account; in organization mode, member accounts get their own set.
-  const own = resourceAdapters(clients, retry);
+  const own = resourceAdapters(clients, retry, bucketAdapter(retry, clients.s3));
   const { ec2, efs, s3files } = own;
   const state = new DynamoDbStateStore(documents, {
     tableName: settings.stateTableName,
@@ -227,6 +253,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     exemptTagKey: settings.exemptTagKey,
     ec2,
     fileSystems: own.fileSystems,
+    buckets: own.buckets,
     state,
     executor: own.executor,
     ...(settings.memberRoleName ? { accounts: memberAccounts(settings, clients, own, retry, clock) } : {}),

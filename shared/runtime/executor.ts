@@ -17,6 +17,11 @@ export const ALLOWED_OPERATIONS = [
   "elasticfilesystem:PutFileSystemPolicy",
   "elasticfilesystem:DeleteAccessPoint",
   "elasticfilesystem:ModifyMountTargetSecurityGroups",
+  // The bucket behind an S3 Files file system: versioning back on, Block Public Access back on, a
+  // public statement narrowed. Never a bucket or policy deletion.
+  "s3:PutBucketVersioning",
+  "s3:PutPublicAccessBlock",
+  "s3:PutBucketPolicy",
 ] as const;
 
 export interface StepResult extends CallResult {

@@ -9,12 +9,22 @@ import { canonicalCidr } from "../core/net/cidr.ts";
 import { normalizeProtocol, portRangeOf } from "../core/net/ports.ts";
 import type { LiveFacts, MountTargetGuard } from "../core/rules/rule.ts";
 import type { Change, ChangeDetail, FileSystemService, SgPeer, SgRule } from "../core/types.ts";
-import type { FileSystemApi, LiveSgRule, SecurityGroupApi, StateStore, StoredGuard } from "./live-ports.ts";
+import { bucketOfFileSystem, readLiveBucket } from "./live-bucket.ts";
+import type {
+  BucketApi,
+  FileSystemApi,
+  LiveSgRule,
+  SecurityGroupApi,
+  StateStore,
+  StoredGuard,
+} from "./live-ports.ts";
 
 export interface LiveDeps {
   readonly ec2: SecurityGroupApi;
   readonly fileSystems: Readonly<Record<FileSystemService, FileSystemApi>>;
   readonly state: StateStore;
+  /** The buckets behind S3 Files file systems; without it a bucket change cannot be decided. */
+  readonly buckets?: BucketApi;
 }
 
 /** Tags of one resource, for live exemptions. */
@@ -27,6 +37,8 @@ export interface LiveView {
   /** What to judge; absent when the subject of the change is gone (`goneReason` says why). */
   readonly change: Change | undefined;
   readonly goneReason?: string;
+  /** The subject is not one the guardrail guards (a bucket that backs no file system): why. */
+  readonly ignoredReason?: string;
   /**
    * Further changes judged with the main one: for a mount target, the inbound rules of each
    * security group attached to it.
@@ -331,7 +343,13 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
       if (!id) return gone("the record names no file system id: nothing can be read live", {});
       const fs = await api.getFileSystem(id);
       if (!fs) return gone(`file system ${id} no longer exists`, { fileSystemId: id });
-      const tags = await api.tags(id);
+      // S3 Files: the bucket it is built on is judged with it (it may already break a bucket rule).
+      const [tags, bucket] = await Promise.all([
+        api.tags(id),
+        detail.service === "s3files"
+          ? bucketOfFileSystem(change, fs.bucketArn ?? detail.bucketArn, deps)
+          : Promise.resolve(undefined),
+      ]);
       return {
         change: withDetail(change, {
           ...detail,
@@ -339,11 +357,14 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
           kmsKeyId: fs.kmsKeyId,
           encrypted: fs.encrypted,
         }),
-        related: [],
-        facts: {},
-        snapshot: fs,
+        related: bucket?.related ?? [],
+        facts: bucket?.facts ?? {},
+        snapshot: bucket ? { ...fs, bucket: bucket.snapshot } : fs,
         tagSets: [{ resource: change.resource, tags }],
       };
+    }
+    case "bucket-state": {
+      return readLiveBucket(change, deps);
     }
     default:
       // Revokes, group creation and deletion can only narrow access: judged as recorded.

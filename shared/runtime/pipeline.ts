@@ -19,6 +19,7 @@ import type { Change, ChangeMeta, PlanStep, RuleMode } from "../core/types.ts";
 import type { AccountResolver, AccountResources } from "./accounts.ts";
 import type { PlanExecutor } from "./executor.ts";
 import { exemptionFromTags } from "./exemption-tag.ts";
+import { knownGoodOf } from "./live-bucket.ts";
 import type { StateStore } from "./live-ports.ts";
 import { type LiveDeps, type LiveView, readLive } from "./live-state.ts";
 import { type NotifyAllOptions, notifyAll } from "./notify-all.ts";
@@ -451,6 +452,19 @@ export class RemediationPipeline {
     }
     const live = await this.liveDepsFor(change);
     const view = await readLive(change, live);
+    if (view.ignoredReason !== undefined) {
+      return {
+        ...base,
+        verdict: "ignored",
+        outcome: "no-action",
+        findings: [],
+        rules: [],
+        plan: [],
+        before: view.snapshot,
+        after: null,
+        reason: view.ignoredReason,
+      };
+    }
     if (!view.change) {
       return {
         ...base,
@@ -594,6 +608,7 @@ export class RemediationPipeline {
       fileSystems: resources.fileSystems,
       executor: resources.executor,
       state: deps.state,
+      ...(resources.buckets ? { buckets: resources.buckets } : {}),
     };
   }
 
@@ -642,6 +657,13 @@ export class RemediationPipeline {
           now,
         ),
       );
+    }
+    // A bucket judged compliant (on its own, or with the S3 Files file system built on it).
+    for (const judged of [change, ...view.related]) {
+      if (judged.detail.kind === "bucket-state")
+        writes.push(
+          deps.state.saveKnownGoodBucket(judged.detail.bucket, knownGoodOf(judged.detail.state), now),
+        );
     }
     await Promise.all(writes).catch((error: unknown) =>
       deps.observer?.stateWriteFailed?.("known-good state", error),

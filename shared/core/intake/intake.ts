@@ -21,6 +21,7 @@ import {
   isRecognisedUnjudged,
   S3FILES_SOURCE,
 } from "./file-systems.ts";
+import { BUCKET_JUDGED_EVENTS, bucketChange, S3_SOURCE } from "./s3-buckets.ts";
 
 export const EC2_SOURCE = "ec2.amazonaws.com";
 
@@ -28,6 +29,7 @@ const SERVICE_BY_SOURCE: Record<string, Service> = {
   [EC2_SOURCE]: "ec2",
   [S3FILES_SOURCE]: "s3files",
   [EFS_SOURCE]: "efs",
+  [S3_SOURCE]: "s3",
 };
 
 /** Every (eventSource, eventName) the engine judges: what the EventBridge rules must route. */
@@ -35,6 +37,7 @@ export const JUDGED_EVENTS: Readonly<Record<string, readonly string[]>> = {
   [EC2_SOURCE]: EC2_JUDGED_EVENTS,
   [S3FILES_SOURCE]: FILE_SYSTEM_JUDGED_EVENTS.s3files,
   [EFS_SOURCE]: FILE_SYSTEM_JUDGED_EVENTS.efs,
+  [S3_SOURCE]: BUCKET_JUDGED_EVENTS,
 };
 
 export type IntakeResult =
@@ -136,6 +139,9 @@ export function resourceNames(meta: ChangeMeta, detail: ChangeDetail): { resourc
             : undefined),
         detail.fileSystemId,
       );
+    case "bucket-state":
+      // Bucket ARNs name neither region nor account.
+      return named(`arn:${partitionOf(meta.region)}:s3:::${detail.bucket}`, detail.bucket);
   }
 }
 
@@ -155,9 +161,10 @@ function ignored(meta: ChangeMeta, reason: string, resource?: string): IntakeRes
 }
 
 function detailOf(service: Service, record: CloudTrailRecord): ChangeDetail | undefined {
-  return service === "ec2"
-    ? ec2Change(record.eventName, record.requestParameters, record.responseElements)
-    : fileSystemChange(service, record.eventName, record.requestParameters, record.responseElements);
+  if (service === "ec2")
+    return ec2Change(record.eventName, record.requestParameters, record.responseElements);
+  if (service === "s3") return bucketChange(record.eventName, record.requestParameters);
+  return fileSystemChange(service, record.eventName, record.requestParameters, record.responseElements);
 }
 
 /** For the audit line of a failed call or a loop-guarded one: the resource it was about, when readable. */
@@ -208,6 +215,12 @@ export function intakeRecord(raw: unknown, options: IntakeOptions): IntakeResult
     const detail = detailOf(service, record);
     if (!detail) {
       if (service === "ec2") return ignored(meta, `${record.eventName} is not a security-group change`);
+      if (service === "s3") {
+        return ignored(
+          meta,
+          `${record.eventName} is not a bucket call that can weaken the bucket behind a file system (policy, versioning, Block Public Access, ACL)`,
+        );
+      }
       return ignored(
         meta,
         isRecognisedUnjudged(service, record.eventName)
