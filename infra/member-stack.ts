@@ -12,7 +12,7 @@ import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
-import { adapterStatements } from "./constructs/adapter-permissions.ts";
+import { adapterStatements, BUCKET_WILDCARD_SUPPRESSION } from "./constructs/adapter-permissions.ts";
 import { JudgedEventRules } from "./constructs/event-routing.ts";
 import { memberForwardingChangePattern } from "./constructs/self-protection.ts";
 
@@ -140,6 +140,7 @@ export class MemberStack extends Stack {
           "DescribeNetworkInterfaceAttribute) support no resource-level permissions; they are read-only.",
         appliesTo: ["Resource::*"],
       },
+      BUCKET_WILDCARD_SUPPRESSION,
     ]);
 
     new CfnOutput(this, "RemediationRoleArn", {

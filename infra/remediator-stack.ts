@@ -13,7 +13,7 @@ import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import { AUDIT_ARCHIVE_PREFIX } from "../shared/adapters/audit-s3-archive.ts";
 import { bundleDirectory, DEFAULT_FUNCTIONS_DIR } from "./bundles.ts";
-import { adapterStatements } from "./constructs/adapter-permissions.ts";
+import { adapterStatements, BUCKET_WILDCARD_SUPPRESSION } from "./constructs/adapter-permissions.ts";
 import { GuardrailAlarms, type RoutedRule } from "./constructs/alarms.ts";
 import { AuditStore } from "./constructs/audit-store.ts";
 import { JudgedEventRules } from "./constructs/event-routing.ts";
@@ -392,6 +392,7 @@ function suppressAdapterWildcards(role: iam.IRole): void {
           "DescribeNetworkInterfaceAttribute) support no resource-level permissions; they are read-only.",
         appliesTo: ["Resource::*"],
       },
+      BUCKET_WILDCARD_SUPPRESSION,
     ],
     true,
   );

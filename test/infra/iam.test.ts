@@ -160,7 +160,12 @@ describe("the audit trail", () => {
     const archiveBucket = Object.keys(app.templates[CENTRAL_STACK_ID]?.Resources ?? {}).find((id) =>
       id.startsWith("AuditStoreArchiveBucket"),
     );
-    const s3 = allows.filter((s) => s.actions.some((a) => a.startsWith("s3:")));
+    // (The bucket-layer grants, on buckets behind file systems, carry their own Sids.)
+    const s3 = allows.filter(
+      (s) =>
+        s.actions.some((a) => a.startsWith("s3:")) &&
+        !/BucketsBehindFileSystems$/.test(String((s.statement as { Sid?: unknown }).Sid)),
+    );
     expect(s3.map((s) => /(Remediate|Reconcile)Role/.exec(s.where)?.[0]).sort()).toEqual([
       "ReconcileRole",
       "RemediateRole",
@@ -215,6 +220,12 @@ describe("the grants follow the adapters as built", () => {
     Query: [],
   };
 
+  /** SDK commands whose IAM action has another name (S3 user guide, "Required permissions"). */
+  const ACTION_OF_COMMAND: Record<string, string> = {
+    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+  };
+
   /** Calls one role never makes: `reconcile` never claims an event, so it never releases one. */
   const NOT_CALLED: Record<string, readonly string[]> = {
     ReconcileRole: ["dynamodb-state.ts: dynamodb:DeleteItem"],
@@ -233,7 +244,11 @@ describe("the grants follow the adapters as built", () => {
       const actions = commands.flatMap((command) =>
         client === "lib-dynamodb"
           ? (DYNAMODB_ACTIONS[command] ?? [`dynamodb:${command}?`])
-          : [`${SERVICE_BY_CLIENT[client ?? ""] ?? client}:${command}`],
+          : [
+              ((action: string) => ACTION_OF_COMMAND[action] ?? action)(
+                `${SERVICE_BY_CLIENT[client ?? ""] ?? client}:${command}`,
+              ),
+            ],
       );
       for (const role of ["RemediateRole", "ReconcileRole"]) {
         const granted = new Set(
@@ -246,5 +261,40 @@ describe("the grants follow the adapters as built", () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+});
+
+describe("the buckets behind file systems", () => {
+  const bucketGrants = (where: string) =>
+    allows.filter(
+      (s) =>
+        s.where.startsWith(where) &&
+        /BucketsBehindFileSystems$/.test(String((s.statement as { Sid?: unknown }).Sid)),
+    );
+
+  it.each([
+    `${CENTRAL_STACK_ID}/Remediate`,
+    `${CENTRAL_STACK_ID}/Reconcile`,
+    `${MEMBER_STACK_ID}/RemediationRole`,
+  ])("%s: exactly the four reads and three writes, on this account's buckets only", (where) => {
+    const grants = bucketGrants(where);
+    expect(grants.flatMap((s) => s.actions).sort()).toEqual([
+      "s3:GetBucketAcl",
+      "s3:GetBucketPolicy",
+      "s3:GetBucketPublicAccessBlock",
+      "s3:GetBucketVersioning",
+      "s3:PutBucketPolicy",
+      "s3:PutBucketPublicAccessBlock",
+      "s3:PutBucketVersioning",
+    ]);
+    for (const s of grants) {
+      expect(s.resources).toEqual(["arn:<Ref:AWS::Partition>:s3:::*"]);
+      expect(JSON.stringify(s.statement.Condition)).toContain('"s3:ResourceAccount":{"Ref":"AWS::AccountId"}');
+    }
+  });
+
+  it("grant no bucket or policy deletion and no ACL write to any role", () => {
+    const forbidden = ["s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketAcl"];
+    expect(allows.flatMap((s) => s.actions).filter((a) => forbidden.includes(a))).toEqual([]);
   });
 });
