@@ -289,7 +289,9 @@ describe("the buckets behind file systems", () => {
     ]);
     for (const s of grants) {
       expect(s.resources).toEqual(["arn:<Ref:AWS::Partition>:s3:::*"]);
-      expect(JSON.stringify(s.statement.Condition)).toContain('"s3:ResourceAccount":{"Ref":"AWS::AccountId"}');
+      expect(JSON.stringify(s.statement.Condition)).toContain(
+        '"s3:ResourceAccount":{"Ref":"AWS::AccountId"}',
+      );
     }
   });
 
