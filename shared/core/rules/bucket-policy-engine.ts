@@ -177,7 +177,11 @@ function candidateResources(
         p.startsWith("arn:*:s3:::") ||
         p.startsWith(`arn:${scope.partition}:s3:::*`),
     )
-    .map((p) => (p.startsWith(`${arn}/`) ? p.replace(/[*?]/g, "x") : `${arn}/witness-object`));
+    .map((p) =>
+      p.startsWith(`${arn}/`)
+        ? p.replace(/\*/g, "witness-object").replace(/\?/g, "x")
+        : `${arn}/witness-object`,
+    );
   return [...new Set([...fromPatterns, `${arn}/witness-object`])];
 }
 
@@ -284,11 +288,42 @@ function judgeAllow(
       }
     }
   }
+  if (takenBackEntirely(statement, document)) {
+    return { status: "not-public", why: "is taken back entirely by an unconditional Deny for everyone" };
+  }
   return {
     status: "undecided",
     reason:
       "no anonymous request for an action that exposes data could be shown to be allowed (a Deny or a condition may take it back)",
   };
+}
+
+/** Whether a resource pattern of a Deny covers every resource an Allow pattern names. */
+function resourceCovers(deny: string, allow: string): boolean {
+  return deny === "*" || deny === allow || (deny.endsWith("/*") && allow.startsWith(deny.slice(0, -1)));
+}
+
+/**
+ * An Allow whose every action (each named literally) is denied to everyone, unconditionally, on
+ * every resource it names: an explicit Deny that removes the access counts (S3 user guide).
+ */
+function takenBackEntirely(allow: PolicyStatement, document: PolicyDocument): boolean {
+  if (!allow.actions || !allow.resources || !allow.actions.every(isFixedValue)) return false;
+  const denies = document.statements.filter(
+    (s) =>
+      s.effect === "Deny" &&
+      s.conditions.length === 0 &&
+      s.principals !== undefined &&
+      admitsEveryone(s.principals) &&
+      s.actions !== undefined,
+  );
+  return allow.actions.every((action) =>
+    denies.some(
+      (deny) =>
+        deny.actions?.some((pattern) => matchesAction(pattern, action)) &&
+        allow.resources?.every((r) => deny.resources?.some((d) => resourceCovers(d, r))),
+    ),
+  );
 }
 
 /** Whether a Deny of the policy denies the request: true, false, or not decided. */
