@@ -3,14 +3,14 @@
  * same files in the same run; the judgement does that plus intake, validation and every rule.
  */
 import { spawnSync } from "node:child_process";
-import { openSync, readFileSync } from "node:fs";
+import { createReadStream, openSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { gunzipSync } from "node:zlib";
 import { buildAll } from "../esbuild.config.ts";
 import { parseConfig } from "../shared/core/config.ts";
 import { evaluateRecord } from "../shared/core/judge.ts";
 import { RULE_IDS } from "../shared/core/rules/index.ts";
-import { readFileItems } from "../shared/io/read-inputs.ts";
+import { streamRecords } from "../shared/io/json-stream.ts";
 import { generateTrail } from "./generate-trail.ts";
 
 const TARGET_BYTES = 100 * 1024 * 1024;
@@ -34,12 +34,12 @@ async function judgeAll(files: readonly string[]): Promise<{ records: number; vi
   let records = 0;
   let violations = 0;
   for (const file of files) {
-    const { items } = await readFileItems(file);
-    for (const item of items) {
-      if (item.kind !== "records") continue;
-      for (const raw of item.records) {
+    // Read as the CLI reads: streamed, each record parsed on its own.
+    for await (const items of streamRecords(createReadStream(file, { highWaterMark: 1 << 20 }), file)) {
+      for (const item of items) {
+        if (item.kind !== "record") continue;
         records++;
-        if (evaluateRecord(raw, { config, now }).verdict === "violation") violations++;
+        if (evaluateRecord(item.raw, { config, now }).verdict === "violation") violations++;
       }
     }
   }

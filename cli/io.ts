@@ -8,12 +8,14 @@ export interface CliIo {
   readonly now: () => Date;
 }
 
-/** Exit statuses, documented in the README. */
+/** Exit statuses, documented in docs/cli.md. */
 export const EXIT = {
   ok: 0,
   failOn: 1,
   usage: 2,
   unreadableInput: 3,
+  /** Anything the command did not foresee (out of memory, a bug): one line on stderr, never a stack trace. */
+  unexpected: 4,
 } as const;
 
 export class UsageError extends Error {

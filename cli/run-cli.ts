@@ -3,8 +3,10 @@ import { ConfigError, errorMessage } from "../shared/core/errors.ts";
 import { AUDIT_USAGE, auditCommand } from "./commands/audit.ts";
 import { EVALUATE_USAGE, evaluateCommand } from "./commands/evaluate.ts";
 import { EXPLAIN_POLICY_USAGE, explainPolicyCommand } from "./commands/explain-policy.ts";
-import { rulesCommand } from "./commands/rules.ts";
+import { REPORT_USAGE, reportCommand } from "./commands/report.ts";
+import { RULES_USAGE, rulesCommand } from "./commands/rules.ts";
 import { type CliIo, EXIT, UsageError } from "./io.ts";
+import { VERSION } from "./version.ts";
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -19,15 +21,24 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     summary: "show who a file-system policy lets mount, write and be root, and why",
   },
   audit: { run: auditCommand, summary: "read the remediation log (audit ledger), newest first" },
+  report: {
+    run: reportCommand,
+    summary:
+      "a report of the ledger for auditors: figures, breakdowns, every remediation (HTML, Markdown, JSON)",
+  },
 };
 
 export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(16)} ${summary}`);
-  return `Usage: remediator <command> [options]\n\nCommands:\n${lines.join("\n")}\n\n${EVALUATE_USAGE}\n\n${EXPLAIN_POLICY_USAGE}\n\n${AUDIT_USAGE}\n`;
+  return `Usage: remediator <command> [options]\n\nCommands:\n${lines.join("\n")}\n\n${EVALUATE_USAGE}\n\n${RULES_USAGE}\n\n${EXPLAIN_POLICY_USAGE}\n\n${AUDIT_USAGE}\n\n${REPORT_USAGE}\n`;
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.stdout.write(`remediator ${VERSION}\n`);
+    return EXIT.ok;
+  }
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     (name === undefined ? io.stderr : io.stdout).write(usage());
     return name === undefined ? EXIT.usage : EXIT.ok;
@@ -46,6 +57,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr.write(`remediator ${name}: ${errorMessage(error)}\n`);
       return EXIT.usage;
     }
-    throw error;
+    io.stderr.write(`remediator ${name}: unexpected error: ${oneLine(errorMessage(error))}\n`);
+    return EXIT.unexpected;
   }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").slice(0, 1000);
 }

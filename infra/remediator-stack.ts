@@ -30,7 +30,7 @@ export interface RemediatorStackProps extends StackProps {
   readonly functionsDir?: string;
 }
 
-/** Memory of both functions: the figure the cost estimate in the README is computed from. */
+/** Memory of both functions: the figure the cost estimate in docs/deploy.md is computed from. */
 export const FUNCTION_MEMORY_MB = 512;
 export const REMEDIATE_TIMEOUT = Duration.seconds(60);
 export const RECONCILE_TIMEOUT = Duration.minutes(15);

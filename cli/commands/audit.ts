@@ -7,9 +7,11 @@ import {
   type StoredAuditRecord,
 } from "../../shared/adapters/audit-dynamodb.ts";
 import { errorMessage, RemediatorError } from "../../shared/core/errors.ts";
-import { shortActor, shortResource } from "../../shared/runtime/notification-text.ts";
+import { RULES } from "../../shared/core/rules/index.ts";
+import { maxSeverity, shortActor, shortResource } from "../../shared/runtime/notification-text.ts";
 import type { AuditVerdict, Outcome } from "../../shared/runtime/ports.ts";
 import { type CliIo, EXIT, UsageError } from "../io.ts";
+import { ledgerProblem } from "../ledger-check.ts";
 
 export const AUDIT_USAGE = `Usage: remediator audit [--since 7d] [--until WHEN] [--resource TEXT] [--rule ID] [--actor TEXT]
                        [--verdict V[,V]] [--outcome O[,O]] [--limit N] [--format table|json|csv]
@@ -20,18 +22,19 @@ export const AUDIT_USAGE = `Usage: remediator audit [--since 7d] [--until WHEN] 
   --until  end of the range (exclusive): the same forms; a date includes that whole day. Default now.
   --resource, --actor
            keep records whose resource ARN / actor ARN contains TEXT (case-sensitive).
-  --rule   keep records where this rule id fired.
+  --rule   keep records where this rule id fired (an unknown id is a usage error).
   --verdict, --outcome
            keep these verdicts (violation, compliant, ignored, exempted, invalid, failed) /
            outcomes (remediated, already-compliant, notified, dry-run, no-action, failed).
   --limit  stop after N records.
   --format table (default) for people; json: one record per line; csv: a header, then one row per
-           record. With json and csv the summary line goes to stderr.
+           record (before and after as JSON text). With json and csv the summary line goes to stderr.
   --table  the audit table; default: the AUDIT_TABLE_NAME environment variable.
 
 The region comes from AWS_REGION; the SDK's AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_DYNAMODB select
-another endpoint (a local emulator). Exit status: 0 records read (or none found); 2 usage error;
-3 the ledger could not be read.`;
+another endpoint (a local emulator). When nothing is found, a table that is missing, empty or not
+a ledger is named on stderr. Exit status: 0 records read (or none found); 2 usage error; 3 the
+ledger could not be read.`;
 
 const VERDICTS: readonly AuditVerdict[] = [
   "violation",
@@ -145,6 +148,7 @@ export function formatAuditTable(records: readonly StoredAuditRecord[], summary:
 
 export const CSV_COLUMNS = [
   "decidedAt",
+  "recordedAt",
   "eventTime",
   "eventId",
   "account",
@@ -156,12 +160,15 @@ export const CSV_COLUMNS = [
   "eventName",
   "resource",
   "rules",
+  "severity",
   "verdict",
   "mode",
   "outcome",
   "reason",
   "findings",
   "plan",
+  "before",
+  "after",
   "requestIds",
   "error",
   "truncated",
@@ -180,6 +187,7 @@ export function csvField(value: string): string {
 export function csvRow(record: StoredAuditRecord): string {
   const cells: Record<(typeof CSV_COLUMNS)[number], string> = {
     decidedAt: record.decidedAt,
+    recordedAt: record.recordedAt,
     eventTime: record.eventTime ?? "",
     eventId: record.eventId,
     account: record.account ?? "",
@@ -191,12 +199,16 @@ export function csvRow(record: StoredAuditRecord): string {
     eventName: record.eventName ?? "",
     resource: record.resource ?? "",
     rules: record.rules.join(";"),
+    severity: maxSeverity(record) ?? "",
     verdict: record.verdict,
     mode: String(record.mode),
     outcome: record.outcome,
     reason: record.reason,
     findings: record.findings.map((f) => `[${f.severity}] ${f.rule}: ${f.message}`).join("\n"),
     plan: record.plan.map((step) => `${step.api} ${JSON.stringify(step.params)}`).join("\n"),
+    // The live state as JSON text (a truncated one as the ledger kept it).
+    before: record.before === undefined ? "" : (JSON.stringify(record.before) ?? ""),
+    after: record.after === undefined ? "" : (JSON.stringify(record.after) ?? ""),
     requestIds: record.requestIds.join(";"),
     error: record.error ?? "",
     truncated: record.truncated.join(";"),
@@ -250,6 +262,9 @@ export async function auditCommand(args: string[], io: CliIo, deps: AuditCommand
   if (since.getTime() >= until.getTime()) {
     throw new UsageError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()})`);
   }
+  if (values.rule !== undefined && !RULES.some((rule) => rule.id === values.rule)) {
+    throw new UsageError(`--rule: unknown rule id "${values.rule}" (remediator rules lists them)`);
+  }
   const query: AuditQuery = {
     since,
     until,
@@ -276,8 +291,13 @@ export async function auditCommand(args: string[], io: CliIo, deps: AuditCommand
     }
   } catch (error) {
     const detail = error instanceof RemediatorError ? error.message : errorMessage(error);
-    io.stderr.write(`remediator audit: cannot read the ledger table "${tableName}": ${detail}\n`);
+    const problem = await ledgerProblem(client, tableName);
+    io.stderr.write(`remediator audit: cannot read the ledger table "${tableName}": ${problem ?? detail}\n`);
     return EXIT.unreadableInput;
+    if (records.length === 0) {
+      const problem = await ledgerProblem(client, tableName);
+      if (problem) io.stderr.write(`remediator audit: ${problem}\n`);
+    }
   } finally {
     if (!deps.createClient) client.destroy();
   }

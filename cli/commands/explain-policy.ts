@@ -14,16 +14,21 @@ import { loadConfig } from "../../shared/io/load-config.ts";
 import { type CliIo, EXIT, UsageError } from "../io.ts";
 
 export const EXPLAIN_POLICY_USAGE = `Usage: remediator explain-policy [--format text|json] [--service s3files|efs] [--account ID]
-                                [--region REGION] [--file-system-id ID] [--config FILE] FILE
+                                [--region REGION] [--file-system-id ID] [--config FILE]
+                                [--fail-on unsafe] FILE
 
   FILE     a file-system policy document (JSON), or - for stdin.
   --service, --account, --region, --file-system-id
            the file system the policy guards; by default read from the policy's Resource ARN
-           (the service also from its actions).
+           (the service also from its actions). A value that no file-system ARN of the policy
+           agrees with is refused: the statements would not apply and every grant would vanish.
+  --fail-on unsafe
+           exit 1 when the verdict is UNSAFE (for pipelines).
   --config the configuration whose trustedAccounts and adminPrincipals apply.
   --format text (default) for people; json: the explanation as one JSON object.
 
-Exit status: 0 explained; 2 usage or configuration error; 3 the file cannot be read or is not a policy.`;
+Exit status: 0 explained; 1 --fail-on unsafe matched; 2 usage or configuration error; 3 the file
+cannot be read or is not a policy.`;
 
 const FS_ARN = /^arn:([^:]+):(s3files|elasticfilesystem):([^:]+):(\d{12}):file-system\/(fs-[0-9a-zA-Z]+)$/;
 
@@ -34,31 +39,63 @@ async function readText(path: string, io: CliIo): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** The file system a policy names in its Resource elements, if it names exactly one. */
-function scopeHints(policy: PolicyDocument): {
+interface ScopeHint {
   service?: "s3files" | "efs";
   partition?: string;
   region?: string;
   account?: string;
   fileSystemId?: string;
-} {
+}
+
+/** Every file system the policy names in its Resource elements. */
+function namedFileSystems(policy: PolicyDocument): ScopeHint[] {
+  const named: ScopeHint[] = [];
   for (const statement of policy.statements) {
     for (const resource of statement.resources ?? []) {
       const match = FS_ARN.exec(resource);
       if (match) {
-        return {
+        named.push({
           partition: match[1],
           service: match[2] === "s3files" ? "s3files" : "efs",
           region: match[3],
           account: match[4],
           fileSystemId: match[5],
-        };
+        });
       }
     }
   }
+  return named;
+}
+
+/** The file system a policy names first in its Resource elements, else the service its actions name. */
+function scopeHints(policy: PolicyDocument): ScopeHint {
+  const [first] = namedFileSystems(policy);
+  if (first) return first;
   const actions = policy.statements.flatMap((s) => [...(s.actions ?? []), ...(s.notActions ?? [])]);
   if (actions.some((a) => a.toLowerCase().startsWith("elasticfilesystem:"))) return { service: "efs" };
   return {};
+}
+
+/**
+ * A flag that no file-system ARN of the policy agrees with: explaining the policy for another file
+ * system would drop every statement scoped to its own and call a public policy safe.
+ */
+function disagreement(policy: PolicyDocument, flags: ScopeHint): string | undefined {
+  const named = namedFileSystems(policy);
+  if (named.length === 0) return undefined;
+  const checks: [keyof ScopeHint, string][] = [
+    ["fileSystemId", "--file-system-id"],
+    ["region", "--region"],
+    ["account", "--account"],
+    ["service", "--service"],
+  ];
+  for (const [key, flag] of checks) {
+    const given = flags[key];
+    if (given === undefined || named.some((hint) => hint[key] === given)) continue;
+    const found = [...new Set(named.map((hint) => hint[key]))].join(", ");
+    return `${flag} ${given} disagrees with the policy's Resource ARN(s) (${found}): its statements would not apply to that file system. Leave ${flag} out to use the policy's own, or fix the policy's Resource`;
+  }
+  return undefined;
 }
 
 const CLASS_LABEL: Record<string, string> = {
@@ -116,6 +153,7 @@ export async function explainPolicyCommand(args: string[], io: CliIo): Promise<n
       region: { type: "string" },
       "file-system-id": { type: "string" },
       config: { type: "string" },
+      "fail-on": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -132,6 +170,9 @@ export async function explainPolicyCommand(args: string[], io: CliIo): Promise<n
   if (values.account !== undefined && !/^\d{12}$/.test(values.account)) {
     throw new UsageError(`--account must be a 12-digit account id, got "${values.account}"`);
   }
+  if (values["fail-on"] !== undefined && values["fail-on"] !== "unsafe") {
+    throw new UsageError(`--fail-on takes unsafe, got "${values["fail-on"]}"`);
+  }
   if (positionals.length !== 1) throw new UsageError("give exactly one policy FILE (or - for stdin)");
   const config = loadConfig({ file: values.config, env: io.env });
   const path = positionals[0] as string;
@@ -145,6 +186,13 @@ export async function explainPolicyCommand(args: string[], io: CliIo): Promise<n
     io.stderr.write(`remediator explain-policy: ${why}\n`);
     return EXIT.unreadableInput;
   }
+  const conflict = disagreement(policy, {
+    fileSystemId: values["file-system-id"],
+    region: values.region,
+    account: values.account,
+    service: values.service as ScopeHint["service"],
+  });
+  if (conflict) throw new UsageError(conflict);
   const hints = scopeHints(policy);
   const scope: PolicyScope = {
     service: (values.service as "s3files" | "efs" | undefined) ?? hints.service ?? "s3files",
@@ -161,5 +209,5 @@ export async function explainPolicyCommand(args: string[], io: CliIo): Promise<n
   } else {
     io.stdout.write(formatText(explanation));
   }
-  return EXIT.ok;
+  return values["fail-on"] === "unsafe" && explanation.problems.length > 0 ? EXIT.failOn : EXIT.ok;
 }

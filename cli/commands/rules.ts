@@ -1,10 +1,34 @@
 /** `remediator rules`: the catalogue, with each rule's default mode and rationale. */
 import { parseArgs } from "node:util";
 import { RULES } from "../../shared/core/rules/index.ts";
-import { type CliIo, EXIT } from "../io.ts";
+import { type CliIo, EXIT, UsageError } from "../io.ts";
+
+export const RULES_USAGE = `Usage: remediator rules [--format text|json]
+
+  --format text (default) for people; json: the catalogue as one JSON array (id, title, severity,
+           defaultMode, appliesTo, rationale).
+
+Exit status: 0 printed; 2 usage error.`;
 
 export async function rulesCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args, options: { format: { type: "string", default: "text" } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      format: { type: "string", default: "text" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${RULES_USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.format !== "text" && values.format !== "json") {
+    throw new UsageError(
+      `--format must be text or json, got "${values.format}" (for YAML, convert the json output)`,
+    );
+  }
   if (values.format === "json") {
     const catalogue = RULES.map(({ id, title, severity, defaultMode, rationale, appliesTo }) => ({
       id,

@@ -26,7 +26,7 @@ export type Outcome =
   /** The plan failed or the verify step found the resource still unsafe. */
   | "failed";
 
-/** One audit record per decision: the evidence auditors read. Field names are documented in the README. */
+/** One audit record per decision: the evidence auditors read. Field names are documented in docs/alerts-and-audit.md. */
 export interface AuditRecord {
   readonly eventId: string;
   readonly eventTime: string | undefined;

@@ -202,13 +202,24 @@ describe("remediator audit, as a process", () => {
 
     expect(result.status).toBe(0);
     const [header, ...rows] = parseCsv(result.stdout);
-    expect(header?.slice(0, 6)).toEqual(["decidedAt", "eventTime", "eventId", "account", "region", "actor"]);
+    expect(header?.slice(0, 6)).toEqual([
+      "decidedAt",
+      "recordedAt",
+      "eventTime",
+      "eventId",
+      "account",
+      "region",
+    ]);
     expect(rows).toHaveLength(1);
     const row = Object.fromEntries((header ?? []).map((name, i) => [name, rows[0]?.[i]]));
     expect(row.userAgent).toBe(`'=HYPERLINK("http://evil.example","click"), "quoted"`);
     expect(row.reason).toBe("exempted until 2026-12-31 by the data team:\nmigration window");
     expect(row.rules).toBe("fs-policy-public-access");
     expect(row.verdict).toBe("exempted");
+    expect(row.severity).toBe("critical");
+    expect(row.recordedAt).toBe(NOW.toISOString());
+    expect(JSON.parse(row.before ?? "")).toEqual(auditRecord().before);
+    expect(JSON.parse(row.after ?? "")).toEqual(auditRecord().after);
   });
 
   it("prints a table for people: summary line first, then one row per record", async () => {
@@ -283,12 +294,38 @@ describe("remediator audit filters", () => {
     expect(result.stderr).toContain(message);
   });
 
+  it("says so when the rule id is unknown", async () => {
+    const result = await runInProcess(["--rule", "sg-ingress-internet"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('unknown rule id "sg-ingress-internet"');
+  });
+
+  it("says so when the table is not a ledger", async () => {
+    const client = new DynamoDBClient(moto.clientConfig);
+    await client.send(
+      new CreateTableCommand({
+        TableName: "not-a-ledger",
+        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+    client.destroy();
+
+    const result = await runInProcess(["--table", "not-a-ledger", "--format", "json"]);
+
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain('table "not-a-ledger" is not an audit ledger: its key is id:HASH');
+  });
+
   it("exits 3 with the reason when the ledger cannot be read", async () => {
     const result = await runInProcess(["--table", "no-such-table"]);
 
     expect(result.status).toBe(3);
-    expect(result.stderr).toContain('remediator audit: cannot read the ledger table "no-such-table"');
-    expect(result.stderr).toContain("ResourceNotFoundException");
+    expect(result.stderr).toContain(
+      'remediator audit: cannot read the ledger table "no-such-table": table "no-such-table" does not exist in this region',
+    );
   });
 });
 

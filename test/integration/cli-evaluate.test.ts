@@ -68,8 +68,12 @@ describe("remediator evaluate", () => {
     expect(lines.map((l) => l.verdict)).toEqual(["violation", "ignored", "ignored", "violation"]);
     expect(Object.keys(lines[0] ?? {})).toEqual([
       "eventID",
+      "eventTime",
       "eventName",
       "eventSource",
+      "account",
+      "region",
+      "sourceIPAddress",
       "actor",
       "resource",
       "verdict",
@@ -136,10 +140,10 @@ describe("remediator evaluate", () => {
     expect(two.stdout).toBe(one.stdout);
   });
 
-  it("table format: a summary line with counts, then one row per record", () => {
+  it("table format: one row per record, then a summary line with counts", () => {
     const { status, stdout } = remediator(["evaluate", "--self-role", SELF_ROLE, join(dir, "trail")]);
     expect(status).toBe(0);
-    const [summary] = stdout.split("\n");
+    const summary = stdout.trimEnd().split("\n").at(-1);
     expect(summary).toBe("4 record(s): 2 violation, 0 compliant, 2 ignored, 0 invalid");
     expect(stdout).toContain("plan: ec2:RevokeSecurityGroupIngress");
   });

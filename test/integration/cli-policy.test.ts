@@ -121,6 +121,28 @@ describe("remediator explain-policy", () => {
     expect(stderr).toMatch(/not valid JSON \(malformed or truncated\)/);
   });
 
+  it("--fail-on unsafe exits 1 on an UNSAFE verdict, for pipelines", () => {
+    const unsafe = remediator(["explain-policy", "--fail-on", "unsafe", policyFile]);
+    expect(unsafe.status).toBe(1);
+    expect(unsafe.stdout).toMatch(/Verdict: UNSAFE/);
+    const safe = JSON.parse(
+      readFileSync(fixturePath("synthetic-s3files-PutFileSystemPolicy-org-limited.json"), "utf8"),
+    ).requestParameters.policy as string;
+    expect(remediator(["explain-policy", "--fail-on", "unsafe", "-"], safe).status).toBe(0);
+  });
+
+  it.each([
+    [["--file-system-id", "fs-0000000000000000f"], "--file-system-id fs-0000000000000000f disagrees"],
+    [["--region", "us-east-1"], "--region us-east-1 disagrees"],
+    [["--account", "999999999999"], "--account 999999999999 disagrees"],
+    [["--service", "efs"], "--service efs disagrees"],
+  ])("refuses %j when the policy's Resource names another file system (exit 2)", (flags, message) => {
+    const { status, stderr, stdout } = remediator(["explain-policy", ...flags, policyFile]);
+    expect(status).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stdout).toBe("");
+  });
+
   it("usage errors exit 2", () => {
     expect(remediator(["explain-policy", "--service", "s3", policyFile]).status).toBe(2);
     expect(remediator(["explain-policy"]).status).toBe(2);

@@ -146,7 +146,7 @@ export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
 }
 
 /** Private and non-routable space: traffic from here cannot come straight from the internet. */
-const PRIVATE_RANGES: readonly Cidr[] = [
+export const PRIVATE_RANGE_TEXTS: readonly string[] = [
   "10.0.0.0/8", // RFC 1918
   "172.16.0.0/12", // RFC 1918
   "192.168.0.0/16", // RFC 1918
@@ -156,7 +156,8 @@ const PRIVATE_RANGES: readonly Cidr[] = [
   "fc00::/7", // RFC 4193 unique local
   "fe80::/10", // link-local
   "::1/128", // loopback
-].map(parseCidr);
+];
+const PRIVATE_RANGES: readonly Cidr[] = PRIVATE_RANGE_TEXTS.map(parseCidr);
 
 /** Broadest prefix that still counts as a specific network, per AWS's definition of a public policy. */
 const NARROWEST_INTERNET_PREFIX: Record<IpVersion, number> = { 4: 8, 6: 32 };

@@ -13,7 +13,7 @@ import type { BaseOperator, ConditionClause } from "./document.ts";
 import { NEGATED_OPERATORS } from "./document.ts";
 import { type ContextValues, matchesPattern } from "./match.ts";
 
-function parseDate(text: string): number {
+export function parseDate(text: string): number {
   // IAM accepts ISO 8601 dates and epoch seconds.
   if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
   return Date.parse(text);
@@ -36,7 +36,7 @@ export function parseIp(text: string) {
 }
 
 /** Whether one request value matches one policy value under the (positive form of the) operator. */
-function valueMatches(
+export function valueMatches(
   base: BaseOperator,
   policyValue: string,
   requestValue: string,

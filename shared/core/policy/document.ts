@@ -213,7 +213,10 @@ function exactlyOne(
   if (required && !hasA && !hasB) throw new InvalidInputError(`${where}: needs ${a} or ${b}`);
 }
 
-function parseStatement(raw: unknown, index: number): PolicyStatement {
+/** A resource policy names its principals; an identity policy never does (it applies to its identity). */
+export type PolicyKind = "resource" | "identity";
+
+function parseStatement(raw: unknown, index: number, kind: PolicyKind = "resource"): PolicyStatement {
   const where = `Statement[${index}]`;
   if (!isRecord(raw)) throw new InvalidInputError(`${where}: must be an object`);
   const effect = raw.Effect;
@@ -221,7 +224,9 @@ function parseStatement(raw: unknown, index: number): PolicyStatement {
     throw new InvalidInputError(`${where}.Effect: must be "Allow" or "Deny"`);
   }
   // A resource policy always says whom it applies to; AWS rejects a statement without one.
-  exactlyOne(raw, "Principal", "NotPrincipal", where, true);
+  exactlyOne(raw, "Principal", "NotPrincipal", where, kind === "resource");
+  if (kind === "identity" && (raw.Principal !== undefined || raw.NotPrincipal !== undefined))
+    throw new InvalidInputError(`${where}: an identity policy cannot name a Principal`);
   exactlyOne(raw, "Action", "NotAction", where, true);
   exactlyOne(raw, "Resource", "NotResource", where, false);
   if (raw.Sid !== undefined && typeof raw.Sid !== "string")
@@ -246,8 +251,11 @@ function parseStatement(raw: unknown, index: number): PolicyStatement {
   };
 }
 
-/** Builds the model from an already-parsed JSON value (the document's shape is still checked). */
-export function policyFromJson(json: unknown): PolicyDocument {
+/**
+ * Builds the model from an already-parsed JSON value (the document's shape is still checked).
+ * `kind` "identity" reads an identity policy (statements without Principal).
+ */
+export function policyFromJson(json: unknown, kind: PolicyKind = "resource"): PolicyDocument {
   if (!isRecord(json)) throw new InvalidInputError("policy: must be a JSON object");
   const version = json.Version;
   if (version !== undefined && version !== "2012-10-17" && version !== "2008-10-17") {
@@ -262,7 +270,7 @@ export function policyFromJson(json: unknown): PolicyDocument {
   return {
     version: version as string | undefined,
     id: json.Id as string | undefined,
-    statements: list.map(parseStatement),
+    statements: list.map((raw, i) => parseStatement(raw, i, kind)),
     raw: json,
   };
 }
@@ -279,7 +287,7 @@ export function policyLengthProblem(text: string): string | undefined {
  * message for text that is not JSON (malformed or truncated), longer than 20,000 characters, or not
  * shaped like an IAM policy.
  */
-export function parsePolicy(text: string): PolicyDocument {
+export function parsePolicy(text: string, kind: PolicyKind = "resource"): PolicyDocument {
   const tooLong = policyLengthProblem(text);
   if (tooLong) throw new InvalidInputError(tooLong);
   let json: unknown;
@@ -289,5 +297,5 @@ export function parsePolicy(text: string): PolicyDocument {
     const detail = error instanceof Error ? error.message : String(error);
     throw new InvalidInputError(`policy: not valid JSON (malformed or truncated): ${detail}`);
   }
-  return policyFromJson(json);
+  return policyFromJson(json, kind);
 }

@@ -71,6 +71,8 @@ function principalEntryMatches(entry: PrincipalEntry, principal: RequestPrincipa
 }
 
 export function principalApplies(statement: PolicyStatement, principal: RequestPrincipal): boolean {
+  // An identity-policy statement names no principal: it applies to the identity it is attached to.
+  if (statement.principals === undefined && statement.notPrincipals === undefined) return true;
   if (statement.principals)
     return statement.principals.some((entry) => principalEntryMatches(entry, principal));
   return !(statement.notPrincipals ?? []).some((entry) => principalEntryMatches(entry, principal));
@@ -95,10 +97,10 @@ export function resourceApplies(
   }
   if (resources)
     return resources.some(
-      (pattern) => pattern === "*" || matchesPattern(pattern, resource, "arn", false, variables),
+      (pattern) => pattern === "*" || matchesPattern(pattern, resource, "resource", false, variables),
     );
   return !(notResources ?? []).some(
-    (pattern) => pattern === "*" || matchesPattern(pattern, resource, "arn", false, variables),
+    (pattern) => pattern === "*" || matchesPattern(pattern, resource, "resource", false, variables),
   );
 }
 
@@ -151,9 +153,20 @@ export function decisionRank(decision: Decision): number {
   return decision === "allowed" ? 2 : decision === "implicit-deny" ? 1 : 0;
 }
 
+/** `aws:PrincipalType` of a caller, as IAM sets it. */
+export function principalTypeOf(principal: Extract<RequestPrincipal, { kind: "aws" }>): string {
+  if (principal.roleArn) return "AssumedRole";
+  if (principal.arn.endsWith(":root")) return "Account";
+  if (/:user\//.test(principal.arn)) return "User";
+  if (/:federated-user\//.test(principal.arn)) return "FederatedUser";
+  return "AssumedRole";
+}
+
 /**
  * The context keys IAM derives from the caller: `aws:PrincipalArn` (the role for a session),
- * `aws:PrincipalAccount`, `aws:PrincipalType`, `aws:userid`. Anonymous callers carry none.
+ * `aws:PrincipalAccount`, `aws:PrincipalType`, and `aws:username` for an IAM user; a service
+ * carries `aws:PrincipalServiceName`. Anonymous callers carry none. (`aws:userid` and
+ * `aws:PrincipalOrgID` are not derivable from the ARN: pass them in `extra`.)
  */
 export function principalContext(
   principal: RequestPrincipal,
@@ -163,18 +176,11 @@ export function principalContext(
   if (principal.kind === "aws") {
     context.set("aws:principalarn", principal.roleArn ?? principal.arn);
     context.set("aws:principalaccount", principal.account);
-    context.set(
-      "aws:principaltype",
-      principal.roleArn
-        ? "AssumedRole"
-        : principal.arn.endsWith(":root")
-          ? "Account"
-          : /:user\//.test(principal.arn)
-            ? "User"
-            : "AssumedRole",
-    );
+    const type = principalTypeOf(principal);
+    context.set("aws:principaltype", type);
+    if (type === "User") context.set("aws:username", principal.arn.slice(principal.arn.lastIndexOf("/") + 1));
   } else if (principal.kind === "service") {
-    context.set("aws:principalserviceName".toLowerCase(), principal.service);
+    context.set("aws:principalservicename", principal.service);
   }
   for (const [key, value] of extra) context.set(key.toLowerCase(), value);
   return context;

@@ -11,7 +11,25 @@ export type { AccessClass, AccessGrant, PolicyAnalysis, PolicyProblems } from ".
 export { analyzePolicy, isAdminPrincipal, problemsOf } from "./analysis.ts";
 /** The deny-baseline template and its placeholder substitution. */
 export { builtInDenyBaseline, renderBaseline } from "./baseline.ts";
-export type { ConditionClause, PolicyDocument, PolicyStatement, PrincipalEntry } from "./document.ts";
+/**
+ * The decision procedure and its three policy kinds. Every answer is a proof, a witness request the
+ * evaluator confirms, or "undecided" (an explicit budget ran out): see `solver.ts`.
+ */
+export type {
+  BucketDeny,
+  BucketDenyQuery,
+  BucketPublicVerdict,
+  BucketScope,
+  BucketWitness,
+} from "./bucket.ts";
+export { bucketDenies, judgeBucketPolicy, proveBucketNoWidening } from "./bucket.ts";
+export type {
+  ConditionClause,
+  PolicyDocument,
+  PolicyKind,
+  PolicyStatement,
+  PrincipalEntry,
+} from "./document.ts";
 /**
  * `parsePolicy(text)`: parses PutFileSystemPolicy text; throws `InvalidInputError` (plain message)
  * when it is malformed or truncated JSON, longer than 20,000 characters, or not an IAM policy.
@@ -32,8 +50,23 @@ export {
 export type { ActionExplanation, GrantExplanation, PolicyExplanation } from "./explain.ts";
 /** Who can mount, write and be root, and why. */
 export { explainPolicy } from "./explain.ts";
+export type { FixedPrincipal, Formula, Frame, PrincipalKind } from "./formula.ts";
+export { allowedF, and, anyAllowF, anyDenyF, not, or, PRINCIPAL_KINDS, statementF } from "./formula.ts";
+export type {
+  IdentityRootQuery,
+  IdentityRootVerdict,
+  IdentityRootWitness,
+  LabelledPolicy,
+} from "./identity.ts";
+export { fixedPrincipalOf, judgeIdentityRoot, ROOT_ACTIONS } from "./identity.ts";
+export type { NarrowedPolicy } from "./narrow.ts";
+export { accountPrincipals, narrowToAccounts } from "./narrow.ts";
+export { BUCKET_PUBLIC, describeWitness, FILE_SYSTEM_PUBLIC, witnessRequest } from "./questions.ts";
+export type { Outcome, SearchSpace, Witness } from "./solver.ts";
+export { DEFAULT_BUDGET, findRequest, multivaluedKeysOf } from "./solver.ts";
 export type { PolicyScope } from "./universe.ts";
 export { clientActions, fileSystemArn, rootActionOf } from "./universe.ts";
+export { describeWidening, findWidening } from "./widening.ts";
 
 export interface SafetyVerdict {
   readonly safe: boolean;

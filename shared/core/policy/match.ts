@@ -1,113 +1,114 @@
 /**
  * Matching of actions, resources, ARNs and condition values, with IAM's wildcards and policy
- * variables. Compiled patterns are cached: a judgement evaluates the same few patterns thousands of
- * times.
+ * variables, on the linear-time automata of `glob.ts` (no regular expressions: a pattern such as
+ * `*a*a*a…b` against a long value costs text × pattern steps, never exponential backtracking).
+ * Compiled patterns without variables are cached: a judgement matches the same few patterns often.
  */
+import {
+  ARN_SHAPE,
+  compilePieces,
+  type Glob,
+  globMatches,
+  type PatternMode,
+  type PatternPiece,
+} from "./glob.ts";
+
+export type { PatternMode } from "./glob.ts";
 
 /** Request context: condition keys lower-cased (IAM compares keys case-insensitively). */
 export type ContextValues = ReadonlyMap<string, string | readonly string[]>;
 
-export type PatternMode =
-  /** `*` and `?` are wildcards anywhere (StringLike, Action). */
-  | "like"
-  /** No wildcards: the whole text must be equal (StringEquals). */
-  | "equals"
-  /**
-   * ARN matching (ArnLike, ArnEquals, Resource): each of the six colon-separated parts is matched
-   * on its own, so a wildcard in the region or account never spans a colon.
-   */
-  | "arn";
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+/** A policy variable inside a value: `${key}`, `${key, 'default'}`, or the escapes `${*}`, `${?}`, `${$}`. */
+export interface VariableRef {
+  readonly key: string;
+  readonly fallback: string | undefined;
+  /** `${*}`, `${?}`, `${$}`: the character itself. */
+  readonly escape: string | undefined;
 }
 
-/**
- * The value of one policy variable: `${aws:username}`, `${aws:username, 'default'}`, and the
- * escapes `${*}`, `${?}`, `${$}`. Undefined when the key is absent and there is no default: IAM
- * then treats the value as not matching.
- */
-function variableValue(inner: string, context: ContextValues): { literal: string } | undefined {
+export function parseVariable(inner: string): VariableRef {
   const trimmed = inner.trim();
-  if (trimmed === "*" || trimmed === "?" || trimmed === "$") return { literal: trimmed };
+  if (trimmed === "*" || trimmed === "?" || trimmed === "$")
+    return { key: "", fallback: undefined, escape: trimmed };
   const comma = trimmed.indexOf(",");
   const key = (comma === -1 ? trimmed : trimmed.slice(0, comma)).trim().toLowerCase();
   const fallback = comma === -1 ? undefined : /^'(.*)'$/.exec(trimmed.slice(comma + 1).trim())?.[1];
-  const value = context.get(key);
-  const text = Array.isArray(value) ? value[0] : (value as string | undefined);
-  if (text !== undefined) return { literal: text };
-  return fallback === undefined ? undefined : { literal: fallback };
+  return { key, fallback, escape: undefined };
 }
 
-/** Regex source for a pattern; undefined when a policy variable cannot be resolved. */
-function patternSource(
-  pattern: string,
-  mode: PatternMode,
-  context: ContextValues | undefined,
-): string | undefined {
-  let source = "";
-  let colons = 0;
+/** Splits a value into text and `${...}` references (in version 2012-10-17 policies). */
+export function splitVariables(value: string): (string | VariableRef)[] {
+  const out: (string | VariableRef)[] = [];
   let i = 0;
-  while (i < pattern.length) {
-    const ch = pattern[i] as string;
-    if (ch === "$" && pattern[i + 1] === "{" && context !== undefined) {
-      const end = pattern.indexOf("}", i + 2);
+  let text = "";
+  while (i < value.length) {
+    if (value[i] === "$" && value[i + 1] === "{") {
+      const end = value.indexOf("}", i + 2);
       if (end !== -1) {
-        const resolved = variableValue(pattern.slice(i + 2, end), context);
-        if (!resolved) return undefined;
-        source += escapeRegex(resolved.literal);
+        if (text) out.push(text);
+        text = "";
+        out.push(parseVariable(value.slice(i + 2, end)));
         i = end + 1;
         continue;
       }
     }
-    if (mode !== "equals" && (ch === "*" || ch === "?")) {
-      const any = mode === "arn" && colons < 5 ? "[^:]" : "[\\s\\S]";
-      source += ch === "*" ? `${any}*` : any;
-    } else {
-      if (ch === ":") colons++;
-      source += escapeRegex(ch);
-    }
+    text += value[i];
     i++;
   }
-  return source;
+  if (text) out.push(text);
+  return out;
 }
 
-/** Compiled patterns without variables, one cache per (mode, case, variables) combination. */
-const compiled = new Map<string, Map<string, RegExp>>();
-const CACHE_LIMIT = 10_000;
+/** True when the value holds a policy variable other than the `${*}`-style escapes. */
+export function hasPolicyVariable(value: string): boolean {
+  if (!value.includes("${")) return false;
+  return splitVariables(value).some((part) => typeof part !== "string" && part.escape === undefined);
+}
 
 /**
- * Compiles a pattern. `context` resolves policy variables (version 2012-10-17 only; pass undefined
- * to treat `${...}` literally, as IAM does for version 2008-10-17). Returns undefined when a
- * variable's key is absent from the request.
+ * The value of one policy variable. Undefined when the key is absent and there is no default: IAM
+ * then treats the value as not matching.
  */
-export function compilePattern(
-  pattern: string,
-  mode: PatternMode,
-  ignoreCase: boolean,
-  context: ContextValues | undefined,
-): RegExp | undefined {
-  const hasVariable = context !== undefined && pattern.includes("${");
-  if (hasVariable) {
-    const source = patternSource(pattern, mode, context);
-    return source === undefined ? undefined : new RegExp(`^${source}$`, ignoreCase ? "i" : "");
-  }
-  const bucketKey = `${mode}${ignoreCase ? "i" : ""}${context === undefined ? "0" : "1"}`;
-  let bucket = compiled.get(bucketKey);
-  if (!bucket) {
-    bucket = new Map();
-    compiled.set(bucketKey, bucket);
-  }
-  const cached = bucket.get(pattern);
-  if (cached) return cached;
-  const source = patternSource(pattern, mode, context) as string;
-  const regex = new RegExp(`^${source}$`, ignoreCase ? "i" : "");
-  if (bucket.size >= CACHE_LIMIT) bucket.clear();
-  bucket.set(pattern, regex);
-  return regex;
+function variableValue(ref: VariableRef, context: ContextValues): string | undefined {
+  if (ref.escape !== undefined) return ref.escape;
+  const value = context.get(ref.key);
+  const text = Array.isArray(value) ? value[0] : (value as string | undefined);
+  return text ?? ref.fallback;
 }
 
-/** True when `value` matches `pattern` under `mode`. */
+/** Pattern pieces with variables resolved from the context; undefined when one cannot be. */
+function resolvedPieces(pattern: string, context: ContextValues): PatternPiece[] | undefined {
+  const pieces: PatternPiece[] = [];
+  for (const part of splitVariables(pattern)) {
+    if (typeof part === "string") pieces.push({ text: part, literal: false });
+    else {
+      const value = variableValue(part, context);
+      if (value === undefined) return undefined;
+      pieces.push({ text: value, literal: true });
+    }
+  }
+  return pieces;
+}
+
+const compiled = new Map<string, Glob>();
+const CACHE_LIMIT = 10_000;
+
+/** The compiled glob of a pattern without variables, cached. */
+export function globOf(pattern: string, mode: PatternMode, ignoreCase: boolean): Glob {
+  const key = `${mode}${ignoreCase ? "i" : "c"}${pattern}`;
+  let glob = compiled.get(key);
+  if (!glob) {
+    glob = compilePieces([{ text: pattern, literal: false }], mode, ignoreCase);
+    if (compiled.size >= CACHE_LIMIT) compiled.clear();
+    compiled.set(key, glob);
+  }
+  return glob;
+}
+
+/**
+ * True when `value` matches `pattern` under `mode`. `context` resolves policy variables (version
+ * 2012-10-17 only; pass undefined to treat `${...}` literally, as IAM does for 2008-10-17).
+ */
 export function matchesPattern(
   pattern: string,
   value: string,
@@ -115,10 +116,15 @@ export function matchesPattern(
   ignoreCase = false,
   context?: ContextValues,
 ): boolean {
-  if (mode === "equals" && !(context !== undefined && pattern.includes("${"))) {
-    return ignoreCase ? pattern.toLowerCase() === value.toLowerCase() : pattern === value;
+  if (mode === "arn" && !globMatches(ARN_SHAPE, value)) return false;
+  if (context !== undefined && pattern.includes("${")) {
+    const pieces = resolvedPieces(pattern, context);
+    if (!pieces) return false;
+    return globMatches(compilePieces(pieces, mode, ignoreCase), value);
   }
-  return compilePattern(pattern, mode, ignoreCase, context)?.test(value) ?? false;
+  if (mode === "equals")
+    return ignoreCase ? pattern.toLowerCase() === value.toLowerCase() : pattern === value;
+  return globMatches(globOf(pattern, mode, ignoreCase), value);
 }
 
 /** IAM actions are matched case-insensitively, with `*` and `?`. */

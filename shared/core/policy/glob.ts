@@ -1,0 +1,191 @@
+/**
+ * IAM wildcard patterns as small automata, matched in linear time.
+ *
+ * A pattern compiles to a list of tokens (a literal character, `?` = one character, `*` = any run
+ * of characters), each wildcard limited to a character class. Matching simulates the automaton on
+ * the set of pattern positions reachable so far (Thompson's construction): O(text × pattern) in the
+ * worst case, never the exponential backtracking of a regular expression. The same automata are
+ * what the policy solver (`solver.ts`) searches when it looks for a value that satisfies several
+ * patterns at once, so the evaluator and the solver can never disagree on what a pattern means.
+ */
+
+/** What a wildcard may consume. */
+export const CharClass = {
+  /** Any character. */
+  Any: 0,
+  /** Any character but `:` (a wildcard inside one ARN part). */
+  NotColon: 1,
+  /** A decimal digit (the solver's own domains, e.g. a 12-digit account id). */
+  Digit: 2,
+} as const;
+export type CharClass = (typeof CharClass)[keyof typeof CharClass];
+
+export type Token =
+  | { readonly kind: "lit"; readonly ch: string }
+  | { readonly kind: "one"; readonly cls: CharClass }
+  | { readonly kind: "star"; readonly cls: CharClass };
+
+/** A compiled pattern. With `ignoreCase`, literals are stored lower-cased and input is lower-cased. */
+export interface Glob {
+  readonly tokens: readonly Token[];
+  readonly ignoreCase: boolean;
+}
+
+export type PatternMode =
+  /** `*` and `?` are wildcards anywhere (StringLike, Action, Principal). */
+  | "like"
+  /** No wildcards: the whole text must be equal (StringEquals, Bool, BinaryEquals). */
+  | "equals"
+  /**
+   * ArnLike / ArnEquals: each of the six colon-separated parts is matched on its own, so a wildcard
+   * in the first five parts never spans a colon; the sixth part (the resource) may hold colons. A
+   * pattern with fewer parts lets its last part take the rest (`"*"` matches every ARN). The value
+   * must be an ARN (six parts) in every case.
+   */
+  | "arn"
+  /**
+   * The Resource / NotResource element. IAM User Guide, "Resource" element: wildcards match within
+   * an ARN segment, but "if the `*` wildcard is the last character of a resource ARN segment, it
+   * can expand to match beyond the colon boundaries".
+   */
+  | "resource";
+
+export function classAccepts(cls: CharClass, ch: string): boolean {
+  if (cls === CharClass.Any) return true;
+  if (cls === CharClass.NotColon) return ch !== ":";
+  return ch >= "0" && ch <= "9";
+}
+
+/** One piece of a pattern: text to take literally, or pattern text whose `*`/`?` are wildcards. */
+export interface PatternPiece {
+  readonly text: string;
+  readonly literal: boolean;
+}
+
+/**
+ * Compiles pattern pieces (policy variables already resolved into literal pieces) under a mode.
+ * The ARN part a character falls in is counted over the whole pattern, literal pieces included.
+ */
+export function compilePieces(pieces: readonly PatternPiece[], mode: PatternMode, ignoreCase: boolean): Glob {
+  const flat: { ch: string; literal: boolean }[] = [];
+  for (const piece of pieces) for (const ch of piece.text) flat.push({ ch, literal: piece.literal });
+  const colons = flat.filter((c) => c.ch === ":").length;
+  const tokens: Token[] = [];
+  let part = 0;
+  for (let i = 0; i < flat.length; i++) {
+    const { ch, literal } = flat[i] as { ch: string; literal: boolean };
+    const wildcard = !literal && mode !== "equals" && (ch === "*" || ch === "?");
+    if (!wildcard) {
+      if (ch === ":") part++;
+      tokens.push({ kind: "lit", ch: ignoreCase ? ch.toLowerCase() : ch });
+      continue;
+    }
+    let cls: CharClass = CharClass.Any;
+    if (mode === "arn") {
+      // In the first five parts a wildcard stays in its part, unless the pattern has fewer parts
+      // than an ARN and this is its last one (it then stands for the rest of the value).
+      if (part < 5 && part < colons) cls = CharClass.NotColon;
+    } else if (mode === "resource" && part < 5) {
+      const next = flat[i + 1];
+      const endsSegment = ch === "*" && (next === undefined || next.ch === ":");
+      if (!endsSegment) cls = CharClass.NotColon;
+    }
+    tokens.push(ch === "*" ? { kind: "star", cls } : { kind: "one", cls });
+  }
+  return { tokens, ignoreCase };
+}
+
+export function compileGlob(pattern: string, mode: PatternMode, ignoreCase = false): Glob {
+  return compilePieces([{ text: pattern, literal: false }], mode, ignoreCase);
+}
+
+/** A pattern whose wildcards never match `:` (ARNs whose parts hold no colon, such as file systems). */
+export function compileStrictGlob(pattern: string): Glob {
+  const { tokens } = compileGlob(pattern, "like");
+  return {
+    tokens: tokens.map((t) => (t.kind === "lit" ? t : { ...t, cls: CharClass.NotColon })),
+    ignoreCase: false,
+  };
+}
+
+/** `*:*:*:*:*:*`: six colon-separated parts, the value shape every ARN operator requires. */
+export const ARN_SHAPE: Glob = compileGlob("*:*:*:*:*:*", "like");
+
+/** Adds position `p` and every position reachable from it without input (past `*` tokens). */
+function addClosed(glob: Glob, set: Uint8Array, list: number[], p: number): void {
+  let q = p;
+  while (true) {
+    if (set[q] === 1) return;
+    set[q] = 1;
+    list.push(q);
+    const token = glob.tokens[q];
+    if (token === undefined || token.kind !== "star") return;
+    q++;
+  }
+}
+
+/** The automaton's start: a sorted list of positions. */
+export function startState(glob: Glob): number[] {
+  const set = new Uint8Array(glob.tokens.length + 1);
+  const list: number[] = [];
+  addClosed(glob, set, list, 0);
+  return list.sort((a, b) => a - b);
+}
+
+/** The positions after reading `ch` (already lower-cased for an ignore-case glob), sorted. */
+export function stepState(glob: Glob, state: readonly number[], ch: string): number[] {
+  const set = new Uint8Array(glob.tokens.length + 1);
+  const list: number[] = [];
+  for (const p of state) {
+    const token = glob.tokens[p];
+    if (token === undefined) continue;
+    if (token.kind === "lit") {
+      if (token.ch === ch) addClosed(glob, set, list, p + 1);
+    } else if (token.kind === "one") {
+      if (classAccepts(token.cls, ch)) addClosed(glob, set, list, p + 1);
+    } else if (classAccepts(token.cls, ch)) {
+      addClosed(glob, set, list, p);
+    }
+  }
+  return list.sort((a, b) => a - b);
+}
+
+export function accepts(glob: Glob, state: readonly number[]): boolean {
+  return state.includes(glob.tokens.length);
+}
+
+/** True when `text` matches the glob. Linear in `text` for a fixed pattern; never backtracks. */
+export function globMatches(glob: Glob, text: string): boolean {
+  const n = glob.tokens.length;
+  // Two reusable position sets, swapped per character.
+  let current = new Uint8Array(n + 1);
+  let next = new Uint8Array(n + 1);
+  let currentList: number[] = [];
+  let nextList: number[] = [];
+  addClosed(glob, current, currentList, 0);
+  for (const raw of text) {
+    const ch = glob.ignoreCase ? raw.toLowerCase() : raw;
+    for (const p of currentList) {
+      const token = glob.tokens[p];
+      if (token === undefined) continue;
+      if (token.kind === "lit") {
+        if (token.ch === ch) addClosed(glob, next, nextList, p + 1);
+      } else if (token.kind === "one") {
+        if (classAccepts(token.cls, ch)) addClosed(glob, next, nextList, p + 1);
+      } else if (classAccepts(token.cls, ch)) {
+        addClosed(glob, next, nextList, p);
+      }
+    }
+    if (nextList.length === 0) return false;
+    for (const p of currentList) current[p] = 0;
+    [current, next] = [next, current];
+    currentList = nextList;
+    nextList = [];
+  }
+  return current[n] === 1;
+}
+
+/** True when the glob has no wildcard: it matches exactly one text. */
+export function isLiteralGlob(glob: Glob): boolean {
+  return glob.tokens.every((t) => t.kind === "lit");
+}

@@ -1,0 +1,235 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are written ${key}
+/**
+ * The decision procedure on the adversarial cases a sampling engine misses: every "public" verdict
+ * comes with a witness request the evaluator allows, every "not public" is a proof, and no constant
+ * of the engine can be named by a policy to dodge it. Synthetic policies, built for each point.
+ */
+import { describe, expect, it } from "vitest";
+import { allowedF, and, not, PRINCIPAL_KINDS } from "../../../shared/core/policy/formula.ts";
+import { compileGlob, globMatches } from "../../../shared/core/policy/glob.ts";
+import { evaluatePolicy, type PolicyDocument } from "../../../shared/core/policy/index.ts";
+import { matchesPattern } from "../../../shared/core/policy/match.ts";
+import {
+  classF,
+  confirmWitness,
+  FILE_SYSTEM_PUBLIC,
+  mentionsOf,
+  witnessRequest,
+} from "../../../shared/core/policy/questions.ts";
+import { findRequest, multivaluedKeysOf, type Outcome } from "../../../shared/core/policy/solver.ts";
+import { allow, deny, OWNER, PARTNER, policy, S3FS_ARN } from "../../helpers/policies.ts";
+
+const MOUNT = "s3files:ClientMount";
+
+/** "Is some outsider without a fixed-value limit allowed to mount?" with the witness checked by the evaluator. */
+function publicMount(doc: PolicyDocument): Outcome {
+  const mentions = mentionsOf([doc], FILE_SYSTEM_PUBLIC);
+  const outcome = findRequest(
+    { partition: "aws", kinds: PRINCIPAL_KINDS, actions: [MOUNT], resource: S3FS_ARN },
+    (frame) =>
+      and([
+        allowedF(doc, frame),
+        classF("public", frame, { owner: OWNER, trusted: [] }, mentions, FILE_SYSTEM_PUBLIC),
+      ]),
+    {
+      multivalued: multivaluedKeysOf([doc]),
+      confirm: confirmWitness([doc], (w) => evaluatePolicy(doc, witnessRequest(w)).decision === "allowed"),
+    },
+  );
+  if (outcome.status === "witness")
+    expect(evaluatePolicy(doc, witnessRequest(outcome.witness)).decision).toBe("allowed");
+  return outcome;
+}
+
+function witnessOf(outcome: Outcome) {
+  if (outcome.status !== "witness") throw new Error(`expected a witness, got ${JSON.stringify(outcome)}`);
+  return outcome.witness;
+}
+
+describe("principal-derived keys follow the caller's kind and account", () => {
+  it("aws:PrincipalType = User: an IAM user of some other account", () => {
+    const w = witnessOf(
+      publicMount(policy(allow("*", MOUNT, { StringEquals: { "aws:PrincipalType": "User" } }))),
+    );
+    expect(w.kind).toBe("user");
+    expect(w.context.get("aws:principaltype")).toBe("User");
+  });
+
+  it('StringLike aws:PrincipalAccount "2*": an account starting with 2', () => {
+    const w = witnessOf(
+      publicMount(policy(allow("*", MOUNT, { StringLike: { "aws:PrincipalAccount": "2*" } }))),
+    );
+    expect(w.principal.kind === "aws" && w.principal.account).toMatch(/^2\d{11}$/);
+  });
+
+  it('ArnLike aws:PrincipalArn "arn:aws:iam::*:root": the root user of another account', () => {
+    const w = witnessOf(
+      publicMount(policy(allow("*", MOUNT, { ArnLike: { "aws:PrincipalArn": "arn:aws:iam::*:root" } }))),
+    );
+    expect(w.kind).toBe("root");
+    expect(w.principal.kind === "aws" && w.principal.account).not.toBe(OWNER);
+  });
+
+  it("StringNotEquals aws:PrincipalAccount <any constant>: some other account", () => {
+    for (const named of ["999999999999", PARTNER, "222222222222", "555555555555"]) {
+      const w = witnessOf(
+        publicMount(policy(allow("*", MOUNT, { StringNotEquals: { "aws:PrincipalAccount": named } }))),
+      );
+      expect(w.principal.kind === "aws" ? w.principal.account : "anonymous").not.toBe(named);
+    }
+  });
+
+  it("a fixed aws:PrincipalAccount of the owner is proved not public", () => {
+    expect(
+      publicMount(policy(allow("*", MOUNT, { StringEquals: { "aws:PrincipalAccount": OWNER } }))),
+    ).toEqual({
+      status: "proved",
+    });
+  });
+
+  it('ArnLike aws:PrincipalArn "*" matches any caller with an ARN', () => {
+    const doc = policy(allow("*", MOUNT, { ArnLike: { "aws:PrincipalArn": "*" } }));
+    expect(witnessOf(publicMount(doc)).kind).not.toBe("anonymous");
+  });
+});
+
+describe("per-key values are decided, not guessed", () => {
+  it("two patterns on one key (a* allowed, a Deny on everything not ending in b)", () => {
+    const doc = policy(
+      allow("*", MOUNT, { StringLike: { "aws:SourceVpc": "a*" } }),
+      deny("*", MOUNT, { StringNotLike: { "aws:SourceVpc": "*b" } }),
+    );
+    expect(witnessOf(publicMount(doc)).context.get("aws:sourcevpc")).toMatch(/^a.*b$/);
+  });
+
+  it("a Deny of any particular instance of a wildcard leaves another", () => {
+    for (const taken of ["x0", "x", "a", "remediator-unmentioned-value"]) {
+      const doc = policy(
+        allow("*", MOUNT, { StringLike: { "aws:SourceVpc": "*" } }),
+        deny("*", MOUNT, { StringEquals: { "aws:SourceVpc": taken } }),
+      );
+      expect(witnessOf(publicMount(doc)).context.get("aws:sourcevpc")).not.toBe(taken);
+    }
+  });
+
+  it("StringEqualsIgnoreCase: a case variant escapes a case-sensitive Deny", () => {
+    const doc = policy(
+      allow("*", MOUNT, { StringEqualsIgnoreCase: { "aws:SourceVpc": "vpc-a" } }),
+      deny("*", MOUNT, { StringEquals: { "aws:SourceVpc": "vpc-a" } }),
+    );
+    const value = witnessOf(publicMount(doc)).context.get("aws:sourcevpc");
+    expect(String(value).toLowerCase()).toBe("vpc-a");
+    expect(value).not.toBe("vpc-a");
+  });
+
+  it("the open interval between two numbers", () => {
+    const doc = policy(
+      allow("*", MOUNT, {
+        NumericGreaterThan: { "s3files:Depth": "1" },
+        NumericLessThan: { "s3files:Depth": "2" },
+      }),
+    );
+    const value = Number(witnessOf(publicMount(doc)).context.get("s3files:depth"));
+    expect(value > 1 && value < 2).toBe(true);
+  });
+
+  it("an address outside every denied range, IPv4 or IPv6", () => {
+    const doc = policy(
+      allow("*", MOUNT),
+      deny("*", MOUNT, { IpAddress: { "aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"] } }),
+    );
+    expect(String(witnessOf(publicMount(doc)).context.get("aws:sourceip") ?? "absent")).not.toMatch(
+      /^\d+\.\d+\.\d+\.\d+$/,
+    );
+  });
+
+  it("eight AND-ed fixed-value keys are proved not public, within the budget", () => {
+    const keys = ["aws:SourceVpc", "aws:SourceVpce", "aws:SourceAccount", "aws:SourceOwner", "aws:SourceArn"];
+    const condition: Record<string, Record<string, string[]>> = { StringEquals: {} };
+    for (const key of keys) (condition.StringEquals as Record<string, string[]>)[key] = ["v-1", "v-2", "v-3"];
+    condition.StringLike = { "s3files:Tag": ["a*", "b*"] } as never;
+    condition.Bool = { "aws:SecureTransport": ["true"] } as never;
+    condition.IpAddress = { "aws:SourceIp": ["203.0.113.0/24"] } as never;
+    expect(publicMount(policy(allow("*", MOUNT, condition)))).toEqual({ status: "proved" });
+  });
+});
+
+describe("Resource and ARN matching", () => {
+  it('a Resource "*" that ends an ARN segment spans colons; inside a segment it does not', () => {
+    expect(matchesPattern("arn:aws:s3files:*", S3FS_ARN, "resource")).toBe(true);
+    expect(matchesPattern("arn:aws:s3files:us-*:111122223333:file-system/fs-1", S3FS_ARN, "resource")).toBe(
+      true,
+    );
+    expect(
+      matchesPattern(
+        "arn:aws:s3files:u*2:111122223333:file-system/fs-1",
+        "arn:aws:s3files:u:x:2:111122223333:file-system/fs-1",
+        "resource",
+      ),
+    ).toBe(false);
+    expect(
+      witnessOf(publicMount(policy({ ...allow("*", MOUNT), Resource: "arn:aws:s3files:*" }))).kind,
+    ).toBeDefined();
+  });
+
+  it("a NotResource Deny that excludes the file system takes nothing back", () => {
+    const doc = policy(allow("*", MOUNT), {
+      ...deny("*", MOUNT),
+      Resource: undefined,
+      NotResource: "arn:aws:s3files:*",
+    });
+    expect(publicMount(doc).status).toBe("witness");
+  });
+
+  it("ArnLike matches part by part and needs an ARN", () => {
+    expect(matchesPattern("arn:aws:iam::*:root", "arn:aws:iam::111122223333:root", "arn")).toBe(true);
+    expect(matchesPattern("arn:aws:iam::*:root", "arn:aws:iam::1:2:root", "arn")).toBe(false);
+    expect(matchesPattern("*", "arn:aws:iam::111122223333:role/x", "arn")).toBe(true);
+    expect(matchesPattern("*", "not-an-arn", "arn")).toBe(false);
+  });
+});
+
+describe("linear-time matching", () => {
+  it("a pattern built to make a backtracking matcher explode is answered at once", () => {
+    const pattern = `${"*a".repeat(300)}*b`;
+    const value = "a".repeat(2000);
+    expect(globMatches(compileGlob(pattern, "like"), value)).toBe(false);
+    expect(globMatches(compileGlob(pattern, "like"), `${value}b`)).toBe(true);
+  });
+});
+
+describe("sets, absence and budgets", () => {
+  it("ForAllValues holds on an absent key; ForAnyValue needs an element of its own", () => {
+    const doc = policy(
+      allow("*", MOUNT, {
+        "ForAllValues:StringEquals": { "aws:TagKeys": ["a", "b"] },
+        "ForAnyValue:StringEquals": { "aws:PrincipalTag/team": ["x"] },
+      }),
+    );
+    const w = witnessOf(publicMount(doc));
+    expect(w.context.get("aws:principaltag/team")).toEqual(["x"]);
+  });
+
+  it("a policy variable never lets a Deny take access back unless it provably applies", () => {
+    const doc = policy(
+      allow("*", MOUNT),
+      deny("*", MOUNT, { StringNotEquals: { "aws:SourceAccount": "${aws:PrincipalAccount}" } }),
+    );
+    const w = witnessOf(publicMount(doc));
+    expect(evaluatePolicy(doc, witnessRequest(w)).decision).toBe("allowed");
+  });
+
+  it("an exhausted budget is 'undecided', never 'safe'", () => {
+    const doc = policy(allow("*", MOUNT, { StringLike: { "aws:SourceVpc": "a*b*c" } }));
+    const outcome = findRequest(
+      { partition: "aws", kinds: PRINCIPAL_KINDS, actions: [MOUNT], resource: S3FS_ARN },
+      (frame) =>
+        and([
+          allowedF(doc, frame),
+          not(allowedF(policy(allow("*", MOUNT, { StringLike: { "aws:SourceVpc": "a*" } })), frame)),
+        ]),
+      { budget: 5 },
+    );
+    expect(outcome.status).toBe("undecided");
+  });
+});
