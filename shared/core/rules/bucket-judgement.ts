@@ -191,7 +191,7 @@ function judgeUncached(change: Change, context: JudgeContext): BucketJudgement {
         for (const { statement, witness } of verdict.publicStatements) {
           finding(
             "policyPublic",
-            `bucket policy ${statementLabel(statement)} is public: it allows ${witness}`,
+            `bucket policy ${statementLabel(statement)} is public by S3's definition${witness ? `: it allows ${witness}` : ""}`,
           );
         }
       }
@@ -292,18 +292,12 @@ function judgeDenials(
   notes: string[],
 ): void {
   const report = (who: string, denials: ReturnType<typeof bucketDenials>) => {
-    const byStatement = new Map<number, typeof denials>();
-    for (const d of denials)
-      byStatement.set(d.statement.index, [...(byStatement.get(d.statement.index) ?? []), d]);
-    for (const list of byStatement.values()) {
-      const first = list[0] as (typeof denials)[number];
-      const sure = list.filter((d) => d.status === "denies");
-      const actions = [...new Set((sure.length > 0 ? sure : list).map((d) => d.action))].join(", ");
+    for (const d of denials) {
       finding(
         "blocksFileSystem",
-        sure.length > 0
-          ? `bucket policy Deny ${statementLabel(first.statement)} blocks ${who}: it denies ${actions} (for example ${sure[0]?.detail})`
-          : `bucket policy Deny ${statementLabel(first.statement)} may block ${who} (${actions}): ${first.detail}`,
+        d.status === "denies"
+          ? `bucket policy Deny ${statementLabel(d.statement)} blocks ${who}: it can deny ${d.actions.join(", ")} (for example ${d.detail})`
+          : `bucket policy Deny ${statementLabel(d.statement)} may block ${who} (${d.actions.join(", ")}): ${d.detail}`,
       );
     }
   };
@@ -315,7 +309,6 @@ function judgeDenials(
     const denials = bucketDenials(policy, scope, {
       principalArn: fs.roleArn,
       actions: FILE_SYSTEM_ROLE_ACTIONS,
-      requestKind: "service-role",
     });
     report(`the role of file system ${fs.fileSystemId} (${fs.roleArn}), which S3 Files syncs with`, denials);
   }
@@ -330,11 +323,7 @@ function judgeDenials(
   for (const role of computeRoles) {
     report(
       `direct reads by the compute role ${role}`,
-      bucketDenials(policy, scope, {
-        principalArn: role,
-        actions: DIRECT_READ_ACTIONS,
-        requestKind: "client",
-      }),
+      bucketDenials(policy, scope, { principalArn: role, actions: DIRECT_READ_ACTIONS }),
     );
   }
 }

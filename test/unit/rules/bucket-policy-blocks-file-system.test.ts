@@ -38,7 +38,9 @@ describe(RULE, () => {
     expect(finding?.message).toContain(
       "s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject, s3:AbortMultipartUpload",
     );
-    expect(finding?.message).toContain("aws:SourceVpce is absent from the file system's own requests");
+    expect(finding?.message).toContain(
+      "with aws:SourceVpce absent from the request (a negated condition on an absent key is true)",
+    );
     // Notify by default: nothing is planned, the Deny is never edited.
     expect(result.plan).toEqual([]);
   });
@@ -64,7 +66,7 @@ describe(RULE, () => {
     expect(blockFindings(other)[0]?.message).toContain('"OnlyListed" blocks the role');
   });
 
-  it("a Deny on a key nobody can decide offline is reported as may-block, never as safe", () => {
+  it("a Deny on a tag the role may lack can deny it: reported with the witness, never taken as safe", () => {
     const deny = {
       Sid: "Tagged",
       Effect: "Deny",
@@ -73,7 +75,9 @@ describe(RULE, () => {
       Resource: ARNS[1],
       Condition: { StringNotEquals: { "aws:PrincipalTag/team": "data" } },
     };
-    expect(blockFindings(judgeLive(withPolicy([deny])))[0]?.message).toContain('"Tagged" may block the role');
+    const [finding] = blockFindings(judgeLive(withPolicy([deny])));
+    expect(finding?.message).toContain('"Tagged" blocks the role of file system');
+    expect(finding?.message).toContain("it can deny s3:GetObject (");
   });
 
   it("a Deny of other actions, or for other principals, blocks nothing", () => {
@@ -95,7 +99,7 @@ describe(RULE, () => {
     expect(blockFindings(configured).map((f) => f.message)).toContainEqual(
       expect.stringMatching(
         new RegExp(
-          `blocks direct reads by the compute role ${COMPUTE}: it denies s3:GetObject, s3:GetObjectVersion .*not made through a VPC endpoint`,
+          `blocks direct reads by the compute role ${COMPUTE}: it can deny s3:GetObject, s3:GetObjectVersion .*aws:SourceVpce absent`,
         ),
       ),
     );

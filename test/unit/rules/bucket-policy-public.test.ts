@@ -34,7 +34,7 @@ describe(RULE, () => {
       {
         rule: RULE,
         severity: "critical",
-        message: `${BUCKET}: bucket policy statement "PublicRead" is public: it allows an anonymous request over HTTPS for s3:GetObject on arn:aws:s3:::${BUCKET}/witness-object`,
+        message: `${BUCKET}: bucket policy statement "PublicRead" is public by S3's definition: it allows s3:GetObject on arn:aws:s3:::${BUCKET}/ by an anonymous caller`,
       },
     ]);
     expect(result.plan).toHaveLength(1);
@@ -50,7 +50,9 @@ describe(RULE, () => {
       ...before.Statement[1],
       Principal: { AWS: `arn:aws:iam::${OWNER}:root` },
     });
-    expect(result.plan[0]?.reason).toContain("every Deny and every other statement is unchanged");
+    expect(result.plan[0]?.reason).toContain(
+      "to allow nothing the current policy denies, and no longer public",
+    );
   });
 
   it("trusted accounts keep their access through the narrowed statement", () => {
@@ -64,7 +66,6 @@ describe(RULE, () => {
     ["a fixed aws:SourceVpc", { StringEquals: { "aws:SourceVpc": "vpc-0123456789abcdef0" } }],
     ["a fixed aws:SourceVpce", { StringEquals: { "aws:SourceVpce": "vpce-0a1b2c3d" } }],
     ["aws:SourceIp no broader than /8", { IpAddress: { "aws:SourceIp": ["10.0.0.0/8", "203.0.113.0/24"] } }],
-    ["a fixed aws:PrincipalOrgID", { StringEquals: { "aws:PrincipalOrgID": "o-abc123def4" } }],
     ["a fixed aws:SourceAccount", { StringEquals: { "aws:SourceAccount": OWNER } }],
     ["a fixed s3:DataAccessPointAccount", { StringEquals: { "s3:DataAccessPointAccount": OWNER } }],
   ])("not public: limited by %s", (_label, condition) => {
@@ -78,12 +79,14 @@ describe(RULE, () => {
     ["StringNotEquals (the opposite of a limit)", { StringNotEquals: { "aws:SourceVpc": "vpc-1" } }],
     ["...IfExists (true when the key is absent)", { StringEqualsIfExists: { "aws:SourceVpc": "vpc-1" } }],
     ["a key S3 does not count", { StringEquals: { "aws:RequestedRegion": "eu-west-1" } }],
+    // S3's list names no principal-derived key (unlike EFS's): the statement is narrowed instead.
+    ["aws:PrincipalOrgID, not on S3's list", { StringEquals: { "aws:PrincipalOrgID": "o-abc123def4" } }],
   ])("never called safe: %s", (_label, condition) => {
     const findings = policyFindings(putBucketPolicy([open({ Condition: condition })]));
     expect(findings.length).toBe(1);
   });
 
-  it("NotPrincipal with Allow is never called safe; with no provable edit, Block Public Access is put on instead", () => {
+  it("NotPrincipal with Allow is public; narrowing it is proved to widen nothing", () => {
     const raw = putBucketPolicy([
       {
         Sid: "AllButOne",
@@ -95,12 +98,28 @@ describe(RULE, () => {
     ]);
     const result = judge(raw);
     expect(result.findings).toEqual([
-      expect.objectContaining({
-        rule: RULE,
-        message: expect.stringContaining('"AllButOne" could not be proved non-public'),
-      }),
+      expect.objectContaining({ rule: RULE, message: expect.stringContaining('"AllButOne" is public') }),
     ]);
+    const sent = JSON.parse(result.plan[0]?.params.Policy as string);
+    expect(sent.Statement[0].NotPrincipal).toBeUndefined();
+    expect(sent.Statement[0].Principal).toEqual({ AWS: `arn:aws:iam::${OWNER}:root` });
+  });
+
+  it("an edit that would let in a principal the policy kept out is not made: Block Public Access instead, the policy kept", () => {
+    // NotPrincipal excluded one of the owner's roles: narrowing to the owner would let it in.
+    const raw = putBucketPolicy([
+      {
+        Sid: "AllButBlocked",
+        Effect: "Allow",
+        NotPrincipal: { AWS: `arn:aws:iam::${OWNER}:role/blocked` },
+        Action: "s3:GetObject",
+        Resource: OBJECTS,
+      },
+    ]);
+    const result = judge(raw);
+    expect(result.findings.map((f) => f.rule)).toEqual([RULE]);
     expect(result.plan.map((s) => s.api)).toEqual(["s3:PutPublicAccessBlock"]);
+    expect(result.reason).toContain("the edit could widen access");
     expect(result.reason).toContain("the policy itself is never deleted");
   });
 
@@ -112,7 +131,7 @@ describe(RULE, () => {
           {
             Sid: "X",
             Effect: "Allow",
-            NotPrincipal: { AWS: "arn:aws:iam::999988887777:root" },
+            NotPrincipal: { AWS: `arn:aws:iam::${OWNER}:role/blocked` },
             Action: "s3:*",
             Resource: OBJECTS,
           },
@@ -141,14 +160,19 @@ describe(RULE, () => {
     ]);
   });
 
-  it("a Deny that takes the whole grant back makes it non-public; one that may not, does not", () => {
+  it("a Deny that takes the grant back counts: entirely, or down to one fixed endpoint; a Deny on another key does not", () => {
     const denyAll = { Effect: "Deny", Principal: "*", Action: "s3:GetObject", Resource: OBJECTS };
     expect(policyFindings(putBucketPolicy([open(), denyAll]))).toEqual([]);
-    const denySome = { ...denyAll, Condition: { StringNotEquals: { "aws:SourceVpce": "vpce-1" } } };
-    expect(policyFindings(putBucketPolicy([open(), denySome]))).toHaveLength(1);
+    const unlessEndpoint = { ...denyAll, Condition: { StringNotEquals: { "aws:SourceVpce": "vpce-1" } } };
+    expect(policyFindings(putBucketPolicy([open(), unlessEndpoint]))).toEqual([]);
+    const unlessRegion = {
+      ...denyAll,
+      Condition: { StringNotEquals: { "aws:RequestedRegion": "eu-west-1" } },
+    };
+    expect(policyFindings(putBucketPolicy([open(), unlessRegion]))).toHaveLength(1);
   });
 
-  it("fixed principals (even of another account) and actions that expose no data are not public", () => {
+  it("fixed principals, even of another account or a service, are not public", () => {
     const named = {
       Effect: "Allow",
       Principal: { AWS: "arn:aws:iam::999988887777:role/partner" },
@@ -161,8 +185,7 @@ describe(RULE, () => {
       Action: "s3:PutObject",
       Resource: OBJECTS,
     };
-    const harmless = open({ Action: "s3:ReplicateTags" });
-    expect(policyFindings(putBucketPolicy([named, service, harmless]))).toEqual([]);
+    expect(policyFindings(putBucketPolicy([named, service]))).toEqual([]);
   });
 
   it("RestrictPublicBuckets on neutralises a public policy: compliant, with the reason", () => {
