@@ -10,7 +10,7 @@
  * loaded only when that feature is on. The directory is the function's deployment asset
  * (`infra/bundles.ts`), so every chunk it needs must be in it and nothing else.
  */
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type BuildOptions, type BuildResult, build, type Metafile } from "esbuild";
 import { sdkSchemaKeysPlugin } from "./build/sdk-schema-keys.ts";
@@ -70,6 +70,10 @@ function mergeMetafiles(metafiles: readonly Metafile[]): Metafile {
   };
 }
 
+function packageVersion(): string {
+  return (JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version;
+}
+
 export async function buildAll(outdir = "dist"): Promise<Metafile> {
   const builds: Promise<BuildResult>[] = Object.entries(functionEntries()).map(([name, entry]) => {
     const functionDir = join(outdir, "functions", name);
@@ -89,6 +93,8 @@ export async function buildAll(outdir = "dist"): Promise<Metafile> {
       ...sharedOptions,
       entryPoints: { "cli/remediator": "cli/main.ts", "cli/evaluate-worker": "cli/evaluate-worker.ts" },
       outdir,
+      // Only the version string: bundling package.json itself would ship every dependency's name.
+      define: { REMEDIATOR_VERSION: JSON.stringify(packageVersion()) },
     }),
   );
   const metafile = mergeMetafiles((await Promise.all(builds)).map((result) => result.metafile as Metafile));

@@ -289,15 +289,15 @@ export async function auditCommand(args: string[], io: CliIo, deps: AuditCommand
       else if (format === "csv") io.stdout.write(`${csvRow(record)}\r\n`);
       if (limit !== undefined && records.length >= limit) break;
     }
+    if (records.length === 0) {
+      const problem = await ledgerProblem(client, tableName);
+      if (problem) io.stderr.write(`remediator audit: ${problem}\n`);
+    }
   } catch (error) {
     const detail = error instanceof RemediatorError ? error.message : errorMessage(error);
     const problem = await ledgerProblem(client, tableName);
     io.stderr.write(`remediator audit: cannot read the ledger table "${tableName}": ${problem ?? detail}\n`);
     return EXIT.unreadableInput;
-    if (records.length === 0) {
-      const problem = await ledgerProblem(client, tableName);
-      if (problem) io.stderr.write(`remediator audit: ${problem}\n`);
-    }
   } finally {
     if (!deps.createClient) client.destroy();
   }
