@@ -27,7 +27,7 @@ import {
   ListTagsForResourceCommand,
   S3FilesClient,
 } from "@aws-sdk/client-s3files";
-import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { S3BucketAdapter } from "../../../shared/adapters/s3-buckets.ts";
@@ -364,6 +364,24 @@ describe("remediate: the bucket behind a file system", () => {
       requestIds: [],
     });
     expect(record?.reason).toMatch(/fixed before this event was handled/);
+    // A bucket judged compliant is remembered: what a later weakening is restored to.
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient(moto.clientConfig));
+    const known = await documents.send(
+      new GetCommand({
+        TableName: infra.stateTable,
+        Key: { pk: `bucket#${bucket}`, sk: "known-good-bucket" },
+      }),
+    );
+    expect(known.Item).toMatchObject({
+      versioningStatus: "Enabled",
+      publicAccessBlock: {
+        blockPublicAcls: true,
+        ignorePublicAcls: true,
+        blockPublicPolicy: true,
+        restrictPublicBuckets: true,
+      },
+      policy: "none",
+    });
   });
 
   it("restores the Block Public Access settings last known good, not more", async () => {
