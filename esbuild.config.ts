@@ -17,8 +17,11 @@ import { sdkSchemaKeysPlugin } from "./build/sdk-schema-keys.ts";
 
 const FUNCTIONS_DIR = "functions";
 
-/** Code under this licence may be a development-time test oracle only, never shipped. */
-const FORBIDDEN_IN_BUNDLE = /@cloud-copilot[\\/]iam-simulate/;
+/**
+ * Development-time test oracles, never shipped: iam-simulate (AGPL) and the Z3 solver (a 30 MB
+ * WASM module the functions have no use for).
+ */
+const FORBIDDEN_IN_BUNDLE = /@cloud-copilot[\\/]iam-simulate|[\\/]z3-solver[\\/]/;
 
 /** Function name → its entry module. */
 export function functionEntries(): Record<string, string> {
@@ -57,7 +60,7 @@ function assertNoForbiddenCode(metafile: Metafile): void {
   const offenders = Object.keys(metafile.inputs).filter((input) => FORBIDDEN_IN_BUNDLE.test(input));
   if (offenders.length > 0) {
     throw new Error(
-      `AGPL code must not be bundled (it is a test oracle only): ${offenders.slice(0, 3).join(", ")}`,
+      `test oracles must not be bundled (iam-simulate, z3-solver): ${offenders.slice(0, 3).join(", ")}`,
     );
   }
 }

@@ -66,6 +66,25 @@ function loadTemplates(): Record<string, any>[] {
     .map((record) => (record["detail-type"] ? record.detail : record));
 }
 
+/** Calls the remediator judges as changes: security-group rules and file-system policies. */
+const JUDGED_CHANGES = new Set([
+  "AuthorizeSecurityGroupIngress",
+  "AuthorizeSecurityGroupEgress",
+  "ModifySecurityGroupRules",
+  "PutFileSystemPolicy",
+]);
+
+/** The templates that are judged changes: successful calls, not the remediator's own, well formed. */
+function judgedTemplates(): Record<string, any>[] {
+  return readdirSync(FIXTURES)
+    .filter(
+      (name) => name.endsWith(".json") && !/by-remediator-role|oversized|truncated|malformed/.test(name),
+    )
+    .map((name) => JSON.parse(readFileSync(new URL(name, FIXTURES), "utf8")))
+    .map((record) => (record["detail-type"] ? record.detail : record))
+    .filter((record) => JUDGED_CHANGES.has(record.eventName) && !record.errorCode);
+}
+
 export interface GeneratedTrail {
   readonly dir: string;
   readonly files: string[];
@@ -73,14 +92,21 @@ export interface GeneratedTrail {
   readonly compressedBytes: number;
 }
 
-/** Writes (or reuses) a trail of at least `targetBytes` of JSON in files of ~`fileBytes` each. */
+/**
+ * Writes (or reuses) a trail of at least `targetBytes` of JSON in files of ~`fileBytes` each. By
+ * default one record in five is a security-group or file-system call of any kind (failed ones and
+ * the remediator's own included); with `judgedShare`, that share of the records are judged changes
+ * (security-group rules granted or modified, file-system policies put) and the rest unrelated.
+ */
 export function generateTrail(
   dir: string,
   targetBytes: number,
   fileBytes = 2_000_000,
   seed = 7,
+  judgedShare?: number,
 ): GeneratedTrail {
-  const marker = `${dir}.complete-${targetBytes}-${fileBytes}-${seed}-${UNRELATED_SHARE}.json`;
+  const unrelatedShare = judgedShare === undefined ? UNRELATED_SHARE : 1 - judgedShare;
+  const marker = `${dir}.complete-${targetBytes}-${fileBytes}-${seed}-${unrelatedShare}${judgedShare === undefined ? "" : "-judged"}.json`;
   if (existsSync(marker)) {
     const files = readdirSync(dir)
       .filter((f) => f.endsWith(".json.gz"))
@@ -92,7 +118,7 @@ export function generateTrail(
   }
   mkdirSync(dir, { recursive: true });
   const next = random(seed);
-  const templates = loadTemplates();
+  const templates = judgedShare === undefined ? loadTemplates() : judgedTemplates();
   const files: string[] = [];
   let uncompressedBytes = 0;
   let compressedBytes = 0;
@@ -109,7 +135,7 @@ export function generateTrail(
       record.sourceIPAddress = `198.51.${Math.floor(next() * 256)}.${Math.floor(next() * 256)}`;
       // Real trails are mostly other services' calls; here one record in five is a security-group or
       // file-system call (or a failed / service event about one), far more than a real trail carries.
-      const body = next() < UNRELATED_SHARE ? unrelated(record, next) : record;
+      const body = next() < unrelatedShare ? unrelated(record, next) : record;
       const permission = body.requestParameters?.ipPermissions?.items?.[0];
       if (permission?.ipRanges?.items?.[0]) {
         // Vary sources and ports so the judgement does real work on every record.

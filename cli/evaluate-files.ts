@@ -3,13 +3,13 @@
  * input order, in chunks of a few thousand records, so the output is the same whatever the number
  * of workers and memory stays flat whatever the size of an input: a file is never held whole.
  */
-import { createReadStream, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Config } from "../shared/core/config.ts";
 import { type Evaluation, evaluateRecord, unreadableInput } from "../shared/core/judge.ts";
 import type { Verdict } from "../shared/core/types.ts";
-import { streamRecords } from "../shared/io/json-stream.ts";
+import { readInput } from "../shared/io/json-stream.ts";
 
 export type OutputFormat = "table" | "json";
 
@@ -90,7 +90,6 @@ export interface EvaluateFileOptions {
 const CHUNK_RECORDS = 2000;
 /** Files above this size are streamed in this thread rather than handed whole to a worker's result. */
 const WORKER_MAX_BYTES = 32 * 1024 * 1024;
-const READ_CHUNK_BYTES = 1024 * 1024;
 
 class ChunkBuilder {
   counts = { violation: 0, compliant: 0, ignored: 0, invalid: 0 };
@@ -134,16 +133,10 @@ class ChunkBuilder {
 
 /** One input (a file, or `-` for stdin), streamed: yields a chunk every few thousand records. */
 export async function* evaluateStream(file: string, options: EvaluateFileOptions): AsyncGenerator<FileChunk> {
-  let stream: AsyncIterable<Buffer | string>;
-  if (file === "-") {
-    if (!options.stdin) throw new Error("stdin is not available");
-    stream = options.stdin as AsyncIterable<Buffer | string>;
-  } else {
-    stream = createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
-  }
   const builder = new ChunkBuilder(file, options);
   const lines = /\.(jsonl|ndjson)(\.gz)?$/i.test(file);
-  for await (const items of streamRecords(stream, file, { lines })) {
+  const stdin = options.stdin as AsyncIterable<Buffer | string> | undefined;
+  for await (const items of readInput(file, { stdin, lines })) {
     for (const item of items) {
       if (item.kind === "unreadable") {
         builder.add(reportLine(unreadableInput(item.source, item.error)), true);

@@ -2,14 +2,29 @@
  * The organization member template, for CloudFormation StackSets (no assets, no bootstrap):
  * - in every governed region, rules that forward the judged CloudTrail events to the central
  *   intake bus of the same region;
- * - once per account (parameter `CreateRemediationRole`, true in one region only: IAM is global),
- *   the remediation role that only the central `remediate` roles (and the `reconcile` roles, which
- *   sweep the member accounts listed to them) can assume, and only from inside the organization.
+ * - once per account (in the region named by parameter `RemediationRoleRegion`, by default the first
+ *   central region: IAM is global, so only one stack instance may create it), the remediation role
+ *   that only the central `remediate` roles (and the `reconcile` roles, which sweep the member
+ *   accounts listed to them) can assume, and only from inside the organization.
+ *
+ * A CloudFormation `Rules` assertion stops a stack instance in a region without a central stack
+ * before it creates anything: its forwarding rules would have no bus to deliver to.
  */
-import { Aws, CfnCondition, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from "aws-cdk-lib";
+import {
+  Aws,
+  CfnCondition,
+  CfnOutput,
+  CfnParameter,
+  CfnRule,
+  Duration,
+  Fn,
+  Stack,
+  type StackProps,
+} from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
+import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import { adapterStatements, BUCKET_WILDCARD_SUPPRESSION } from "./constructs/adapter-permissions.ts";
@@ -38,16 +53,30 @@ export class MemberStack extends Stack {
   constructor(scope: Construct, id: string, props: MemberStackProps) {
     super(scope, id, props);
 
-    const createRole = new CfnParameter(this, "CreateRemediationRole", {
+    new CfnRule(this, "CentralStackInThisRegion", {
+      assertions: [
+        {
+          assert: Fn.conditionContains([...props.centralRegions], Aws.REGION),
+          assertDescription:
+            `This region has no central S3 Files remediator stack (central regions: ${props.centralRegions.join(", ")}): ` +
+            "deploy the central stack here first and add the region to centralRegions, or leave this region out " +
+            "of the StackSet.",
+        },
+      ],
+    });
+
+    const [homeRegion] = props.centralRegions;
+    if (!homeRegion) throw new Error("MemberStack needs at least one central region");
+    const roleRegion = new CfnParameter(this, "RemediationRoleRegion", {
       type: "String",
-      allowedValues: ["true", "false"],
-      default: "true",
+      default: homeRegion,
+      allowedValues: [...props.centralRegions],
       description:
-        "Create the account's remediation role here. IAM is global: true in exactly one region per account " +
-        "(the StackSet's first region), false in the others.",
+        "The one region whose stack instance creates the account's remediation role (IAM is global: a " +
+        "second instance creating it would fail with 'already exists'). Keep the default in every region.",
     });
     const roleCondition = new CfnCondition(this, "RemediationRoleHere", {
-      expression: Fn.conditionEquals(createRole.valueAsString, "true"),
+      expression: Fn.conditionEquals(roleRegion.valueAsString, Aws.REGION),
     });
 
     // Same region as this stack instance: the central stack runs in each governed region.
@@ -63,31 +92,56 @@ export class MemberStack extends Stack {
         conditions: { StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID } },
       }),
     });
+    // Events the central bus could not take (after EventBridge's 24 hours of retries) wait here.
+    // SQS-managed encryption: a KMS key per member account and region would cost more than it adds.
+    const undelivered = new sqs.Queue(this, "UndeliveredEvents", {
+      queueName: `${props.name}-forward-undelivered`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    NagSuppressions.addResourceSuppressions(undelivered, [
+      {
+        id: "AwsSolutions-SQS3",
+        reason:
+          "This queue is itself the dead-letter queue of the forwarding rules' targets (DeadLetterConfig); it " +
+          "holds the events the central bus did not accept after EventBridge's retries.",
+      },
+    ]);
+    const forward = () =>
+      new targets.EventBus(centralBus, { role: forwardRole, deadLetterQueue: undelivered });
     new JudgedEventRules(this, "Forwarding", {
       namePrefix: `${props.name}-forward`,
-      forwardTo: { bus: centralBus, role: forwardRole },
+      target: forward,
     });
-    // Self-protection: switching the forwarding off (this rule included) is reported centrally.
-    new events.Rule(this, "ForwardingProtection", {
-      ruleName: `${props.name}-forward-protect`,
-      description: "Forwards changes to the S3 Files remediator's forwarding rules to the central bus",
-      eventPattern: memberForwardingChangePattern(`${props.name}-forward`),
-      targets: [new targets.EventBus(centralBus, { role: forwardRole })],
-    });
+    // Self-protection: switching the forwarding off is reported centrally. Two rules that watch each
+    // other as well as the forwarding rules: the one being disabled (or stripped of its target)
+    // cannot report itself, the other one does.
+    for (const suffix of ["a", "b"]) {
+      new events.Rule(this, `ForwardingProtection-${suffix}`, {
+        ruleName: `${props.name}-forward-protect-${suffix}`,
+        description: "Forwards changes to the S3 Files remediator's forwarding rules to the central bus",
+        eventPattern: memberForwardingChangePattern(`${props.name}-forward`),
+        targets: [forward()],
+      });
+    }
 
+    // Trust the central account, narrowed to its remediator roles by `aws:PrincipalArn`, not the
+    // roles themselves as principals: IAM resolves a role principal when the trust policy is saved,
+    // so naming a role that does not exist (yet, or any more) fails the member role's creation, and
+    // a central role deleted and created again would be a different principal for every member.
     // Both central roles of every region are trusted, so listing an account for the sweep later
     // needs no redeployment of the member StackSet; the central roles' own policies decide.
     const trusted = props.centralRegions.flatMap((region) => [
       centralRemediateRoleArn(props.name, props.centralAccount, region),
       centralReconcileRoleArn(props.name, props.centralAccount, region),
     ]);
-    const [firstTrusted] = trusted;
-    if (!firstTrusted) throw new Error("MemberStack needs at least one central region");
     const remediationRole = new iam.Role(this, "RemediationRole", {
       roleName: props.memberRoleName,
       description:
         "Assumed by the central S3 Files remediator to read and revert unsafe changes in this account",
-      assumedBy: new iam.PrincipalWithConditions(new iam.ArnPrincipal(firstTrusted), {
+      assumedBy: new iam.PrincipalWithConditions(new iam.AccountPrincipal(props.centralAccount), {
+        ArnEquals: { "aws:PrincipalArn": trusted },
         StringEquals: { "aws:PrincipalOrgID": props.organizationId },
       }),
       inlinePolicies: {
@@ -97,15 +151,6 @@ export class MemberStack extends Stack {
         }),
       },
     });
-    for (const arn of trusted.slice(1)) {
-      remediationRole.assumeRolePolicy?.addStatements(
-        new iam.PolicyStatement({
-          actions: ["sts:AssumeRole"],
-          principals: [new iam.ArnPrincipal(arn)],
-          conditions: { StringEquals: { "aws:PrincipalOrgID": props.organizationId } },
-        }),
-      );
-    }
     (remediationRole.node.defaultChild as iam.CfnRole).cfnOptions.condition = roleCondition;
 
     const wildcard = (service: string, resource: string, account = "<AWS::AccountId>") =>
@@ -137,7 +182,8 @@ export class MemberStack extends Stack {
         id: "AwsSolutions-IAM5",
         reason:
           "EC2 Describe calls (DescribeSecurityGroupRules, DescribeTags, DescribeVpcs, " +
-          "DescribeNetworkInterfaceAttribute) support no resource-level permissions; they are read-only.",
+          "DescribeNetworkInterfaceAttribute) support no resource-level permissions, and listings of file " +
+          "systems and access points name no resource (resource type optional in the IAM reference); all read-only.",
         appliesTo: ["Resource::*"],
       },
       BUCKET_WILDCARD_SUPPRESSION,

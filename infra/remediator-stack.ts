@@ -6,7 +6,6 @@
  */
 import { Aws, CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
-import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { NagSuppressions } from "cdk-nag";
@@ -21,8 +20,10 @@ import { GuardrailKey } from "./constructs/guardrail-key.ts";
 import { IntakeQueue } from "./constructs/intake-queue.ts";
 import { Notifications } from "./constructs/notifications.ts";
 import { RemediatorFunction } from "./constructs/remediator-function.ts";
+import { RuleTargets } from "./constructs/rule-targets.ts";
 import { alertMessage, memberForwardingChangePattern, SelfProtection } from "./constructs/self-protection.ts";
-import type { Settings } from "./settings.ts";
+import { slackSecretStatements, slackSecretWildcards } from "./constructs/slack-secret.ts";
+import { RECONCILE_TIMEOUT_MINUTES, type Settings } from "./settings.ts";
 
 export interface RemediatorStackProps extends StackProps {
   readonly settings: Settings;
@@ -33,7 +34,7 @@ export interface RemediatorStackProps extends StackProps {
 /** Memory of both functions: the figure the cost estimate in docs/deploy.md is computed from. */
 export const FUNCTION_MEMORY_MB = 512;
 export const REMEDIATE_TIMEOUT = Duration.seconds(60);
-export const RECONCILE_TIMEOUT = Duration.minutes(15);
+export const RECONCILE_TIMEOUT = Duration.minutes(RECONCILE_TIMEOUT_MINUTES);
 /** Receives before a message goes to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 export const QUEUE_BATCH_SIZE = 10;
@@ -48,16 +49,27 @@ export class RemediatorStack extends Stack {
     const functionsDir = props.functionsDir ?? DEFAULT_FUNCTIONS_DIR;
     const org = s.organization;
 
-    const key = new GuardrailKey(this, "Key", { name: s.name }).key;
-    const store = new AuditStore(this, "AuditStore", {
+    const key = new GuardrailKey(this, "Key", {
       name: s.name,
+      alias: `alias/${s.name}`,
+      description: "Encrypts the S3 Files remediator's intake queues, tables and audit archive",
+    }).key;
+    // The alerting path has its own key: disabling the guardrail key (a change the guardrail reports)
+    // must not also silence the topic, the alarms and the undelivered-events queue that report it.
+    const alertKey = new GuardrailKey(this, "AlertKey", {
+      name: s.name,
+      alias: `alias/${s.name}-alerts`,
+      description: "Encrypts the S3 Files remediator's alert topic and undelivered-events queue",
+      forAlarms: true,
+    }).key;
+    const store = new AuditStore(this, "AuditStore", {
       key,
       archiveRetentionDays: s.archiveRetentionDays,
       archiveLockMode: s.archiveLockMode,
     });
     const notifications = new Notifications(this, "Notifications", {
       name: s.name,
-      key,
+      key: alertKey,
       email: s.notificationEmail,
     });
     const intake = new IntakeQueue(this, "Intake", {
@@ -66,6 +78,10 @@ export class RemediatorStack extends Stack {
       consumerTimeout: REMEDIATE_TIMEOUT,
       maxReceiveCount: MAX_RECEIVE_COUNT,
     });
+    const delivery = new RuleTargets(this, "Delivery", { name: s.name, key: alertKey });
+    delivery.allowDeliveryTo(intake.queue);
+    delivery.allowPublishTo(notifications.topic);
+    const alert = () => delivery.topic(notifications.topic, alertMessage());
 
     // Own roles: changes they make are recorded and never acted on (loop guard). In organization
     // mode the member role in every account is one of them.
@@ -98,7 +114,7 @@ export class RemediatorStack extends Stack {
       assetDirectory: bundleDirectory(functionsDir, "remediate"),
       memorySize: FUNCTION_MEMORY_MB,
       timeout: REMEDIATE_TIMEOUT,
-      reservedConcurrency: s.remediateConcurrency,
+      reservedConcurrency: s.reserveConcurrency ? s.remediateConcurrency : undefined,
       logRetentionDays: s.logRetentionDays,
       environment,
     });
@@ -108,8 +124,9 @@ export class RemediatorStack extends Stack {
       assetDirectory: bundleDirectory(functionsDir, "reconcile"),
       memorySize: FUNCTION_MEMORY_MB,
       timeout: RECONCILE_TIMEOUT,
-      // One sweep at a time: overlapping sweeps would judge the same resources twice.
-      reservedConcurrency: 1,
+      // One sweep at a time when reservation is on; otherwise the schedule is at least the timeout
+      // (checked in the settings), so sweeps cannot overlap either.
+      reservedConcurrency: s.reserveConcurrency ? 1 : undefined,
       logRetentionDays: s.logRetentionDays,
       // Organization mode: the member accounts the sweep covers after the central one.
       environment:
@@ -123,10 +140,26 @@ export class RemediatorStack extends Stack {
         fn.role.addToPrincipalPolicy(statement);
       }
       const claims = fn === remediate ? "release" : "none";
-      for (const statement of this.runtimeStatements(s, { key, store, notifications, claims })) {
+      for (const statement of this.runtimeStatements(s, { key, alertKey, store, notifications, claims })) {
         fn.role.addToPrincipalPolicy(statement);
       }
       suppressAdapterWildcards(fn.role);
+      if (s.slackSecretArn) {
+        NagSuppressions.addResourceSuppressions(
+          fn.role,
+          [
+            {
+              id: "AwsSolutions-IAM5",
+              reason:
+                "The Slack secret may be named by a partial ARN (its random suffix unknown), and the key that " +
+                "encrypts it is the secret owner's: kms:Decrypt is limited to Secrets Manager in the secret's " +
+                "region and to this secret's ARN in the encryption context.",
+              appliesTo: slackSecretWildcards(s.slackSecretArn),
+            },
+          ],
+          true,
+        );
+      }
       NagSuppressions.addResourceSuppressions(
         fn.role,
         [
@@ -177,7 +210,11 @@ export class RemediatorStack extends Stack {
         batchSize: QUEUE_BATCH_SIZE,
         maxBatchingWindow: Duration.seconds(1),
         reportBatchItemFailures: true,
-        // Never more pollers than reserved concurrency: excess invocations would be throttled.
+        // The burst bound: at most this many invocations at once, whatever the backlog (and never
+        // more than a reservation, when there is one, so nothing is throttled). Each invocation takes
+        // its batch one record at a time (see `createRemediateHandler`), so this is also the number
+        // of events in flight: a flood of events waits in the queue instead of draining the
+        // account's EC2 and S3 Files API token buckets that the customer's own tooling shares.
         maxConcurrency: s.remediateConcurrency,
       }),
     );
@@ -186,23 +223,22 @@ export class RemediatorStack extends Stack {
       ruleName: `${s.name}-reconcile-schedule`,
       description: "Runs the S3 Files remediator's reconcile sweep",
       schedule: events.Schedule.rate(Duration.minutes(s.reconcileEveryMinutes)),
-      targets: [new targets.LambdaFunction(reconcile.function, { retryAttempts: 2 })],
+      targets: [delivery.function(reconcile.function, 2)],
     });
     // A failed sweep is not retried by Lambda: the next scheduled run sweeps again, and the alarm tells.
     reconcile.function.configureAsyncInvoke({ retryAttempts: 0 });
 
     const local = new JudgedEventRules(this, "Routing", {
       namePrefix: `${s.name}-intake`,
-      queue: intake.queue,
+      target: () => delivery.queue(intake.queue),
     });
     const routed: RoutedRule[] = local.ruleNames.map((ruleName) => ({ ruleName }));
     const eventBusNames = [notifications.decisionBus.eventBusName];
     if (org) {
       const intakeBusName = `${s.name}-intake`;
-      const intakeBus = new events.EventBus(this, "OrganizationIntakeBus", {
-        eventBusName: intakeBusName,
-        description: "Receives the judged CloudTrail events forwarded by the organization's member accounts",
-      });
+      // Receives the judged CloudTrail events forwarded by the organization's member accounts. No
+      // `Description`: CloudFormation rejects it on event buses in the GovCloud regions.
+      const intakeBus = new events.EventBus(this, "OrganizationIntakeBus", { eventBusName: intakeBusName });
       intakeBus.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: "OrganizationMembersOnly",
@@ -215,7 +251,7 @@ export class RemediatorStack extends Stack {
       const forwarded = new JudgedEventRules(this, "OrganizationRouting", {
         namePrefix: `${s.name}-org-intake`,
         eventBus: intakeBus,
-        queue: intake.queue,
+        target: () => delivery.queue(intake.queue),
       });
       routed.push(...forwarded.ruleNames.map((ruleName) => ({ ruleName, eventBusName: intakeBusName })));
       // A member account switching its forwarding off is told at once, like a change here.
@@ -224,7 +260,7 @@ export class RemediatorStack extends Stack {
         description: "Alerts when a member account changes the S3 Files remediator's forwarding rules",
         eventBus: intakeBus,
         eventPattern: memberForwardingChangePattern(`${s.name}-forward`),
-        targets: [new targets.SnsTopic(notifications.topic, { message: alertMessage() })],
+        targets: [alert()],
       });
       routed.push({ ruleName: `${s.name}-protect-members`, eventBusName: intakeBusName });
       eventBusNames.push(intakeBusName);
@@ -236,6 +272,8 @@ export class RemediatorStack extends Stack {
       topic: notifications.topic,
       queue: intake.queue,
       deadLetterQueue: intake.deadLetterQueue,
+      undeliveredEvents: delivery.deadLetterQueue,
+      organization: org !== undefined,
       remediate: remediate.function,
       reconcile: reconcile.function,
       routingRules: routed,
@@ -244,17 +282,21 @@ export class RemediatorStack extends Stack {
 
     new SelfProtection(this, "SelfProtection", {
       name: s.name,
-      topic: notifications.topic,
+      target: alert(),
       resources: {
         ruleNames: [...routed.map((r) => r.ruleName), `${s.name}-reconcile-schedule`],
         eventBusNames,
         functionNames: [remediate.function.functionName, reconcile.function.functionName],
         functionArns: [remediate.function.functionArn, reconcile.function.functionArn],
-        queueUrls: [intake.queue.queueUrl, intake.deadLetterQueue.queueUrl],
+        queueUrls: [
+          intake.queue.queueUrl,
+          intake.deadLetterQueue.queueUrl,
+          delivery.deadLetterQueue.queueUrl,
+        ],
         queueArns: [intake.queue.queueArn],
         tableNames: [store.auditTable.tableName, store.stateTable.tableName],
         tableArns: [store.auditTable.tableArn, store.stateTable.tableArn],
-        keyIds: [key.keyId, key.keyArn],
+        keyIds: [key.keyId, key.keyArn, alertKey.keyId, alertKey.keyArn],
         bucketNames: [store.archiveBucket.bucketName, store.accessLogBucket.bucketName],
         topicArn: notifications.topic.topicArn,
       },
@@ -275,6 +317,7 @@ export class RemediatorStack extends Stack {
     s: Settings,
     r: {
       key: GuardrailKey["key"];
+      alertKey: GuardrailKey["key"];
       store: AuditStore;
       notifications: Notifications;
       /** Only `remediate` claims eventIDs, and gives a claim back (DeleteItem) after a retryable failure. */
@@ -322,25 +365,19 @@ export class RemediatorStack extends Stack {
         resources: [r.key.keyArn],
         conditions: {
           StringEquals: {
-            "kms:ViaService": ["sqs", "sns", "dynamodb", "s3"].map(
-              (svc) => `${svc}.${Aws.REGION}.amazonaws.com`,
-            ),
+            "kms:ViaService": ["sqs", "dynamodb", "s3"].map((svc) => `${svc}.${Aws.REGION}.amazonaws.com`),
           },
         },
       }),
+      new iam.PolicyStatement({
+        sid: "PublishToTheEncryptedAlertTopic",
+        // SNS encrypts each published message with a data key of the topic's key.
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: [r.alertKey.keyArn],
+        conditions: { StringEquals: { "kms:ViaService": `sns.${Aws.REGION}.amazonaws.com` } },
+      }),
     ];
-    if (s.slackSecretArn) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: "ReadSlackWebhook",
-          actions: ["secretsmanager:GetSecretValue"],
-          // A full secret ARN ends in a six-character suffix; a partial one needs it matched.
-          resources: /-[A-Za-z0-9]{6}$/.test(s.slackSecretArn)
-            ? [s.slackSecretArn]
-            : [s.slackSecretArn, `${s.slackSecretArn}-??????`],
-        }),
-      );
-    }
+    if (s.slackSecretArn) statements.push(...slackSecretStatements(s.slackSecretArn));
     if (s.securityHub) {
       statements.push(
         new iam.PolicyStatement({
@@ -389,7 +426,8 @@ function suppressAdapterWildcards(role: iam.IRole): void {
         id: "AwsSolutions-IAM5",
         reason:
           "EC2 Describe calls (DescribeSecurityGroupRules, DescribeTags, DescribeVpcs, " +
-          "DescribeNetworkInterfaceAttribute) support no resource-level permissions; they are read-only.",
+          "DescribeNetworkInterfaceAttribute) support no resource-level permissions, and listings of file " +
+          "systems and access points name no resource (resource type optional in the IAM reference); all read-only.",
         appliesTo: ["Resource::*"],
       },
       BUCKET_WILDCARD_SUPPRESSION,

@@ -34,6 +34,7 @@ export const SETTING_KEYS = [
   "logRetentionDays",
   "reconcileEveryMinutes",
   "remediateConcurrency",
+  "reserveConcurrency",
   "organizationId",
   "centralAccount",
   "centralRegions",
@@ -47,6 +48,9 @@ export type SettingKey = (typeof SETTING_KEYS)[number];
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
+
+/** The reconcile function's timeout (see `RECONCILE_TIMEOUT` in the stack). */
+export const RECONCILE_TIMEOUT_MINUTES = 15;
 
 const ACCOUNT_ID = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -96,8 +100,17 @@ const settingsSchema = z.strictObject({
     })
     .default(365),
   reconcileEveryMinutes: z.number().int().min(5).max(1440).default(60),
-  /** Reserved concurrency of `remediate` (also the queue's maximum concurrency; at least 2). */
-  remediateConcurrency: z.number().int().min(2).max(100).default(5),
+  /**
+   * How many `remediate` invocations may run at once: the queue trigger's `MaximumConcurrency`
+   * (Lambda accepts 2 to 1000). It bounds the burst of AWS calls a flood of events causes.
+   */
+  remediateConcurrency: z.number().int().min(2).max(1000).default(2),
+  /**
+   * Opt-in: also reserve that concurrency for `remediate` (and 1 for `reconcile`). Off by default:
+   * Lambda keeps 100 executions unreserved, so a reservation fails the deploy in any account whose
+   * concurrency quota is below 100 plus the reservation (new accounts start at 10 or 50).
+   */
+  reserveConcurrency: z.boolean().default(false),
   /** Organization mode: the organization whose accounts may send events and be remediated. */
   organizationId: z
     .string()
@@ -139,6 +152,7 @@ export interface Settings {
   readonly logRetentionDays: number;
   readonly reconcileEveryMinutes: number;
   readonly remediateConcurrency: number;
+  readonly reserveConcurrency: boolean;
   /** `REMEDIATOR_CONFIG`: the engine document, already validated by the engine's `parseConfig`. */
   readonly configDocument: string;
   readonly organization:
@@ -174,6 +188,7 @@ const JSON_VALUED: ReadonlySet<SettingKey> = new Set<SettingKey>([
   "logRetentionDays",
   "reconcileEveryMinutes",
   "remediateConcurrency",
+  "reserveConcurrency",
   "centralRegions",
   "reconcileMemberAccounts",
 ]);
@@ -251,6 +266,15 @@ export function parseSettings(get: (key: SettingKey) => unknown): Settings {
     );
   }
 
+  // Without a reservation of 1, nothing stops a sweep from starting while the last one still runs;
+  // a sweep stops before the function's 15-minute timeout, so a schedule of 15 minutes never overlaps.
+  if (!s.reserveConcurrency && s.reconcileEveryMinutes < RECONCILE_TIMEOUT_MINUTES) {
+    throw new SettingsError(
+      `reconcileEveryMinutes: ${s.reconcileEveryMinutes} is shorter than a sweep may run (${RECONCILE_TIMEOUT_MINUTES} ` +
+        "minutes); sweeps would overlap. Use at least 15, or -c reserveConcurrency=true (one sweep at a time)",
+    );
+  }
+
   const orgOnly = (
     ["centralAccount", "centralRegions", "memberRoleName", "reconcileMemberAccounts"] as const
   ).filter((key) => s[key] !== undefined);
@@ -270,6 +294,7 @@ export function parseSettings(get: (key: SettingKey) => unknown): Settings {
     logRetentionDays: s.logRetentionDays,
     reconcileEveryMinutes: s.reconcileEveryMinutes,
     remediateConcurrency: s.remediateConcurrency,
+    reserveConcurrency: s.reserveConcurrency,
     configDocument,
     organization: s.organizationId
       ? {

@@ -149,7 +149,7 @@ function formatText(explanation: PolicyExplanation): string {
     explanation.problems.length === 0
       ? ["Verdict: safe"]
       : ["Verdict: UNSAFE", ...explanation.problems.map((p) => `  - ${p}`)];
-  return `${[...header, "", ...body.flatMap((b) => [b, ""]), ...tls, ...verdict, `(${explanation.requestsEvaluated} requests evaluated)`].join("\n")}\n`;
+  return `${[...header, "", ...body.flatMap((b) => [b, ""]), ...tls, ...verdict, explanation.complete ? "(decided over every request: every kind of caller, client action and condition value)" : "(some questions were too complex to decide: left for a person)"].join("\n")}\n`;
 }
 
 export async function explainPolicyCommand(args: string[], io: CliIo): Promise<number> {

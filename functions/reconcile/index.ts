@@ -34,6 +34,8 @@ export const handler = middy(async (event: unknown, context: Context): Promise<R
   logger.info("reconcile sweep", { ...summary });
   metrics.addMetric("reconciled_resources", MetricUnit.Count, summary.resources);
   metrics.addMetric("reconcile_remediated", MetricUnit.Count, summary.remediated);
+  // Services, file systems or member accounts the sweep could not cover this run (an alarm watches it).
+  metrics.addMetric("reconcile_errors", MetricUnit.Count, Object.keys(summary.errors).length);
   return summary;
 })
   .use(injectLambdaContext(logger))

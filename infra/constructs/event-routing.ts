@@ -3,17 +3,27 @@
  * The patterns are generated from the engine's `JUDGED_EVENTS`, so a newly judged call is routed
  * the moment the engine learns it.
  *
- * Rules match on `detail-type` and `detail.eventSource`, not on `source`: the EventBridge source
- * of S3 Files CloudTrail events is not documented, the CloudTrail `eventSource` is.
+ * Rules match on `detail-type`, `detail.eventSource` and on `source` beginning with `aws.`. Only AWS
+ * may put an event whose `source` begins with `aws.` (EventBridge refuses such `PutEvents` entries
+ * from anyone else), so a principal allowed to write to the bus cannot forge a CloudTrail record
+ * with a custom source. CloudTrail events carry `source: aws.<service>` (EventBridge events
+ * reference, "events delivered via AWS CloudTrail"); the prefix rather than a list because the
+ * source of S3 Files events is not documented. The runtime also checks that the envelope's account
+ * and region agree with the record (`unwrapRecord`).
  */
 import * as events from "aws-cdk-lib/aws-events";
-import * as targets from "aws-cdk-lib/aws-events-targets";
-import type * as iam from "aws-cdk-lib/aws-iam";
-import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { JUDGED_EVENTS } from "../../shared/core/intake/intake.ts";
 
 export const CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail";
+
+/** The `source` of every event AWS itself emits; nobody else may put one on a bus. */
+export const AWS_SOURCE_PREFIX = "aws.";
+
+/** The `source` matcher of every rule that acts on a CloudTrail record. */
+export function awsSourceOnly(): string[] {
+  return events.Match.prefix(AWS_SOURCE_PREFIX);
+}
 
 /** One routed family: a CloudTrail event source and the event names judged for it. */
 export interface JudgedEventFamily {
@@ -34,6 +44,7 @@ export function judgedEventFamilies(): JudgedEventFamily[] {
 
 export function judgedEventPattern(family: JudgedEventFamily): events.EventPattern {
   return {
+    source: awsSourceOnly(),
     detailType: [CLOUDTRAIL_DETAIL_TYPE],
     detail: { eventSource: [family.eventSource], eventName: [...family.eventNames] },
   };
@@ -44,10 +55,8 @@ export interface JudgedEventRulesProps {
   readonly namePrefix: string;
   /** The bus the rules listen on; the account's default bus when absent. */
   readonly eventBus?: events.IEventBus;
-  /** Where matching events go (the intake queue in the central stack). */
-  readonly queue?: sqs.IQueue;
-  /** Or: forward to another bus (the central bus, from a member account). */
-  readonly forwardTo?: { readonly bus: events.IEventBus; readonly role: iam.IRole };
+  /** Where matching events go: the intake queue, or the central bus (from a member account). */
+  readonly target: () => events.IRuleTarget;
 }
 
 /** One rule per judged family, each into the queue (or forwarded to the central bus). */
@@ -59,12 +68,6 @@ export class JudgedEventRules extends Construct {
   constructor(scope: Construct, id: string, props: JudgedEventRulesProps) {
     super(scope, id);
     for (const family of judgedEventFamilies()) {
-      const target = props.queue
-        ? new targets.SqsQueue(props.queue)
-        : props.forwardTo
-          ? new targets.EventBus(props.forwardTo.bus, { role: props.forwardTo.role })
-          : undefined;
-      if (!target) throw new Error("JudgedEventRules needs a queue or a bus to forward to");
       const ruleName = `${props.namePrefix}-${family.label}`;
       this.ruleNames.push(ruleName);
       this.rules.push(
@@ -73,7 +76,7 @@ export class JudgedEventRules extends Construct {
           description: `Routes judged ${family.eventSource} CloudTrail events to the S3 Files remediator`,
           eventBus: props.eventBus,
           eventPattern: judgedEventPattern(family),
-          targets: [target],
+          targets: [props.target()],
         }),
       );
     }

@@ -13,6 +13,7 @@ import { Construct } from "constructs";
 
 export interface NotificationsProps {
   readonly name: string;
+  /** The alerting key: not the key the guardrail watches, so disabling that one still alerts. */
   readonly key: kms.IKey;
   readonly email: string | undefined;
 }
@@ -45,11 +46,10 @@ export class Notifications extends Construct {
         },
       }),
     );
+    // E-mail subscriptions stay pending until the address confirms the message AWS sends it.
     if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
 
-    this.decisionBus = new events.EventBus(this, "DecisionBus", {
-      eventBusName: `${props.name}-decisions`,
-      description: "One structured event per remediator decision",
-    });
+    // No `Description`: CloudFormation rejects it on event buses in the GovCloud regions.
+    this.decisionBus = new events.EventBus(this, "DecisionBus", { eventBusName: `${props.name}-decisions` });
   }
 }

@@ -21,7 +21,8 @@ export interface RemediatorFunctionProps {
   readonly assetDirectory: string;
   readonly memorySize: number;
   readonly timeout: Duration;
-  readonly reservedConcurrency: number;
+  /** Reserved concurrency; none unless the deployment opts in (`reserveConcurrency`). */
+  readonly reservedConcurrency: number | undefined;
   readonly logRetentionDays: number;
   readonly environment: Record<string, string>;
 }
@@ -33,10 +34,12 @@ export class RemediatorFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: RemediatorFunctionProps) {
     super(scope, id);
+    // No fixed name: a retained log group with a fixed name would make every later deploy fail
+    // with "already exists" (after a destroy). Kept on update and delete, removed when the first
+    // create rolls back, so a failed first deploy leaves nothing behind.
     this.logGroup = new logs.LogGroup(this, "LogGroup", {
-      logGroupName: `/aws/lambda/${props.functionName}`,
       retention: props.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     // A fixed, region-qualified name: the member-account role trusts exactly this ARN, and the
     // loop guard recognises its sessions.

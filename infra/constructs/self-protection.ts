@@ -8,10 +8,8 @@
  * (source `cloudformation.amazonaws.com`): a change to the guardrail is worth a message even then.
  */
 import * as events from "aws-cdk-lib/aws-events";
-import * as targets from "aws-cdk-lib/aws-events-targets";
-import type * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { CLOUDTRAIL_DETAIL_TYPE } from "./event-routing.ts";
+import { awsSourceOnly, CLOUDTRAIL_DETAIL_TYPE } from "./event-routing.ts";
 
 export interface ProtectedResources {
   /** Literal names of the remediator's EventBridge rules (routing and schedule). */
@@ -30,7 +28,8 @@ export interface ProtectedResources {
 
 export interface SelfProtectionProps {
   readonly name: string;
-  readonly topic: sns.ITopic;
+  /** The alert topic, as a rule target (see `RuleTargets.topic`, with `alertMessage()`). */
+  readonly target: events.IRuleTarget;
   readonly resources: ProtectedResources;
 }
 
@@ -113,6 +112,7 @@ export function cloudTrailPattern(
   const [only] = anyOf;
   const which = anyOf.length === 1 && only ? only : { $or: anyOf };
   return {
+    source: awsSourceOnly(),
     detailType: [CLOUDTRAIL_DETAIL_TYPE],
     detail: { eventSource: [eventSource], eventName, ...which },
   };
@@ -129,6 +129,18 @@ export function alertMessage(): events.RuleTargetInput {
   );
 }
 
+/** The protection rules, `<name>-protect-<label>`, one per watched service (two for EventBridge). */
+export const PROTECTION_LABELS = [
+  "events-a",
+  "events-b",
+  "lambda",
+  "sqs",
+  "dynamodb",
+  "kms",
+  "s3",
+  "sns",
+] as const;
+
 export class SelfProtection extends Construct {
   readonly rules: events.Rule[] = [];
   readonly ruleNames: string[] = [];
@@ -136,9 +148,13 @@ export class SelfProtection extends Construct {
   constructor(scope: Construct, id: string, props: SelfProtectionProps) {
     super(scope, id);
     const r = props.resources;
-    const target = new targets.SnsTopic(props.topic, { message: alertMessage() });
+    const target = props.target;
     const exact = (names: readonly string[]) => [...names];
-    const watch = (label: string, pattern: events.EventPattern, description: string) => {
+    const watch = (
+      label: (typeof PROTECTION_LABELS)[number],
+      pattern: events.EventPattern,
+      description: string,
+    ) => {
       const ruleName = `${props.name}-protect-${label}`;
       this.ruleNames.push(ruleName);
       this.rules.push(
@@ -151,11 +167,13 @@ export class SelfProtection extends Construct {
       );
     };
 
-    const watcherNames = [`${props.name}-protect-events-a`, `${props.name}-protect-events-b`];
+    // Every protection rule is itself watched (the two EventBridge watchers also watch each other):
+    // disabling any of them, or removing its target, is reported by the others.
+    const watcherNames = PROTECTION_LABELS.map((label) => `${props.name}-protect-${label}`);
     const ownRules = [...r.ruleNames, ...watcherNames];
-    for (const suffix of ["a", "b"]) {
+    for (const label of ["events-a", "events-b"] as const) {
       watch(
-        `events-${suffix}`,
+        label,
         cloudTrailPattern("events.amazonaws.com", exact(PROTECTED_CHANGES["events.amazonaws.com"]), [
           { requestParameters: { name: [...ownRules, ...r.eventBusNames] } },
           { requestParameters: { rule: ownRules } },

@@ -8,20 +8,38 @@
  * Both are written in one TransactWriteItems, each with `attribute_not_exists(pk)`. A second
  * decision for the same eventId (a redelivered event decided at another instant) finds the marker
  * and cancels the whole transaction, so it never creates a second record: that is `"duplicate"`.
+ *
+ * The outbox: the same transaction puts `pk = outbox#<eventId>`, `sk = outbox` in the state table
+ * (a transaction may span tables of one account and region), listing the channels the record must
+ * notify. The audit table stays append-only; the outbox is the one mutable part, rewritten with
+ * what is still owed after each delivery round, and expired by the state table's TTL.
+ *
+ * A lost answer (the write committed, the answer never came, the retry finds the marker) is
+ * resolved by reading the marker back: it carries the attempt's random `writeToken`, so "my own
+ * earlier try" (written) is told from "another attempt" (duplicate), never guessed.
  */
 
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { type DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient,
   GetCommand,
   type NativeAttributeValue,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { errorMessage, RemediatorError } from "../core/errors.ts";
 import type { Finding, PlanStep } from "../core/types.ts";
-import type { AuditLedger, AuditRecord, AuditVerdict, Clock, Outcome } from "../runtime/ports.ts";
+import type {
+  AuditLedger,
+  AuditRecord,
+  AuditVerdict,
+  Clock,
+  Outcome,
+  RecordedDecision,
+} from "../runtime/ports.ts";
+import { type RetryPolicy, withRetry } from "../runtime/retry.ts";
 
 /** Bumped when the item layout changes, so readers can tell old items from new ones. */
 export const AUDIT_ITEM_SCHEMA_VERSION = 1;
@@ -78,6 +96,17 @@ export interface AuditQuery {
 export interface DynamoDbAuditLedgerOptions {
   readonly tableName: string;
   readonly clock: Clock;
+  /** The runtime's retry policy; without it each call is tried once (the CLI's reads). */
+  readonly retry?: RetryPolicy;
+  /** The state table, which holds the outbox; without it no outbox is written (nothing is owed). */
+  readonly outboxTableName?: string;
+  /** How long a settled outbox item stays before the state table's TTL removes it. */
+  readonly outboxTtlDays?: number;
+}
+
+/** The outbox item of one eventId, in the state table. */
+export function outboxKey(eventId: string): { pk: string; sk: string } {
+  return { pk: `outbox#${keyEventId(eventId)}`, sk: "outbox" };
 }
 
 /** DynamoDB error names that mean "try again later" rather than "this will never work". */
@@ -108,6 +137,7 @@ const RETRYABLE_CANCELLATION_CODES = new Set([
 
 /** Whether a DynamoDB failure is transient: throttling, 5xx, timeouts, a conflicting transaction. */
 export function isRetryableDynamoDbError(error: unknown): boolean {
+  if (error instanceof RemediatorError) return error.retryable;
   if (typeof error !== "object" || error === null) return false;
   const e = error as {
     name?: string;
@@ -299,6 +329,9 @@ export class DynamoDbAuditLedger implements AuditLedger {
   readonly #documents: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #clock: Clock;
+  readonly #retry: RetryPolicy;
+  readonly #outboxTable: string | undefined;
+  readonly #outboxTtlDays: number;
 
   /**
    * @param client a DynamoDB client, or a document client already wrapping one (the items this
@@ -315,9 +348,26 @@ export class DynamoDbAuditLedger implements AuditLedger {
           });
     this.#tableName = options.tableName;
     this.#clock = options.clock;
+    this.#retry = options.retry ?? { maxAttempts: 1, baseDelayMs: 0 };
+    this.#outboxTable = options.outboxTableName;
+    this.#outboxTtlDays = options.outboxTtlDays ?? 14;
   }
 
-  async record(entry: AuditRecord): Promise<"written" | "duplicate"> {
+  #send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return withRetry(`audit ledger: ${operation}`, this.#retry, call);
+  }
+
+  #outboxItem(eventId: string, owed: readonly string[], now: Date): Item {
+    return {
+      ...outboxKey(eventId),
+      eventId,
+      owed: [...owed],
+      updatedAt: now.toISOString(),
+      expiresAt: Math.floor(now.getTime() / 1000) + this.#outboxTtlDays * 86_400,
+    };
+  }
+
+  async record(entry: AuditRecord, owed: readonly string[] = []): Promise<"written" | "duplicate"> {
     if (!entry.eventId) {
       throw new RemediatorError("audit ledger: a record needs an eventId (the deduplication key)");
     }
@@ -326,63 +376,103 @@ export class DynamoDbAuditLedger implements AuditLedger {
     // An unparseable decidedAt must not cost the record: key it by the ledger's clock instead.
     const key = recordKey(Number.isNaN(decided.getTime()) ? now : decided, entry.eventId);
     const marker = markerKey(entry.eventId);
+    const writeToken = randomUUID();
+    const outbox =
+      this.#outboxTable && owed.length > 0
+        ? [{ Put: { TableName: this.#outboxTable, Item: this.#outboxItem(entry.eventId, owed, now) } }]
+        : [];
     try {
-      await this.#documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.#tableName,
-                Item: toAuditItem(entry, key, now.toISOString()),
-                ConditionExpression: "attribute_not_exists(pk)",
-              },
-            },
-            {
-              Put: {
-                TableName: this.#tableName,
-                Item: {
-                  ...marker,
-                  kind: "event-marker",
-                  eventId: entry.eventId,
-                  recordPk: key.pk,
-                  recordSk: key.sk,
-                  recordedAt: now.toISOString(),
+      await this.#send(`recording event ${entry.eventId}`, () =>
+        this.#documents.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.#tableName,
+                  Item: toAuditItem(entry, key, now.toISOString()),
+                  ConditionExpression: "attribute_not_exists(pk)",
                 },
-                ConditionExpression: "attribute_not_exists(pk)",
               },
-            },
-          ],
-        }),
+              {
+                Put: {
+                  TableName: this.#tableName,
+                  Item: {
+                    ...marker,
+                    kind: "event-marker",
+                    eventId: entry.eventId,
+                    recordPk: key.pk,
+                    recordSk: key.sk,
+                    recordedAt: now.toISOString(),
+                    writeToken,
+                  },
+                  ConditionExpression: "attribute_not_exists(pk)",
+                },
+              },
+              ...outbox,
+            ],
+          }),
+        ),
       );
       return "written";
     } catch (error) {
-      // A retried attempt whose first try did commit also lands here, and is rightly a duplicate.
+      const cause = error instanceof RemediatorError && error.cause !== undefined ? error.cause : error;
       if (
-        error instanceof TransactionCanceledException &&
-        (error.CancellationReasons ?? []).some((reason) => reason.Code === "ConditionalCheckFailed")
+        cause instanceof TransactionCanceledException &&
+        (cause.CancellationReasons ?? []).some((reason) => reason.Code === "ConditionalCheckFailed")
       ) {
-        return "duplicate";
+        // Either another attempt recorded this eventId, or an earlier try of this very call
+        // committed and its answer was lost: the marker's token tells which.
+        const found = await this.#getItem(marker, `reading back event ${entry.eventId}`);
+        return found?.writeToken === writeToken ? "written" : "duplicate";
       }
       throw toLedgerError(`recording event ${entry.eventId}`, error);
     }
   }
 
+  async #getItem(key: { pk: string; sk: string }, action: string, table = this.#tableName) {
+    try {
+      const answer = await this.#send(action, () =>
+        this.#documents.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true })),
+      );
+      return answer?.Item;
+    } catch (error) {
+      throw toLedgerError(action, error);
+    }
+  }
+
+  async recorded(eventId: string): Promise<RecordedDecision | undefined> {
+    const record = await this.get(eventId);
+    if (!record) return undefined;
+    if (!this.#outboxTable) return { record, owed: [] };
+    const outbox = await this.#getItem(
+      outboxKey(eventId),
+      `reading the outbox of ${eventId}`,
+      this.#outboxTable,
+    );
+    return { record, owed: strList(outbox?.owed) };
+  }
+
+  async settle(eventId: string, owed: readonly string[]): Promise<void> {
+    const table = this.#outboxTable;
+    if (!table) return;
+    const item = this.#outboxItem(eventId, owed, this.#clock.now());
+    try {
+      await this.#send(`settling the outbox of ${eventId}`, () =>
+        this.#documents.send(new PutCommand({ TableName: table, Item: item })),
+      );
+    } catch (error) {
+      throw toLedgerError(`settling the outbox of ${eventId}`, error);
+    }
+  }
+
   /** The record of one CloudTrail event, through its marker; undefined when none was written. */
   async get(eventId: string): Promise<StoredAuditRecord | undefined> {
-    try {
-      const marker = await this.#documents.send(
-        new GetCommand({ TableName: this.#tableName, Key: markerKey(eventId), ConsistentRead: true }),
-      );
-      const pk = str(marker.Item?.recordPk);
-      const sk = str(marker.Item?.recordSk);
-      if (!pk || !sk) return undefined;
-      const record = await this.#documents.send(
-        new GetCommand({ TableName: this.#tableName, Key: { pk, sk }, ConsistentRead: true }),
-      );
-      return record.Item ? fromAuditItem(record.Item) : undefined;
-    } catch (error) {
-      throw toLedgerError(`reading event ${eventId}`, error);
-    }
+    const marker = await this.#getItem(markerKey(eventId), `reading event ${eventId}`);
+    const pk = str(marker?.recordPk);
+    const sk = str(marker?.recordSk);
+    if (!pk || !sk) return undefined;
+    const record = await this.#getItem({ pk, sk }, `reading event ${eventId}`);
+    return record ? fromAuditItem(record) : undefined;
   }
 
   /**
@@ -446,8 +536,10 @@ export class DynamoDbAuditLedger implements AuditLedger {
     input: Omit<ConstructorParameters<typeof QueryCommand>[0], "TableName" | "ScanIndexForward">,
   ): Promise<{ Items?: Item[]; LastEvaluatedKey?: Record<string, NativeAttributeValue> }> {
     try {
-      return await this.#documents.send(
-        new QueryCommand({ ...input, TableName: this.#tableName, ScanIndexForward: false }),
+      return await this.#send(`reading day ${day}`, () =>
+        this.#documents.send(
+          new QueryCommand({ ...input, TableName: this.#tableName, ScanIndexForward: false }),
+        ),
       );
     } catch (error) {
       throw toLedgerError(`reading day ${day}`, error);

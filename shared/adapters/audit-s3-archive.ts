@@ -18,7 +18,7 @@
 import { createHash } from "node:crypto";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { errorMessage, RemediatorError } from "../core/errors.ts";
-import type { AuditLedger, AuditRecord } from "../runtime/ports.ts";
+import type { AuditArchive, AuditRecord } from "../runtime/ports.ts";
 import { awsErrorName, httpStatusOf, type RetryPolicy, withRetry } from "../runtime/retry.ts";
 
 /** Bumped when the object layout changes, so readers can tell old objects from new ones. */
@@ -73,7 +73,7 @@ function alreadyExists(error: unknown): boolean {
 }
 
 /** The audit ledger port over an S3 bucket: write-once JSON objects. */
-export class S3AuditArchive implements AuditLedger {
+export class S3AuditArchive implements AuditArchive {
   readonly #client: S3Client;
   readonly #options: S3AuditArchiveOptions;
 

@@ -4,13 +4,26 @@
  * known-good security-group set per mount target, which file systems a security group guards,
  * the reconcile cursor, what the reconcile sweep last notified per resource, and the eventIDs
  * already handled (a conditional write with a lease, so two deliveries of one event never both
- * act, and a crashed attempt does not block the redelivery forever). Items that only serve
- * deduplication carry `expiresAt` (epoch seconds) for DynamoDB TTL.
+ * act, and a crashed attempt does not block the redelivery forever), and what an attempt was
+ * about to do for each eventID (its intent). Items that only serve deduplication carry
+ * `expiresAt` (epoch seconds) for DynamoDB TTL.
+ *
+ * Each claim carries a random owner token. A claim whose answer was lost (the write happened, the
+ * retry finds the item) is resolved by reading the item back: the token says it is ours. A claim
+ * is given back by marking it `released` (never deleting it), so the next claim can tell it is
+ * taking over from an earlier attempt.
  */
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { randomUUID } from "node:crypto";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { KnownGoodBucket } from "../core/rules/rule.ts";
 import type { FileSystemService, PublicAccessBlock } from "../core/types.ts";
-import type { Claim, GuardedMountTarget, StateStore, StoredGuard } from "../runtime/live-ports.ts";
+import type {
+  Claim,
+  DecisionIntent,
+  GuardedMountTarget,
+  StateStore,
+  StoredGuard,
+} from "../runtime/live-ports.ts";
 import { awsErrorName, type RetryPolicy, withRetry } from "../runtime/retry.ts";
 
 export interface DynamoDbStateOptions {
@@ -36,9 +49,14 @@ function mountTargetOf(value: unknown): GuardedMountTarget[] {
   return [{ service, mountTargetId, fileSystemId }];
 }
 const IN_PROGRESS = "in-progress";
+const RELEASED = "released";
+/** An intent's JSON is kept well under DynamoDB's 400 KB item limit; a longer `before` is cut. */
+const MAX_INTENT_BYTES = 300_000;
 
 export class DynamoDbStateStore implements StateStore {
   private readonly table: string;
+  /** The owner token of each claim this container holds. */
+  private readonly owners = new Map<string, string>();
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -179,10 +197,15 @@ export class DynamoDbStateStore implements StateStore {
     });
   }
 
+  private expiresAt(at: Date): number {
+    return Math.floor(at.getTime() / 1000) + this.options.dedupeTtlDays * 86_400;
+  }
+
   async claimEvent(eventId: string, at: Date): Promise<Claim> {
     const now = at.getTime();
+    const owner = randomUUID();
     try {
-      await withRetry("dynamodb:PutItem", this.options.retry, () =>
+      const answer = await withRetry("dynamodb:PutItem (claim)", this.options.retry, () =>
         this.client.send(
           new PutCommand({
             TableName: this.table,
@@ -190,19 +213,30 @@ export class DynamoDbStateStore implements StateStore {
               pk: `event#${eventId}`,
               sk: "dedupe",
               status: IN_PROGRESS,
+              owner,
               leaseUntil: now + (this.options.leaseSeconds ?? 120) * 1000,
-              expiresAt: Math.floor(now / 1000) + this.options.dedupeTtlDays * 86_400,
+              expiresAt: this.expiresAt(at),
             },
-            ConditionExpression: "attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :now)",
+            ConditionExpression:
+              "attribute_not_exists(pk) OR #status = :released OR (#status = :inProgress AND leaseUntil < :now)",
             ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: { ":inProgress": IN_PROGRESS, ":now": now },
+            ExpressionAttributeValues: { ":inProgress": IN_PROGRESS, ":released": RELEASED, ":now": now },
+            // The item it replaced, if any: an earlier attempt held this event.
+            ReturnValues: "ALL_OLD",
           }),
         ),
       );
-      return "claimed";
+      this.owners.set(eventId, owner);
+      return answer.Attributes ? "reclaimed" : "claimed";
     } catch (error) {
       if (awsErrorName(error) !== "ConditionalCheckFailedException") throw error;
       const item = await this.get(`event#${eventId}`, "dedupe");
+      if (item?.owner === owner) {
+        // An earlier try of this very write succeeded and its answer was lost: the claim is ours,
+        // and what it replaced is unknown, so take it as taken over from an earlier attempt.
+        this.owners.set(eventId, owner);
+        return "reclaimed";
+      }
       return item?.status === DONE ? "done" : "in-progress";
     }
   }
@@ -214,24 +248,57 @@ export class DynamoDbStateStore implements StateStore {
       status: DONE,
       summary,
       completedAt: at.toISOString(),
-      expiresAt: Math.floor(at.getTime() / 1000) + this.options.dedupeTtlDays * 86_400,
+      expiresAt: this.expiresAt(at),
     });
+    this.owners.delete(eventId);
   }
 
   async releaseEvent(eventId: string): Promise<void> {
-    await withRetry("dynamodb:DeleteItem", this.options.retry, () =>
+    const owner = this.owners.get(eventId);
+    this.owners.delete(eventId);
+    if (!owner) return;
+    const at = new Date();
+    await withRetry("dynamodb:PutItem (release)", this.options.retry, () =>
       this.client.send(
-        new DeleteCommand({
+        new PutCommand({
           TableName: this.table,
-          Key: { pk: `event#${eventId}`, sk: "dedupe" },
-          ConditionExpression: "#status = :inProgress",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":inProgress": IN_PROGRESS },
+          Item: { pk: `event#${eventId}`, sk: "dedupe", status: RELEASED, expiresAt: this.expiresAt(at) },
+          // Only our own claim: after our lease ran out another attempt may hold it.
+          ConditionExpression: "#status = :inProgress AND #owner = :owner",
+          ExpressionAttributeNames: { "#status": "status", "#owner": "owner" },
+          ExpressionAttributeValues: { ":inProgress": IN_PROGRESS, ":owner": owner },
         }),
       ),
     ).catch((error: unknown) => {
       if (awsErrorName(error) !== "ConditionalCheckFailedException") throw error;
     });
+  }
+
+  async saveIntent(eventId: string, intent: DecisionIntent): Promise<void> {
+    let text = JSON.stringify(intent);
+    if (Buffer.byteLength(text) > MAX_INTENT_BYTES) {
+      text = JSON.stringify({
+        ...intent,
+        before: { truncated: true, note: "too large for the intent item" },
+      });
+    }
+    const at = new Date(intent.at);
+    await this.put({
+      pk: `event#${eventId}`,
+      sk: "intent",
+      intent: text,
+      expiresAt: this.expiresAt(Number.isNaN(at.getTime()) ? new Date() : at),
+    });
+  }
+
+  async intent(eventId: string): Promise<DecisionIntent | undefined> {
+    const item = await this.get(`event#${eventId}`, "intent");
+    if (typeof item?.intent !== "string") return undefined;
+    try {
+      return JSON.parse(item.intent) as DecisionIntent;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The function's own account keeps the original key; each swept member account has its own. */

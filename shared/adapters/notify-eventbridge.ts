@@ -3,8 +3,9 @@
  * structured `detail` that rules can route on (verdict, outcome, severity, rules, account, …).
  */
 import { type EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { RemediatorError } from "../core/errors.ts";
 import { maxSeverity } from "../runtime/notification-text.ts";
-import type { AuditRecord, Notifier } from "../runtime/ports.ts";
+import { type AuditRecord, decisionIdOf, type Notifier } from "../runtime/ports.ts";
 
 export const DECISION_EVENT_SOURCE = "s3files-remediator";
 export const DECISION_DETAIL_TYPE = "Remediation Decision";
@@ -26,6 +27,8 @@ export interface EventBridgeNotifierOptions {
 export function decisionDetail(record: AuditRecord): Record<string, unknown> {
   const detail: Record<string, unknown> = {
     schemaVersion: 1,
+    // The same for every copy of this decision: receivers drop a second one by it.
+    decisionId: decisionIdOf(record),
     eventId: record.eventId,
     eventTime: record.eventTime ?? null,
     decidedAt: record.decidedAt,
@@ -93,8 +96,10 @@ export class EventBridgeNotifier implements Notifier {
     // PutEvents answers 200 even when the entry was refused: the failure is per entry.
     if ((answer.FailedEntryCount ?? 0) > 0) {
       const entry = answer.Entries?.[0];
-      throw new Error(
+      throw new RemediatorError(
         `EventBridge refused the decision event for ${record.eventId}: ${entry?.ErrorCode ?? "unknown"} ${entry?.ErrorMessage ?? ""}`.trim(),
+        // Documented per-entry codes: ThrottlingException and InternalFailure pass on a retry.
+        { retryable: entry?.ErrorCode === "ThrottlingException" || entry?.ErrorCode === "InternalFailure" },
       );
     }
   }

@@ -9,9 +9,10 @@ import {
   BatchImportFindingsCommand,
   type SecurityHubClient,
 } from "@aws-sdk/client-securityhub";
+import { RemediatorError } from "../core/errors.ts";
 import type { Severity } from "../core/types.ts";
 import { describeDecision, shortResource } from "../runtime/notification-text.ts";
-import type { AuditRecord, Clock, Notifier } from "../runtime/ports.ts";
+import { type AuditRecord, type Clock, decisionIdOf, type Notifier } from "../runtime/ports.ts";
 
 export interface SecurityHubNotifierOptions {
   /** The account that imports the findings (the one the function runs in): part of the product ARN. */
@@ -96,6 +97,7 @@ export class SecurityHubNotifier implements Notifier {
       const description = [...ruleFindings.map((f) => f.message), record.reason].join(" ");
       const productFields: Record<string, string> = {
         "s3files-remediator/eventId": record.eventId,
+        "s3files-remediator/decisionId": decisionIdOf(record),
         "s3files-remediator/verdict": record.verdict,
         "s3files-remediator/outcome": record.outcome,
         "s3files-remediator/mode": String(record.mode),
@@ -164,8 +166,10 @@ export class SecurityHubNotifier implements Notifier {
       // Like PutEvents, the call succeeds while individual findings are refused.
       if ((answer.FailedCount ?? 0) > 0) {
         const first = answer.FailedFindings?.[0];
-        throw new Error(
+        throw new RemediatorError(
           `Security Hub refused ${answer.FailedCount} finding(s) for ${record.eventId}: ${first?.ErrorCode ?? "unknown"} ${first?.ErrorMessage ?? ""}`.trim(),
+          // A throttled or internal refusal passes on a retry (the same finding ids: no duplicates).
+          { retryable: /throttl|internal|unavailable|limit/i.test(first?.ErrorCode ?? "") },
         );
       }
     }

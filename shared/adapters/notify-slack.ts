@@ -4,8 +4,9 @@
  * read on first use and cached for the life of the execution environment.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { RemediatorError } from "../core/errors.ts";
 import { describeDecision, type NotificationContent } from "../runtime/notification-text.ts";
-import type { AuditRecord, Notifier } from "../runtime/ports.ts";
+import { type AuditRecord, decisionIdOf, type Notifier } from "../runtime/ports.ts";
 
 export interface SlackNotifierOptions {
   /** Name or ARN of the secret: the webhook URL itself, or JSON `{"webhookUrl": "https://hooks.slack.com/…"}`. */
@@ -29,6 +30,14 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/**
+ * The region of a secret named by its ARN (full or partial), where its client must be built;
+ * undefined for a bare name, which lives in the function's own region.
+ */
+export function secretRegion(secretId: string): string | undefined {
+  return /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:./.exec(secretId)?.[1];
+}
+
 /** Reads the webhook URL out of the secret's text. */
 export function webhookUrlFromSecret(secret: string): string {
   let candidate = secret.trim();
@@ -47,8 +56,11 @@ export function webhookUrlFromSecret(secret: string): string {
   return url.toString();
 }
 
-/** The Block Kit message for one decision, from the same content as the SNS body. */
-export function slackMessage(content: NotificationContent): Record<string, unknown> {
+/**
+ * The Block Kit message for one decision, from the same content as the SNS body. With a decision
+ * id, the fallback text ends with it: the same for every copy of the decision, to deduplicate on.
+ */
+export function slackMessage(content: NotificationContent, decisionId?: string): Record<string, unknown> {
   const section = (text: string) => ({
     type: "section",
     text: { type: "mrkdwn", text: clip(text, MAX_SECTION) },
@@ -58,7 +70,7 @@ export function slackMessage(content: NotificationContent): Record<string, unkno
   const facts = content.facts.map(([label, value]) => `*${escapeMrkdwn(label)}:* ${escapeMrkdwn(value)}`);
   return {
     // `text` is the fallback shown in notifications and by clients that cannot render blocks.
-    text: content.subject,
+    text: decisionId ? `${content.subject} [decision ${decisionId}]` : content.subject,
     blocks: [
       { type: "header", text: { type: "plain_text", text: clip(content.subject, MAX_HEADER) } },
       section(escapeMrkdwn(content.headline)),
@@ -105,17 +117,29 @@ export class SlackNotifier implements Notifier {
 
   async notify(record: AuditRecord): Promise<void> {
     const url = await this.#webhookUrl();
-    const response = await this.#fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(slackMessage(describeDecision(record))),
-      signal: AbortSignal.timeout(this.#timeoutMs),
-    });
+    let response: Response;
+    try {
+      response = await this.#fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(slackMessage(describeDecision(record), decisionIdOf(record))),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      // No answer (timeout, refused or dropped connection): worth another try.
+      throw new RemediatorError(`Slack webhook unreachable: ${(error as Error).message}`, {
+        retryable: true,
+        cause: error,
+      });
+    }
     if (!response.ok) {
       const body = clip(await response.text().catch(() => ""), 200);
       // A revoked or rotated webhook answers 403/404/410: read the secret again next time.
       if ([403, 404, 410].includes(response.status)) this.#url = undefined;
-      throw new Error(`Slack webhook answered HTTP ${response.status}${body ? `: ${body}` : ""}`);
+      // Slack answers 429 (rate limited) and 5xx for what passes; anything else will not.
+      throw new RemediatorError(`Slack webhook answered HTTP ${response.status}${body ? `: ${body}` : ""}`, {
+        retryable: response.status === 429 || response.status >= 500,
+      });
     }
   }
 }

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { describeDecision, maxSeverity, renderPlainText } from "../runtime/notification-text.ts";
-import type { AuditRecord, Notifier } from "../runtime/ports.ts";
+import { type AuditRecord, decisionIdOf, type Notifier } from "../runtime/ports.ts";
 
 export interface SnsNotifierOptions {
   /** The topic people (e-mail, chat bridges, ticketing) subscribe to. A `.fifo` topic is supported. */
@@ -35,7 +35,10 @@ export class SnsNotifier implements Notifier {
 
   async notify(record: AuditRecord): Promise<void> {
     const content = describeDecision(record);
+    const decisionId = decisionIdOf(record);
     const attributes: Record<string, MessageAttributeValue> = {
+      // The same for every copy of this decision (notifications are at least once): dedupe on it.
+      decisionId: { DataType: "String", StringValue: decisionId },
       verdict: { DataType: "String", StringValue: record.verdict },
       outcome: { DataType: "String", StringValue: record.outcome },
     };
@@ -51,13 +54,13 @@ export class SnsNotifier implements Notifier {
       new PublishCommand({
         TopicArn: this.#topicArn,
         Subject: content.subject,
-        Message: clipBody(renderPlainText(content)),
+        Message: clipBody(`${renderPlainText(content)}\nDecision id: ${decisionId}\n`),
         MessageAttributes: attributes,
         // On a FIFO topic SNS itself drops a second publish of the same decision within 5 minutes.
         ...(fifo
           ? {
               MessageGroupId: (record.resource ?? record.eventId).slice(0, 128),
-              MessageDeduplicationId: createHash("sha256").update(record.eventId).digest("hex"),
+              MessageDeduplicationId: createHash("sha256").update(decisionId).digest("hex"),
             }
           : {}),
       }),

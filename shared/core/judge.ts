@@ -238,21 +238,6 @@ export function evaluateRecord(raw: unknown, options: EvaluateOptions): Evaluati
   return evaluateIntake(intakeRecord(raw, { selfRoleArns: options.config.selfRoleArns }), options);
 }
 
-/** The CLI's JSON line: exactly the documented fields, in a stable order. */
-export function reportLine(evaluation: Evaluation) {
-  return {
-    eventID: evaluation.eventID,
-    eventName: evaluation.eventName,
-    eventSource: evaluation.eventSource,
-    actor: evaluation.actor,
-    resource: evaluation.resource,
-    verdict: evaluation.verdict,
-    findings: evaluation.findings,
-    plan: evaluation.plan,
-    reason: evaluation.reason,
-  };
-}
-
 /** An input that could not even be read (unreadable file, not JSON) still gets its one line. */
 export function unreadableInput(source: string, error: string): Evaluation {
   return {

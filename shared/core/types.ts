@@ -126,6 +126,11 @@ export type ChangeDetail =
       /** The policy exactly as sent; parsing and judging it is the policy engine's job. */
       readonly policyText: string;
       readonly bypassPolicyLockoutSafetyCheck: boolean;
+      /**
+       * Why the text as sent cannot be parsed (cut by a log pipeline, say), when intake was asked
+       * to let the live policy decide rather than record the event as invalid.
+       */
+      readonly unparsedProblem?: string;
     }
   | { readonly kind: "fs-policy-deleted"; readonly service: FileSystemService; readonly fileSystemId: string }
   | {

@@ -5,9 +5,11 @@
  * scanner finds where each record starts and ends (strings, escapes and brackets only) and each
  * record is `JSON.parse`d on its own, so memory is bounded by the largest record, not the input.
  */
+import { createReadStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { createGunzip } from "node:zlib";
+import { createGunzip, gunzipSync } from "node:zlib";
 import { errorMessage } from "../core/errors.ts";
 
 /** One record (`raw` as JSON.parse gave it) or one part of the input that cannot be read. */
@@ -375,4 +377,74 @@ function release(s: Scanner, out: StreamedItem[]): void {
   s.pos -= keep;
   s.valueStart -= keep;
   if (s.elementStart >= 0) s.elementStart -= keep;
+}
+
+/**
+ * Inputs up to this size (on disk, and once gunzipped) are read whole and parsed with one
+ * `JSON.parse`, the fastest way there is; CloudTrail delivers log files far smaller than this.
+ * Anything larger, stdin, and anything one `JSON.parse` refuses (JSON lines, broken input) is
+ * streamed. Memory stays bounded either way.
+ */
+export const READ_WHOLE_MAX_BYTES = 16 * 1024 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** The records of a document already parsed whole, as the streaming reader would give them. */
+function itemsOfDocument(document: unknown, source: string): StreamedItem[] | undefined {
+  if (typeof document !== "object" || document === null) return undefined;
+  const records =
+    !Array.isArray(document) && "Records" in document ? (document as { Records: unknown }).Records : document;
+  if (Array.isArray(records)) return records.map((raw, index) => ({ kind: "record", source, index, raw }));
+  if (records !== document) {
+    return [{ kind: "unreadable", source, error: "Records: expected an array of CloudTrail records" }];
+  }
+  return [{ kind: "record", source, index: 0, raw: document }];
+}
+
+/** A small file's text, gunzipped if need be; undefined when it is too large (or unreadable) to take whole. */
+async function smallFileText(file: string): Promise<Buffer | undefined> {
+  try {
+    if ((await stat(file)).size > READ_WHOLE_MAX_BYTES) return undefined;
+    const bytes = await readFile(file);
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+      return gunzipSync(bytes, { maxOutputLength: READ_WHOLE_MAX_BYTES });
+    return bytes;
+  } catch {
+    // Too large once gunzipped, corrupt, or not readable: the streaming reader says which.
+    return undefined;
+  }
+}
+
+/**
+ * The records of one input (a file, or stdin as `-`), in batches: a small file whole, anything
+ * else streamed. `lines`: the input is JSON lines by its name.
+ */
+export async function* readInput(
+  file: string,
+  options: { readonly stdin?: AsyncIterable<Buffer | string>; readonly lines?: boolean } = {},
+): AsyncGenerator<StreamedItem[]> {
+  if (file === "-") {
+    if (!options.stdin) throw new Error("stdin is not available");
+    yield* streamRecords(options.stdin, file, { lines: options.lines });
+    return;
+  }
+  const small = await smallFileText(file);
+  if (small !== undefined && !options.lines) {
+    let items: StreamedItem[] | undefined;
+    try {
+      items = itemsOfDocument(JSON.parse(small.toString("utf8")), file);
+    } catch {
+      // Not one JSON document (JSON lines, or broken): the streaming reader names each part.
+    }
+    if (items) {
+      yield items;
+      return;
+    }
+  }
+  const stream: AsyncIterable<Buffer | string> =
+    small !== undefined
+      ? (async function* () {
+          yield small;
+        })()
+      : createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
+  yield* streamRecords(stream, file, { lines: options.lines });
 }

@@ -10,12 +10,12 @@
  * source of truth lacks. A `"duplicate"` from the primary is not archived either: the record that
  * counts is the first delivery's, and that one was archived (or reported) then.
  */
-import type { AuditLedger, AuditRecord } from "./ports.ts";
+import type { AuditArchive, AuditLedger, AuditRecord, RecordedDecision } from "./ports.ts";
 
 export interface ArchivingAuditLedgerOptions {
   readonly primary: AuditLedger;
   /** The archive, loaded on first use (its SDK client is a separate chunk, parsed only when on). */
-  readonly archive: () => Promise<AuditLedger>;
+  readonly archive: () => Promise<AuditArchive>;
   readonly archiveFailed: (record: AuditRecord, error: unknown) => void;
 }
 
@@ -26,8 +26,8 @@ export class ArchivingAuditLedger implements AuditLedger {
     this.#options = options;
   }
 
-  async record(entry: AuditRecord): Promise<"written" | "duplicate"> {
-    const result = await this.#options.primary.record(entry);
+  async record(entry: AuditRecord, owed?: readonly string[]): Promise<"written" | "duplicate"> {
+    const result = await this.#options.primary.record(entry, owed);
     if (result === "written") {
       try {
         await (await this.#options.archive()).record(entry);
@@ -36,5 +36,13 @@ export class ArchivingAuditLedger implements AuditLedger {
       }
     }
     return result;
+  }
+
+  recorded(eventId: string): Promise<RecordedDecision | undefined> {
+    return this.#options.primary.recorded(eventId);
+  }
+
+  settle(eventId: string, owed: readonly string[]): Promise<void> {
+    return this.#options.primary.settle(eventId, owed);
   }
 }

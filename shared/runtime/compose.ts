@@ -4,8 +4,10 @@
  *
  * Clients get no `endpoint` and no region from code: the SDK resolves `AWS_REGION`,
  * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` itself (that is how the tests and the demo
- * point them at the emulator). The EC2, EFS and S3 Files clients make one attempt per call because
- * the runtime's retry policy (`retry.ts`) already retries, and two layers would multiply.
+ * point them at the emulator). Every client makes one attempt per call: the runtime's retry policy
+ * (`retry.ts`) is the one retry layer for reads, actions, the state table, the ledger, the archive
+ * and the notifiers, so two layers never multiply and the SDK's per-client retry quota never
+ * silently turns retries off late in a warm container.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
@@ -35,7 +37,7 @@ import { MemberCredentials, type TemporaryCredentials } from "./member-credentia
 import { type PipelineObserver, RemediationPipeline } from "./pipeline.ts";
 import { type AuditLedger, type Clock, type Notifier, systemClock } from "./ports.ts";
 import { Reconciler } from "./reconcile.ts";
-import type { RetryPolicy } from "./retry.ts";
+import { type RetryPolicy, ThrottleGate } from "./retry.ts";
 import { memberRoleArn, type Settings } from "./settings.ts";
 
 export interface AwsClients {
@@ -63,15 +65,18 @@ export interface AwsClients {
 /** Member accounts whose clients stay cached per container (least recently used dropped beyond). */
 const MAX_MEMBER_ACCOUNTS = 100;
 
+/** One attempt per SDK call: `retry.ts` retries (see the module comment). */
+const ONE_ATTEMPT = { maxAttempts: 1 } as const;
+
 /**
  * The clients that read and act in one member account, signed with its member role. Created on
  * the first event of the account and cached; same one-attempt rule as the function's own.
  */
 function memberResourceClients(credentials: () => Promise<TemporaryCredentials>) {
   return {
-    ec2: new EC2Client({ maxAttempts: 1, credentials }),
-    efs: new EFSClient({ maxAttempts: 1, credentials }),
-    s3files: new S3FilesClient({ maxAttempts: 1, credentials }),
+    ec2: new EC2Client({ ...ONE_ATTEMPT, credentials }),
+    efs: new EFSClient({ ...ONE_ATTEMPT, credentials }),
+    s3files: new S3FilesClient({ ...ONE_ATTEMPT, credentials }),
   };
 }
 
@@ -89,21 +94,31 @@ function bucketAdapter(
       import("../adapters/s3-buckets.ts"),
       import("@aws-sdk/client-s3"),
     ]);
+    // Its own throttle gate, like every other service's (see resourceAdapters).
     return new S3BucketAdapter(
-      client ?? new S3Client({ maxAttempts: 1, ...(credentials ? { credentials } : {}) }),
-      retry,
+      client ?? new S3Client({ ...ONE_ATTEMPT, ...(credentials ? { credentials } : {}) }),
+      {
+        ...retry,
+        gate: new ThrottleGate(),
+      },
     );
   });
 }
 
+/**
+ * The adapters of one account. Each service's calls share one {@link ThrottleGate}: AWS throttles
+ * per account and region (EC2's token bucket is shared by every caller in the account), so one
+ * throttled answer slows this container's next calls to that service, not just the one retried.
+ */
 function resourceAdapters(
   clients: Pick<AwsClients, "ec2" | "efs" | "s3files">,
   retry: RetryPolicy,
   buckets: BucketApi,
 ): AccountResources & { efs: EfsFileSystemAdapter; s3files: S3FilesFileSystemAdapter } {
-  const ec2 = new Ec2SecurityGroupAdapter(clients.ec2, retry);
-  const efs = new EfsFileSystemAdapter(clients.efs, retry);
-  const s3files = new S3FilesFileSystemAdapter(clients.s3files, retry);
+  const gated = (): RetryPolicy => ({ ...retry, gate: new ThrottleGate() });
+  const ec2 = new Ec2SecurityGroupAdapter(clients.ec2, gated());
+  const efs = new EfsFileSystemAdapter(clients.efs, gated());
+  const s3files = new S3FilesFileSystemAdapter(clients.s3files, gated());
   return {
     ec2,
     efs,
@@ -120,12 +135,12 @@ function resourceAdapters(
  */
 export function createClients(_settings: Settings): AwsClients {
   return {
-    ec2: new EC2Client({ maxAttempts: 1 }),
-    efs: new EFSClient({ maxAttempts: 1 }),
-    s3files: new S3FilesClient({ maxAttempts: 1 }),
-    dynamodb: new DynamoDBClient({}),
-    sns: new SNSClient({}),
-    events: new EventBridgeClient({}),
+    ec2: new EC2Client(ONE_ATTEMPT),
+    efs: new EFSClient(ONE_ATTEMPT),
+    s3files: new S3FilesClient(ONE_ATTEMPT),
+    dynamodb: new DynamoDBClient(ONE_ATTEMPT),
+    sns: new SNSClient(ONE_ATTEMPT),
+    events: new EventBridgeClient(ONE_ATTEMPT),
   };
 }
 
@@ -165,7 +180,7 @@ function memberAccounts(
       import("@aws-sdk/client-sts"),
     ]);
     // One attempt: MemberCredentials retries AssumeRole with the runtime's policy.
-    return new StsRoleAssumer(clients.sts ?? new STSClient({ maxAttempts: 1 }));
+    return new StsRoleAssumer(clients.sts ?? new STSClient(ONE_ATTEMPT));
   });
   const credentials = new MemberCredentials({
     assumeRole: async (roleArn, sessionName) => (await assumer()).assume(roleArn, sessionName),
@@ -192,9 +207,11 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
   // The function's own account; in organization mode, member accounts get their own set.
   const own = resourceAdapters(clients, retry, bucketAdapter(retry, clients.s3));
   const { ec2, efs, s3files } = own;
+  // Both tables are in one account and region: one DynamoDB bucket, one gate.
+  const dynamoRetry: RetryPolicy = { ...retry, gate: new ThrottleGate() };
   const state = new DynamoDbStateStore(documents, {
     tableName: settings.stateTableName,
-    retry,
+    retry: dynamoRetry,
     dedupeTtlDays: settings.dedupeTtlDays,
   });
   const home = topicHome(settings.notifyTopicArn);
@@ -208,11 +225,14 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
   if (slackSecret) {
     notifiers.push(
       lazyNotifier("slack", async () => {
-        const [{ SlackNotifier }, { SecretsManagerClient }] = await Promise.all([
+        const [{ SlackNotifier, secretRegion }, { SecretsManagerClient }] = await Promise.all([
           import("../adapters/notify-slack.ts"),
           import("@aws-sdk/client-secrets-manager"),
         ]);
-        return new SlackNotifier(clients.secrets ?? new SecretsManagerClient({}), { secretId: slackSecret });
+        // A secret is read in its own region (an ARN names it), not necessarily the function's.
+        const secrets =
+          clients.secrets ?? new SecretsManagerClient({ ...ONE_ATTEMPT, region: secretRegion(slackSecret) });
+        return new SlackNotifier(secrets, { secretId: slackSecret });
       }),
     );
   }
@@ -223,11 +243,21 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
           import("../adapters/notify-securityhub.ts"),
           import("@aws-sdk/client-securityhub"),
         ]);
-        return new SecurityHubNotifier(clients.securityHub ?? new SecurityHubClient({}), { ...home, clock });
+        return new SecurityHubNotifier(clients.securityHub ?? new SecurityHubClient(ONE_ATTEMPT), {
+          ...home,
+          clock,
+        });
       }),
     );
   }
-  const dynamoLedger = new DynamoDbAuditLedger(documents, { tableName: settings.auditTableName, clock });
+  // The outbox lives in the state table, written in the same transaction as the record.
+  const dynamoLedger = new DynamoDbAuditLedger(documents, {
+    tableName: settings.auditTableName,
+    clock,
+    retry: dynamoRetry,
+    outboxTableName: settings.stateTableName,
+    outboxTtlDays: settings.dedupeTtlDays,
+  });
   const archiveBucket = settings.auditArchiveBucket;
   // The archive copy follows the DynamoDB record (the source of truth) and never costs it.
   const ledger: AuditLedger = archiveBucket
@@ -238,7 +268,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
             import("../adapters/audit-s3-archive.ts"),
             import("@aws-sdk/client-s3"),
           ]);
-          return new S3AuditArchive(clients.s3 ?? new S3Client({ maxAttempts: 1 }), {
+          return new S3AuditArchive(clients.s3 ?? new S3Client(ONE_ATTEMPT), {
             bucket: archiveBucket,
             kmsKeyArn: settings.auditArchiveKmsKeyArn,
             retry,
@@ -261,6 +291,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     ledger: options.ledger ?? ledger,
     notifiers: options.notifiers ?? notifiers,
     clock,
+    retry,
     ...(options.observer ? { observer: options.observer } : {}),
   });
   const reconciler = new Reconciler({

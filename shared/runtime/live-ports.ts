@@ -4,7 +4,14 @@
  * Reads return plain data; "not there" is `undefined`, never an exception.
  */
 import type { KnownGoodBucket, MountTargetGuard } from "../core/rules/rule.ts";
-import type { AccessPointRootDirectory, BucketState, FileSystemService, PosixUser } from "../core/types.ts";
+import type {
+  AccessPointRootDirectory,
+  BucketState,
+  FileSystemService,
+  Finding,
+  PlanStep,
+  PosixUser,
+} from "../core/types.ts";
 
 /** What one executed API call left behind, for the audit record. */
 export interface CallResult {
@@ -114,8 +121,30 @@ export interface StoredGuard extends MountTargetGuard {
   readonly mountTargets?: readonly GuardedMountTarget[];
 }
 
-/** Outcome of claiming an eventID before acting on it. */
-export type Claim = "claimed" | "done" | "in-progress";
+/**
+ * Outcome of claiming an eventID before acting on it. `reclaimed`: claimed, but an earlier attempt
+ * held it before (it gave it back, or died and its lease ran out; or the claim's own answer was
+ * lost, which reads the same): that attempt may have acted, or recorded, before it stopped.
+ */
+export type Claim = "claimed" | "reclaimed" | "done" | "in-progress";
+
+/**
+ * What an attempt is about to do for one eventID, written before it acts: the decision as judged
+ * (plan, findings, state before) and, once the plan ran, the request ids of its calls. A later
+ * attempt of the same event that finds it knows the guardrail acted, and finishes that decision
+ * instead of mistaking the guardrail's own fix for someone else's.
+ */
+export interface DecisionIntent {
+  readonly plan: readonly PlanStep[];
+  readonly findings: readonly Finding[];
+  readonly rules: readonly string[];
+  readonly mode: string;
+  readonly reason: string;
+  readonly before: unknown;
+  /** Set once the plan ran (the request ids of its calls); absent while it was about to run. */
+  readonly requestIds?: readonly string[];
+  readonly at: string;
+}
 
 /**
  * The state table (key `pk`/`sk`): what must survive between invocations to restore a deleted
@@ -156,6 +185,10 @@ export interface StateStore {
   completeEvent(eventId: string, summary: string, at: Date): Promise<void>;
   /** Gives the claim back after a retryable failure, so the redelivery may act. */
   releaseEvent(eventId: string): Promise<void>;
+  /** Saves what the attempt holding the claim is about to do (or, with request ids, has done). */
+  saveIntent(eventId: string, intent: DecisionIntent): Promise<void>;
+  /** The intent an earlier attempt of this eventID saved; `undefined` when none acted. */
+  intent(eventId: string): Promise<DecisionIntent | undefined>;
   /** Where the last reconcile run stopped, per service (and per member account, when given). */
   reconcileCursor(service: FileSystemService, account?: string): Promise<string | undefined>;
   saveReconcileCursor(

@@ -13,6 +13,9 @@ import type { Clock } from "./ports.ts";
 import { awsErrorName, type RetryPolicy, withRetry } from "./retry.ts";
 
 /** What `AssumeRole` returns, in the shape SDK clients accept as `credentials`. */
+/** How the error of a member role that cannot be assumed begins (an alarm counts these). */
+export const MEMBER_ROLE_UNAVAILABLE = "cannot act in account";
+
 export interface TemporaryCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -148,7 +151,7 @@ export class MemberCredentials {
     } catch (error) {
       if (error instanceof RemediatorError && error.retryable) throw error;
       throw new RemediatorError(
-        `cannot act in account ${account}: sts:AssumeRole on ${roleArn} failed ` +
+        `${MEMBER_ROLE_UNAVAILABLE} ${account}: sts:AssumeRole on ${roleArn} failed ` +
           `(${awsErrorName(error)}: ${errorMessage(error)}). Is the account enrolled, with the member ` +
           "stack's remediation role trusting this function's role?",
         { retryable: false, cause: error },

@@ -5,6 +5,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { errorMessage } from "../core/errors.ts";
+import { MEMBER_ROLE_UNAVAILABLE } from "./member-credentials.ts";
 import type { PipelineObserver } from "./pipeline.ts";
 
 export function pipelineObserver(logger: Logger, metrics: Metrics): PipelineObserver {
@@ -24,10 +25,19 @@ export function pipelineObserver(logger: Logger, metrics: Metrics): PipelineObse
       });
       metrics.addMetric(`verdict_${record.verdict}`, MetricUnit.Count, 1);
       metrics.addMetric(`outcome_${record.outcome}`, MetricUnit.Count, 1);
+      if (record.outcome === "failed" && record.error?.includes(MEMBER_ROLE_UNAVAILABLE)) {
+        metrics.addMetric("member_role_unavailable", MetricUnit.Count, 1);
+      }
     },
     duplicate(eventId) {
       logger.info("duplicate delivery: already handled", { eventId });
       metrics.addMetric("duplicate", MetricUnit.Count, 1);
+    },
+    resumed(eventId, what) {
+      // An earlier attempt of this event stopped after recording (its notifications are told now)
+      // or after acting (its decision is finished now).
+      logger.info("taking over from an earlier attempt", { eventId, found: what });
+      metrics.addMetric(what === "recorded" ? "resumed_recorded" : "resumed_intent", MetricUnit.Count, 1);
     },
     notifyFailed(notifier, record, error) {
       logger.error("notification failed (the audit record is written)", {

@@ -1,13 +1,20 @@
 /**
  * The remediation use-case: one input in, one audit record out.
  *
- *   intake → deduplicate → read LIVE state → judge → decide (mode, exemption, loop guard)
- *          → plan → execute → read back and verify → audit → notify
+ *   intake → claim → read LIVE state → judge → decide (mode, exemption, loop guard)
+ *          → plan → save the intent → execute → read back and verify → audit (+ outbox) → notify
  *
- * The audit record is written before any notification, and a notifier failing never costs it.
- * Retryable failures (throttling, 5xx, timeouts that outlast the retries) are rethrown after the
- * claim on the eventID is released, so the queue redelivers the input; everything else ends as an
- * audit record.
+ * What holds whatever happens to an attempt (a lost answer, a kill between two calls):
+ * - one record per eventId: the ledger's conditional write;
+ * - the guardrail's own fix is never recorded as someone else's: the intent (plan, findings, state
+ *   before) is saved before the first call that changes anything, and a later attempt that finds it
+ *   finishes that decision (`remediated`), never `already-compliant`;
+ * - every committed record notifies each channel it owes at least once: the channels are written
+ *   with the record (its outbox) and crossed off only once told; an attempt that takes over an
+ *   event (or finds it already recorded) drains what is still owed before anything else.
+ * Retryable failures (throttling, 5xx, timeouts that outlast the retries, a channel still owed)
+ * are rethrown after the claim on the eventID is released, so the queue redelivers the input;
+ * everything else ends as an audit record.
  */
 import { createHash } from "node:crypto";
 import type { Config } from "../core/config.ts";
@@ -20,17 +27,19 @@ import type { AccountResolver, AccountResources } from "./accounts.ts";
 import type { PlanExecutor } from "./executor.ts";
 import { exemptionFromTags } from "./exemption-tag.ts";
 import { knownGoodOf } from "./live-bucket.ts";
-import type { StateStore } from "./live-ports.ts";
+import type { DecisionIntent, StateStore } from "./live-ports.ts";
 import { type LiveDeps, type LiveView, readLive } from "./live-state.ts";
-import { type NotifyAllOptions, notifyAll } from "./notify-all.ts";
+import { type NotifyAllOptions, notifyAll, shouldNotify } from "./notify-all.ts";
 import type { AuditLedger, AuditRecord, AuditVerdict, Clock, Notifier, RemediationMode } from "./ports.ts";
-import { isRetryableAwsError } from "./retry.ts";
+import { isRetryableAwsError, type RetryPolicy } from "./retry.ts";
 
 /** Where the pipeline reports what logs and metrics should show; a no-op by default. */
 export interface PipelineObserver {
   decided?(record: AuditRecord, ledger: "written" | "duplicate"): void;
   duplicate?(eventId: string): void;
   notifyFailed?(notifier: string, record: AuditRecord, error: unknown): void;
+  /** An attempt took over an event an earlier one had recorded, or had acted on (`intent`). */
+  resumed?(eventId: string, what: "recorded" | "intent"): void;
   /** The audit archive copy failed; the ledger record itself is written. */
   archiveFailed?(record: AuditRecord, error: unknown): void;
   stateWriteFailed?(what: string, error: unknown): void;
@@ -59,6 +68,8 @@ export interface PipelineDeps extends LiveDeps {
   readonly observer?: PipelineObserver;
   /** Which verdicts reach which channel (default: violation, exempted, failed). */
   readonly notifyOptions?: NotifyAllOptions;
+  /** The retry policy of the notifiers' calls (the adapters carry their own). */
+  readonly retry?: RetryPolicy;
 }
 
 /** What became of one input. */
@@ -134,6 +145,59 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
+/** Two steps with the same key make the same call. */
+function stepKey(step: PlanStep): string {
+  return `${step.api}|${stableJson(step.params)}`;
+}
+
+/** How many times a decision is read and judged again when a policy moves under it. */
+const MAX_DECIDE_ROUNDS = 3;
+
+/** A policy text as comparable data (key order and spacing aside); the text itself if it does not parse. */
+function canonicalPolicy(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return stableJson(JSON.parse(text));
+  } catch {
+    return text;
+  }
+}
+
+/** The policy text a PutFileSystemPolicy step writes (S3 Files camelCase, EFS PascalCase). */
+function policyWritten(step: PlanStep): { fileSystemId: string; policy: string } | undefined {
+  if (!step.api.endsWith(":PutFileSystemPolicy")) return undefined;
+  const fileSystemId = step.params.fileSystemId ?? step.params.FileSystemId;
+  const policy = step.params.policy ?? step.params.Policy;
+  return typeof fileSystemId === "string" && typeof policy === "string"
+    ? { fileSystemId, policy }
+    : undefined;
+}
+
+/**
+ * The decision an earlier attempt of the same event made and acted on, finished: the live state
+ * read now is what its plan left (the attempt stopped before recording). Attributed to the
+ * guardrail, with the state before it saw, never to "someone fixed it first".
+ */
+function finishedEarlier(intent: DecisionIntent, snapshot: unknown, why: string): Decision {
+  const ids = intent.requestIds;
+  return {
+    verdict: "violation",
+    outcome: "remediated",
+    mode: intent.mode as Decision["mode"],
+    findings: intent.findings,
+    rules: intent.rules,
+    plan: intent.plan,
+    before: intent.before,
+    after: snapshot,
+    requestIds: ids ?? [],
+    error: undefined,
+    reason:
+      `${intent.reason} Remediated by an earlier attempt of this event (intent saved ${intent.at}` +
+      `${ids ? "" : "; it stopped before keeping its request ids: see CloudTrail"}), ` +
+      `verified on redelivery: ${why}.`,
+  };
+}
+
 /** Merges the main evaluation with those of related changes (a mount target's groups). */
 function combine(evaluations: readonly Evaluation[]): Evaluation {
   const [first, ...rest] = evaluations;
@@ -155,7 +219,7 @@ function combine(evaluations: readonly Evaluation[]): Evaluation {
     ),
     plan: uniqueBy(
       violations.flatMap((e) => e.plan),
-      (step) => `${step.api}|${stableJson(step.params)}`,
+      stepKey,
     ),
     modes: Object.assign({}, ...violations.map((e) => e.modes ?? {})),
     ...(allExempt ? { exemption: violations[0]?.exemption } : { exemption: undefined }),
@@ -235,7 +299,11 @@ export class RemediationPipeline {
    */
   async handle(raw: unknown, fallbackId: string): Promise<PipelineResult> {
     const { deps } = this;
-    const intake = intakeRecord(raw, { selfRoleArns: deps.config.selfRoleArns });
+    // A policy event whose text cannot be parsed still names the file system: the live policy decides.
+    const intake = intakeRecord(raw, {
+      selfRoleArns: deps.config.selfRoleArns,
+      judgeUnparsedPolicyLive: true,
+    });
     if (intake.status !== "change") {
       const evaluation = evaluateIntake(intake, { config: deps.config, now: deps.clock.now() });
       const invalid = evaluation.verdict === "invalid";
@@ -271,6 +339,7 @@ export class RemediationPipeline {
   async handleChange(change: Change, options: HandleChangeOptions): Promise<PipelineResult> {
     const { deps } = this;
     const eventId = change.meta.eventId;
+    let intent: DecisionIntent | undefined;
     if (options.dedupe) {
       const claim = await deps.state.claimEvent(eventId, deps.clock.now());
       if (claim === "done") {
@@ -282,11 +351,34 @@ export class RemediationPipeline {
           retryable: true,
         });
       }
+      if (claim === "reclaimed") {
+        try {
+          // An earlier attempt may have recorded (then only its notifications may be owed) or
+          // acted (then its decision is finished, not made anew).
+          const recorded = await deps.ledger.recorded(eventId);
+          if (recorded) {
+            deps.observer?.resumed?.(eventId, "recorded");
+            deps.observer?.decided?.(recorded.record, "duplicate");
+            await this.deliver(recorded.record, recorded.owed, true);
+            await deps.state.completeEvent(
+              eventId,
+              `${recorded.record.verdict}/${recorded.record.outcome}`,
+              deps.clock.now(),
+            );
+            return { status: "decided", record: recorded.record, ledger: "duplicate" };
+          }
+          intent = await deps.state.intent(eventId);
+          if (intent) deps.observer?.resumed?.(eventId, "intent");
+        } catch (error) {
+          await this.release(eventId);
+          throw error;
+        }
+      }
     }
     try {
       let decision: Decision;
       try {
-        decision = await this.decide(change);
+        decision = await this.decide(change, { intent, saveIntent: options.dedupe });
       } catch (error) {
         if (isRetryableAwsError(error)) throw error;
         decision = this.failed(error);
@@ -296,18 +388,22 @@ export class RemediationPipeline {
         return { status: "compliant", resource: change.resource };
       }
       const record = this.recordOf(change.meta, undefined, eventId, decision, change.resource);
-      const result = await this.finish(record, options.notifyKey);
+      // Reconcile records carry a new eventId every run: nothing redelivers them, and the next run
+      // tells again what was not told (its fingerprint is saved only once someone was).
+      const result = await this.finish(record, options.notifyKey, options.dedupe);
       if (options.dedupe)
         await deps.state.completeEvent(eventId, `${record.verdict}/${record.outcome}`, deps.clock.now());
       return result;
     } catch (error) {
-      if (options.dedupe) {
-        await deps.state
-          .releaseEvent(eventId)
-          .catch((e: unknown) => deps.observer?.stateWriteFailed?.("release", e));
-      }
+      if (options.dedupe) await this.release(eventId);
       throw error;
     }
+  }
+
+  private async release(eventId: string): Promise<void> {
+    await this.deps.state
+      .releaseEvent(eventId)
+      .catch((e: unknown) => this.deps.observer?.stateWriteFailed?.("release", e));
   }
 
   private failed(error: unknown): Decision {
@@ -332,33 +428,86 @@ export class RemediationPipeline {
     };
   }
 
-  /**
-   * Audit first; then notify, once, only when the record is new (and, with `notifyKey`, only when
-   * the decision differs from the one last notified for that resource).
-   */
-  private async finish(record: AuditRecord, notifyKey?: string): Promise<PipelineResult> {
+  /** The channels a record owes: those its verdict routes to, unless the kill switch is on. */
+  private owedChannels(record: AuditRecord): string[] {
     const { deps } = this;
-    const ledger = await deps.ledger.record(record);
-    deps.observer?.decided?.(record, ledger);
-    // A duplicate means the first delivery already notified: each decision is told once.
     // Mode `off` is the kill switch: decisions are recorded, nobody is paged.
-    if (ledger === "written" && deps.mode !== "off") {
-      const fingerprint = notifyKey === undefined ? undefined : notifyFingerprint(record);
-      if (notifyKey !== undefined && fingerprint !== undefined) {
-        if (await this.notifiedAlready(notifyKey, fingerprint)) return { status: "decided", record, ledger };
-      }
-      const result = await notifyAll(deps.notifiers, record, deps.notifyOptions);
-      for (const failure of result.failures)
-        deps.observer?.notifyFailed?.(failure.notifier, record, failure.error);
-      // When every channel asked failed, nobody was told: the next run tries again.
-      const nobodyTold = result.sent.length === 0 && result.failures.length > 0;
-      if (notifyKey !== undefined && fingerprint !== undefined && !nobodyTold) {
-        await deps.state
-          .saveNotifiedFingerprint(notifyKey, fingerprint, deps.clock.now())
-          .catch((error: unknown) => deps.observer?.stateWriteFailed?.("notified fingerprint", error));
-      }
+    if (deps.mode === "off") return [];
+    return deps.notifiers
+      .filter((n) => shouldNotify(n.name, record.verdict, deps.notifyOptions))
+      .map((n) => n.name);
+  }
+
+  /**
+   * Audit first, with the channels the record owes (its outbox) in the same write; then tell each
+   * of them. A record already there (another attempt wrote it) is not written again: what it still
+   * owes is told instead. With `notifyKey`, a decision equal to the one last notified for that
+   * resource owes nothing.
+   */
+  private async finish(
+    record: AuditRecord,
+    notifyKey?: string,
+    redeliverable = true,
+  ): Promise<PipelineResult> {
+    const { deps } = this;
+    const fingerprint = notifyKey === undefined ? undefined : notifyFingerprint(record);
+    let owed = this.owedChannels(record);
+    if (notifyKey !== undefined && fingerprint !== undefined && owed.length > 0) {
+      if (await this.notifiedAlready(notifyKey, fingerprint)) owed = [];
+    }
+    const ledger = await deps.ledger.record(record, owed);
+    if (ledger === "duplicate") {
+      const recorded = await deps.ledger.recorded(record.eventId);
+      deps.observer?.decided?.(recorded?.record ?? record, ledger);
+      if (recorded) await this.deliver(recorded.record, recorded.owed, redeliverable);
+      return { status: "decided", record: recorded?.record ?? record, ledger };
+    }
+    deps.observer?.decided?.(record, ledger);
+    const sent = await this.deliver(record, owed, redeliverable);
+    if (notifyKey !== undefined && fingerprint !== undefined && sent.length > 0) {
+      await deps.state
+        .saveNotifiedFingerprint(notifyKey, fingerprint, deps.clock.now())
+        .catch((error: unknown) => deps.observer?.stateWriteFailed?.("notified fingerprint", error));
     }
     return { status: "decided", record, ledger };
+  }
+
+  /**
+   * Tells each owed channel, then crosses off those told. A channel that failed for a reason that
+   * may pass (throttling, 5xx, a timeout, after the retries) stays owed and, when the input can be
+   * redelivered, sends it back to the queue so the redelivery tells it; one that failed for good (a
+   * revoked webhook, say) stays owed as evidence, is logged and counted, and holds nothing up.
+   * Returns the channels told.
+   */
+  private async deliver(
+    record: AuditRecord,
+    owed: readonly string[],
+    redeliverable: boolean,
+  ): Promise<string[]> {
+    const { deps } = this;
+    if (owed.length === 0) return [];
+    const result = await notifyAll(deps.notifiers, record, {
+      ...deps.notifyOptions,
+      channels: owed,
+      ...(deps.retry ? { retry: deps.retry } : {}),
+    });
+    for (const failure of result.failures)
+      deps.observer?.notifyFailed?.(failure.notifier, record, failure.error);
+    const stillOwed = owed.filter((name) => !result.sent.includes(name));
+    if (stillOwed.length < owed.length) {
+      // Best effort: if this write is lost, a later attempt tells those channels again (at least once).
+      await deps.ledger
+        .settle(record.eventId, stillOwed)
+        .catch((error: unknown) => deps.observer?.stateWriteFailed?.("outbox", error));
+    }
+    const passing = result.failures.filter((f) => f.retryable).map((f) => f.notifier);
+    if (redeliverable && passing.length > 0) {
+      throw new RemediatorError(
+        `event ${record.eventId} is recorded; notification still owed to ${passing.join(", ")}`,
+        { retryable: true },
+      );
+    }
+    return [...result.sent];
   }
 
   /**
@@ -432,7 +581,37 @@ export class RemediationPipeline {
     };
   }
 
-  private async decide(change: Change): Promise<Decision> {
+  /**
+   * The decision about one change. `intent`: what an earlier attempt of the same event saved before
+   * acting; with `saveIntent`, this attempt saves its own before acting.
+   */
+  private async decide(
+    change: Change,
+    options: { readonly intent?: DecisionIntent | undefined; readonly saveIntent: boolean },
+  ): Promise<Decision> {
+    const { detail } = change;
+    const problem = detail.kind === "fs-policy-put" ? detail.unparsedProblem : undefined;
+    if (problem === undefined) return this.decideLive(change, options);
+    // The event's policy text cannot be parsed: the record says so, and what the live policy is.
+    if (this.deps.mode === "off") {
+      return this.noAction(
+        "invalid",
+        `remediation is off: judged from the event only, whose ${problem}.`,
+        problem,
+      );
+    }
+    const decision = await this.decideLive(change, options);
+    return {
+      ...decision,
+      error: decision.error ?? `the event's policy text: ${problem}`,
+      reason: `The event's policy text cannot be parsed (${problem}): the live policy was judged instead. ${decision.reason}`,
+    };
+  }
+
+  private async decideLive(
+    change: Change,
+    options: { readonly intent?: DecisionIntent | undefined; readonly saveIntent: boolean },
+  ): Promise<Decision> {
     const { deps } = this;
     const base = { mode: deps.mode, requestIds: [] as string[], error: undefined };
     if (deps.mode === "off") {
@@ -451,6 +630,25 @@ export class RemediationPipeline {
       };
     }
     const live = await this.liveDepsFor(change);
+    for (let round = 1; ; round++) {
+      const decision = await this.decideOnce(change, live, options, round);
+      if (decision) return decision;
+    }
+  }
+
+  /**
+   * One read-judge-act round; `undefined` when a policy changed between the read and the write
+   * it was about to make (optimistic concurrency): then the caller reads and judges again.
+   */
+  private async decideOnce(
+    change: Change,
+    live: LiveDeps & Pick<AccountResources, "executor">,
+    options: { readonly intent?: DecisionIntent | undefined; readonly saveIntent: boolean },
+    round: number,
+  ): Promise<Decision | undefined> {
+    const { deps } = this;
+    const { intent } = options;
+    const base = { mode: deps.mode, requestIds: [] as string[], error: undefined };
     const view = await readLive(change, live);
     if (view.ignoredReason !== undefined) {
       return {
@@ -466,6 +664,8 @@ export class RemediationPipeline {
       };
     }
     if (!view.change) {
+      // The guardrail's own earlier attempt made it so: its decision, finished.
+      if (intent) return finishedEarlier(intent, view.snapshot, view.goneReason ?? "gone");
       return {
         ...base,
         verdict: "compliant",
@@ -487,6 +687,7 @@ export class RemediationPipeline {
       // not parse, say) must never become what a later deletion or swap restores.
       const compliant = evaluation.verdict === "compliant";
       if (compliant) await this.learn(view);
+      if (compliant && intent) return finishedEarlier(intent, view.snapshot, evaluation.reason);
       const offline = judgeChange(change, { config: deps.config, now: deps.clock.now() });
       const fixedAlready = compliant && offline.verdict === "violation";
       return {
@@ -504,7 +705,9 @@ export class RemediationPipeline {
       };
     }
     const mode = effectiveMode(deps.mode, evaluation.modes ?? {});
-    const violation = { ...base, findings: evaluation.findings, rules, before: view.snapshot, after: null };
+    // After an earlier attempt acted, the state before is the one it saw.
+    const before = intent ? intent.before : view.snapshot;
+    const violation = { ...base, findings: evaluation.findings, rules, before, after: null };
     if (evaluation.exemption) {
       return {
         ...violation,
@@ -528,24 +731,56 @@ export class RemediationPipeline {
       };
     }
     if (evaluation.plan.length === 0) {
+      // Only notify-only findings left (EFS without TLS enforcement, say) after the guardrail's own
+      // earlier attempt acted: that attempt's decision, finished.
+      if (intent) return finishedEarlier(intent, view.snapshot, evaluation.reason);
       return { ...violation, verdict: "violation", outcome: "notified", mode, plan: [], reason };
     }
+    if (await this.policyMovedOn(view, evaluation.plan, live)) {
+      if (round < MAX_DECIDE_ROUNDS) return undefined;
+      throw new RemediatorError(
+        `the file-system policy changed between each read and the edit planned on it (${round} rounds): left to a redelivery`,
+        { retryable: true },
+      );
+    }
+    const plan = uniqueBy([...(intent?.plan ?? []), ...evaluation.plan], stepKey);
+    const earlierIds = intent?.requestIds ?? [];
+    const eventId = change.meta.eventId;
+    const intended: DecisionIntent = {
+      plan,
+      findings: evaluation.findings,
+      rules,
+      mode,
+      reason,
+      before,
+      ...(intent?.requestIds ? { requestIds: earlierIds } : {}),
+      at: deps.clock.now().toISOString(),
+    };
+    // Before the first call that changes anything: a later attempt then knows the guardrail acted.
+    if (options.saveIntent) await deps.state.saveIntent(eventId, intended);
     const execution = await live.executor.run(evaluation.plan);
-    const requestIds = execution.steps.flatMap((s) => (s.requestId ? [s.requestId] : []));
+    const requestIds = [...earlierIds, ...execution.steps.flatMap((s) => (s.requestId ? [s.requestId] : []))];
+    if (options.saveIntent && execution.steps.length > 0) {
+      await deps.state
+        .saveIntent(eventId, { ...intended, requestIds })
+        .catch((error: unknown) => deps.observer?.stateWriteFailed?.("intent (request ids)", error));
+    }
     let verified: Awaited<ReturnType<RemediationPipeline["verify"]>>;
     try {
-      verified = await this.verify(change, live);
+      verified = await this.verify(change, live, evaluation.plan);
     } catch (error) {
-      // Steps ran: giving the input back to the queue would release the claim, and the redelivery
-      // would find the state fixed and record `already-compliant`, losing what was done and its
-      // request ids. The record keeps them instead, as `failed` because nothing was read back.
+      // Steps ran. With the intent saved (request ids included), a redelivery reads back, verifies
+      // and records this decision as the guardrail's: a passing failure goes back to the queue.
+      // Without one (the reconcile sweep) or for good, the record keeps what was done, as `failed`
+      // because nothing was read back.
       if (execution.steps.length === 0) throw error;
+      if (options.saveIntent && isRetryableAwsError(error)) throw error;
       return {
         ...violation,
         verdict: "failed",
         outcome: "failed",
         mode,
-        plan: evaluation.plan,
+        plan,
         requestIds,
         error: execution.error ?? `read-back failed: ${errorMessage(error)}`,
         reason: `${reason} ${execution.error ? "Remediation failed" : "Remediated"}; read-back unavailable: ${errorMessage(error)}.`,
@@ -557,7 +792,7 @@ export class RemediationPipeline {
         verdict: "failed",
         outcome: "failed",
         mode,
-        plan: evaluation.plan,
+        plan,
         after: verified.snapshot,
         requestIds,
         error: execution.error ?? `read back after the plan ran, still unsafe: ${verified.reason}`,
@@ -570,20 +805,55 @@ export class RemediationPipeline {
       verdict: "violation",
       outcome: "remediated",
       mode,
-      plan: evaluation.plan,
+      plan,
       after: verified.snapshot,
       requestIds,
-      reason: `${reason} Remediated and verified${goneNote}.`,
+      reason: `${reason} Remediated and verified${goneNote}${intent ? "; an earlier attempt of this event acted first" : ""}.`,
     };
   }
 
-  /** Reads the state back and judges it again: the plan worked only if nothing unsafe is left. */
+  /**
+   * Whether a policy the plan is about to replace changed since it was read and judged. AWS has no
+   * conditional PutFileSystemPolicy: reading it again right before the write narrows the window in
+   * which another writer's policy would be overwritten with an edit of the older text to the time
+   * between two calls, and the read-back after the write catches what slips through.
+   */
+  private async policyMovedOn(view: LiveView, plan: readonly PlanStep[], live: LiveDeps): Promise<boolean> {
+    const detail = view.change?.detail;
+    if (detail?.kind !== "fs-policy-put" && detail?.kind !== "fs-policy-deleted") return false;
+    if (!plan.some((step) => policyWritten(step)?.fileSystemId === detail.fileSystemId)) return false;
+    const judged = detail.kind === "fs-policy-put" ? detail.policyText : undefined;
+    const now = await live.fileSystems[detail.service].getPolicy(detail.fileSystemId);
+    return canonicalPolicy(now) !== canonicalPolicy(judged);
+  }
+
+  /**
+   * Reads the state back and judges it again: the plan worked only if nothing unsafe is left, and
+   * a policy it wrote reads back as written (otherwise someone else wrote one in between).
+   */
   private async verify(
     change: Change,
     live: LiveDeps,
+    plan: readonly PlanStep[],
   ): Promise<{ compliant: boolean; snapshot: unknown; reason: string }> {
     const view = await readLive(change, live);
     if (!view.change) return { compliant: true, snapshot: view.snapshot, reason: view.goneReason ?? "gone" };
+    const detail = view.change.detail;
+    if (detail.kind === "fs-policy-put" || detail.kind === "fs-policy-deleted") {
+      const written = plan.flatMap((step) => {
+        const put = policyWritten(step);
+        return put && put.fileSystemId === detail.fileSystemId ? [put.policy] : [];
+      });
+      const last = written.at(-1);
+      const readBack = detail.kind === "fs-policy-put" ? detail.policyText : undefined;
+      if (last !== undefined && canonicalPolicy(readBack) !== canonicalPolicy(last)) {
+        return {
+          compliant: false,
+          snapshot: view.snapshot,
+          reason: "the policy read back is not the one written (another writer changed it right after)",
+        };
+      }
+    }
     const evaluation = this.judge(view, view.change, this.deps.config);
     if (evaluation.verdict === "compliant") await this.learn(view);
     // Done when nothing is left that an enforced rule would change; findings of notify-only

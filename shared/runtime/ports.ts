@@ -58,8 +58,41 @@ export interface AuditRecord {
   readonly reason: string;
 }
 
-/** The remediation log. Writing the same `eventId` twice must not create a second record. */
+/**
+ * The stable id of a decision, which every notification carries so a receiver can drop a second
+ * copy: the record's `eventId` (the ledger holds at most one record per `eventId`).
+ */
+export function decisionIdOf(record: Pick<AuditRecord, "eventId">): string {
+  return record.eventId;
+}
+
+/** A decision as the ledger holds it, with the notification channels it still owes. */
+export interface RecordedDecision {
+  readonly record: AuditRecord;
+  /** Channels not yet told (the outbox written with the record); empty once every one was. */
+  readonly owed: readonly string[];
+}
+
+/**
+ * The remediation log. Writing the same `eventId` twice must not create a second record. The
+ * channels a record must notify (its outbox) are written in the same atomic write as the record,
+ * so a committed decision always knows whom it still owes, whatever happens to the attempt that
+ * wrote it.
+ */
 export interface AuditLedger {
+  /**
+   * Writes the record and its outbox at once. `"duplicate"`: a record for this `eventId` was
+   * already there (written by another attempt); nothing was written.
+   */
+  record(entry: AuditRecord, owed?: readonly string[]): Promise<"written" | "duplicate">;
+  /** The record of an `eventId` and the channels it still owes; `undefined` when none was written. */
+  recorded(eventId: string): Promise<RecordedDecision | undefined>;
+  /** After a delivery round: the channels still owed (empty: every one was told). */
+  settle(eventId: string, owed: readonly string[]): Promise<void>;
+}
+
+/** An append-only copy of the ledger (the S3 archive): records only, no outbox. */
+export interface AuditArchive {
   record(entry: AuditRecord): Promise<"written" | "duplicate">;
 }
 

@@ -49,6 +49,10 @@ export function createRemediateHandler(pipeline: RemediationPipeline, logger: Lo
         context,
         // All failed is still a partial response: each message goes back on its own.
         throwOnFullBatchFailure: false,
+        // One record at a time: the queue trigger's maximum concurrency is then the number of events
+        // in flight, which bounds the burst of AWS calls (the stack states it); a batch of ten in
+        // parallel would multiply it by ten.
+        processInParallel: false,
       });
     // One event delivered directly (a manual or test invocation; the deployed rules all go through
     // the queue): a retryable error is thrown to the caller, everything else ends as one record.

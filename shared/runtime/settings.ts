@@ -64,8 +64,10 @@ const envSchema = z.object({
   AUDIT_ARCHIVE_KMS_KEY_ARN: text.regex(KMS_KEY_ARN, "must be a KMS key ARN").optional(),
   /** Attempts per AWS call on throttling, 5xx and timeouts (the first included). */
   RETRY_MAX_ATTEMPTS: positiveInt(4, 10),
-  /** First back-off delay; doubled each attempt, with full jitter, capped at 5 s. */
+  /** First back-off delay; doubled each attempt, with full jitter, capped at `RETRY_MAX_DELAY_MS`. */
   RETRY_BASE_DELAY_MS: positiveInt(100, 10_000),
+  /** Longest single back-off between two attempts of one call. */
+  RETRY_MAX_DELAY_MS: positiveInt(5_000, 60_000),
   /** How many file systems (per service) one reconcile run sweeps before handing over to the next. */
   RECONCILE_MAX_FILE_SYSTEMS: positiveInt(50, 10_000),
   /** How long an eventID stays remembered for deduplication. */
@@ -101,7 +103,12 @@ export interface Settings {
   /** The audit archive bucket; `undefined` writes no archive copy. */
   readonly auditArchiveBucket: string | undefined;
   readonly auditArchiveKmsKeyArn: string | undefined;
-  readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number };
+  /**
+   * The retry budget of every AWS call the runtime makes (one layer: the SDK clients make one
+   * attempt each). Worst case per call: `maxAttempts` attempts and `maxAttempts - 1` back-offs of at
+   * most `maxDelayMs` each.
+   */
+  readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
   readonly reconcileMaxFileSystems: number;
   readonly dedupeTtlDays: number;
   /** Organization mode: the member role's name; `undefined` acts with the function's credentials only. */
@@ -169,7 +176,11 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     securityHubEnabled: e.SECURITY_HUB_ENABLED,
     auditArchiveBucket: e.AUDIT_ARCHIVE_BUCKET,
     auditArchiveKmsKeyArn: e.AUDIT_ARCHIVE_KMS_KEY_ARN,
-    retry: Object.freeze({ maxAttempts: e.RETRY_MAX_ATTEMPTS, baseDelayMs: e.RETRY_BASE_DELAY_MS }),
+    retry: Object.freeze({
+      maxAttempts: e.RETRY_MAX_ATTEMPTS,
+      baseDelayMs: e.RETRY_BASE_DELAY_MS,
+      maxDelayMs: Math.max(e.RETRY_MAX_DELAY_MS, e.RETRY_BASE_DELAY_MS),
+    }),
     reconcileMaxFileSystems: e.RECONCILE_MAX_FILE_SYSTEMS,
     dedupeTtlDays: e.DEDUPE_TTL_DAYS,
     memberRoleName: e.MEMBER_ROLE_NAME,

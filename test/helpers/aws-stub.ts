@@ -123,7 +123,7 @@ export class InMemoryAws {
         });
       }
       this.items.set(key, structuredClone(input.Item ?? {}));
-      return meta;
+      return input.ReturnValues === "ALL_OLD" && old ? { ...meta, Attributes: structuredClone(old) } : meta;
     });
     documents.on(DeleteCommand).callsFake((input) => {
       count();
@@ -143,10 +143,11 @@ export class InMemoryAws {
       const puts = (input.TransactItems ?? []).map(
         (t: { Put?: { TableName?: string; Item?: Item } }) => t.Put,
       );
-      const reasons = puts.map((put: { TableName?: string; Item?: Item } | undefined) =>
-        this.items.has(this.key(put?.TableName, put?.Item))
-          ? { Code: "ConditionalCheckFailed" }
-          : { Code: "None" },
+      const reasons = puts.map(
+        (put: { TableName?: string; Item?: Item; ConditionExpression?: string } | undefined) =>
+          put?.ConditionExpression && this.items.has(this.key(put?.TableName, put?.Item))
+            ? { Code: "ConditionalCheckFailed" }
+            : { Code: "None" },
       );
       if (reasons.some((r: { Code: string }) => r.Code !== "None")) {
         throw new TransactionCanceledException({
@@ -175,10 +176,15 @@ export class InMemoryAws {
     };
   }
 
-  /** The state table's claim: a new item, or an in-progress claim whose lease ran out. */
+  /**
+   * The state table's conditional puts: a claim (a new item, a released claim, or an in-progress
+   * one whose lease ran out) and a release (only by the claim's owner).
+   */
   private claimable(old: Item, values: Record<string, unknown>): boolean {
     const inProgress = values[":inProgress"];
+    if (values[":owner"] !== undefined) return old.status === inProgress && old.owner === values[":owner"];
     const now = values[":now"];
+    if (values[":released"] !== undefined && old.status === values[":released"]) return true;
     return (
       inProgress !== undefined &&
       old.status === inProgress &&

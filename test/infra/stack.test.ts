@@ -36,7 +36,10 @@ const queueId = () =>
 const dlqId = () =>
   logicalIdOf(central, "AWS::SQS::Queue", (p) => p.QueueName === "s3files-remediator-intake-dlq");
 const topicId = () => logicalIdOf(central, "AWS::SNS::Topic", () => true);
-const keyId = () => logicalIdOf(central, "AWS::KMS::Key", () => true);
+const keyId = () =>
+  logicalIdOf(central, "AWS::KMS::Key", (p) => String(p.Description).includes("intake queues, tables"));
+const alertKeyId = () =>
+  logicalIdOf(central, "AWS::KMS::Key", (p) => String(p.Description).includes("alert topic"));
 const functionId = (name: string) =>
   logicalIdOf(central, "AWS::Lambda::Function", (p) => p.FunctionName === `s3files-remediator-${name}`);
 
@@ -98,11 +101,17 @@ describe("event routing", () => {
     expect(routes[0]?.targets[0]?.RoleArn).toBeDefined();
   });
 
-  it("matches on detail-type and detail.eventSource, never on the undocumented source", () => {
-    for (const rule of [...rulesOn(central, "default"), ...rulesOn(member, "default")]) {
-      if (!rule.pattern?.detail?.eventSource) continue;
-      expect(rule.pattern).not.toHaveProperty("source");
-      expect(rule.pattern["detail-type"]).toEqual([CLOUDTRAIL_DETAIL_TYPE]);
+  it("matches on detail-type, detail.eventSource and an AWS source (aws.*), which nobody else can put", () => {
+    const rules = [
+      ...rulesOn(central, "default"),
+      ...rulesOn(central, "custom"),
+      ...rulesOn(member, "default"),
+    ];
+    const cloudTrail = rules.filter((rule) => rule.pattern?.detail?.eventSource);
+    expect(cloudTrail.length).toBeGreaterThan(10);
+    for (const rule of cloudTrail) {
+      expect(rule.pattern, rule.id).toHaveProperty("source", [{ prefix: "aws." }]);
+      expect(rule.pattern?.["detail-type"]).toEqual([CLOUDTRAIL_DETAIL_TYPE]);
     }
   });
 
@@ -114,8 +123,9 @@ describe("event routing", () => {
     expect(policy.length).toBeGreaterThan(0);
     for (const statement of policy) {
       expect(statement.Principal).toEqual({ Service: "events.amazonaws.com" });
-      // Same account only (CDK's form for KMS-encrypted queues), or the one rule.
-      expect(JSON.stringify(statement.Condition)).toMatch(/aws:SourceAccount|aws:SourceArn/);
+      // Same account and the guardrail's own rules only.
+      expect(JSON.stringify(statement.Condition)).toMatch(/aws:SourceAccount/);
+      expect(JSON.stringify(statement.Condition)).toMatch(/aws:SourceArn/);
     }
   });
 });
@@ -152,14 +162,30 @@ describe("intake queue and remediate function", () => {
       FunctionName: { Ref: functionId("remediate") },
       BatchSize: 10,
       FunctionResponseTypes: ["ReportBatchItemFailures"],
-      ScalingConfig: { MaximumConcurrency: 5 },
+      ScalingConfig: { MaximumConcurrency: 2 },
     });
   });
 
-  it("reserves concurrency: remediate as configured, reconcile one sweep at a time", () => {
-    expect(central.Resources[functionId("remediate")]?.Properties?.ReservedConcurrentExecutions).toBe(5);
-    expect(central.Resources[functionId("reconcile")]?.Properties?.ReservedConcurrentExecutions).toBe(1);
-  });
+  it("reserves no concurrency unless asked: remediate as configured, reconcile one sweep at a time", () => {
+    expect(central.Resources[functionId("remediate")]?.Properties).not.toHaveProperty(
+      "ReservedConcurrentExecutions",
+    );
+    expect(central.Resources[functionId("reconcile")]?.Properties).not.toHaveProperty(
+      "ReservedConcurrentExecutions",
+    );
+    const reserved = synthesize({ reserveConcurrency: true, remediateConcurrency: 4 }).templates[
+      CENTRAL_STACK_ID
+    ] as TemplateJson;
+    const fn = (name: string) =>
+      resourcesOfType(reserved, "AWS::Lambda::Function").find(
+        (r) => r.properties.FunctionName === `s3files-remediator-${name}`,
+      )?.properties;
+    expect(fn("remediate")?.ReservedConcurrentExecutions).toBe(4);
+    expect(fn("reconcile")?.ReservedConcurrentExecutions).toBe(1);
+    Template.fromJSON(reserved).hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      ScalingConfig: { MaximumConcurrency: 4 },
+    });
+  }, 60_000);
 
   it("deploys the built bundles on nodejs22.x with handler index.handler", () => {
     for (const name of ["remediate", "reconcile"]) {
@@ -172,17 +198,13 @@ describe("intake queue and remediate function", () => {
 
   it("gives each function a log group with retention", () => {
     for (const name of ["remediate", "reconcile"]) {
-      const groupId = logicalIdOf(
-        central,
-        "AWS::Logs::LogGroup",
-        (p) => p.LogGroupName === `/aws/lambda/s3files-remediator-${name}`,
-      );
-      expect(central.Resources[groupId]?.Properties?.RetentionInDays).toBe(365);
       const logging = central.Resources[functionId(name)]?.Properties?.LoggingConfig as Record<
         string,
         unknown
       >;
-      expect(logging.LogGroup).toEqual({ Ref: groupId });
+      const groupId = (logging.LogGroup as { Ref: string }).Ref;
+      expect(central.Resources[groupId]?.Type).toBe("AWS::Logs::LogGroup");
+      expect(central.Resources[groupId]?.Properties?.RetentionInDays).toBe(365);
     }
   });
 
@@ -240,7 +262,8 @@ describe("intake queue and remediate function", () => {
       if (pseudo[ref]) return pseudo[ref];
       const resource = central.Resources[ref];
       const p = resource?.Properties ?? {};
-      if (resource?.Type === "AWS::DynamoDB::Table") return p.TableName as string;
+      // An unnamed table gets a generated name: stack, logical id and a suffix.
+      if (resource?.Type === "AWS::DynamoDB::Table") return `S3FilesRemediator-${ref}-1A2B3C4D5E6F`;
       if (resource?.Type === "AWS::Events::EventBus") return p.Name as string;
       if (resource?.Type === "AWS::SNS::Topic") return `arn:aws:sns:eu-west-1:111122223333:${p.TopicName}`;
       // An unnamed bucket gets a generated name: stack, logical id and a suffix, lower case.
@@ -336,7 +359,7 @@ describe("alarms", () => {
   });
 
   it("lets CloudWatch publish to the encrypted topic", () => {
-    const keyPolicy = central.Resources[keyId()]?.Properties?.KeyPolicy as {
+    const keyPolicy = central.Resources[alertKeyId()]?.Properties?.KeyPolicy as {
       Statement: Record<string, unknown>[];
     };
     expect(
@@ -346,13 +369,14 @@ describe("alarms", () => {
 });
 
 describe("encryption at rest", () => {
-  it("rotates the stack's customer-managed key", () => {
+  it("rotates the stack's customer-managed keys", () => {
     expect(central.Resources[keyId()]?.Properties?.EnableKeyRotation).toBe(true);
+    expect(central.Resources[alertKeyId()]?.Properties?.EnableKeyRotation).toBe(true);
   });
 
-  it("encrypts the topic, TLS only", () => {
+  it("encrypts the topic with the alerting key, TLS only", () => {
     const topic = central.Resources[topicId()]?.Properties ?? {};
-    expect(topic.KmsMasterKeyId).toEqual({ "Fn::GetAtt": [keyId(), "Arn"] });
+    expect(topic.KmsMasterKeyId).toEqual({ "Fn::GetAtt": [alertKeyId(), "Arn"] });
     Template.fromJSON(central).hasResourceProperties("AWS::SNS::TopicPolicy", {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -380,18 +404,19 @@ describe("encryption at rest", () => {
 });
 
 describe("audit tables", () => {
-  it.each(["s3files-remediator-audit", "s3files-remediator-state"])(
+  it.each(["AuditStoreAuditTable", "AuditStoreStateTable"])(
     "%s: pk/sk, point-in-time recovery, deletion protection, retained",
     (name) => {
-      const id = logicalIdOf(central, "AWS::DynamoDB::Table", (p) => p.TableName === name);
-      const p = central.Resources[id]?.Properties ?? {};
+      const [found] = resourcesOfType(central, "AWS::DynamoDB::Table").filter((t) => t.id.startsWith(name));
+      if (!found) throw new Error(`no table ${name}`);
+      const p = found.properties;
       expect(p.KeySchema).toEqual([
         { AttributeName: "pk", KeyType: "HASH" },
         { AttributeName: "sk", KeyType: "RANGE" },
       ]);
       expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
       expect(p.DeletionProtectionEnabled).toBe(true);
-      expect((central.Resources[id] as { DeletionPolicy?: string }).DeletionPolicy).toBe("Retain");
+      expect((central.Resources[found.id] as { DeletionPolicy?: string }).DeletionPolicy).toBe("Retain");
     },
   );
 });
@@ -531,18 +556,23 @@ describe("organization mode", () => {
       | { Statement: Record<string, unknown>[] }
       | undefined;
     const trust = document?.Statement ?? [];
-    expect(trust).toHaveLength(4);
-    const principals = trust.map((s) => render((s.Principal as { AWS: unknown }).AWS)).sort();
-    expect(principals).toEqual([
+    expect(trust).toHaveLength(1);
+    const [statement] = trust as [
+      { Principal: { AWS: unknown }; Action: string; Condition: Record<string, Record<string, unknown>> },
+    ];
+    // The central account, narrowed to its remediator roles by aws:PrincipalArn (not the roles as
+    // principals: IAM would refuse a trust naming a role that does not exist yet).
+    expect(render(statement.Principal.AWS)).toBe("arn:<Ref:AWS::Partition>:iam::111122223333:root");
+    expect(statement.Action).toBe("sts:AssumeRole");
+    expect(
+      ((statement.Condition.ArnEquals?.["aws:PrincipalArn"] ?? []) as unknown[]).map(render).sort(),
+    ).toEqual([
       "arn:<Ref:AWS::Partition>:iam::111122223333:role/s3files-remediator-reconcile-eu-west-1",
       "arn:<Ref:AWS::Partition>:iam::111122223333:role/s3files-remediator-reconcile-us-east-1",
       "arn:<Ref:AWS::Partition>:iam::111122223333:role/s3files-remediator-remediate-eu-west-1",
       "arn:<Ref:AWS::Partition>:iam::111122223333:role/s3files-remediator-remediate-us-east-1",
     ]);
-    for (const s of trust) {
-      expect(s.Action).toBe("sts:AssumeRole");
-      expect(s.Condition).toEqual({ StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } });
-    }
+    expect(statement.Condition.StringEquals).toEqual({ "aws:PrincipalOrgID": "o-a1b2c3d4e5" });
   });
 
   it("names the central remediate role as the member template expects", () => {
@@ -553,7 +583,7 @@ describe("organization mode", () => {
   });
 
   it("is a plain template for StackSets: no bootstrap parameter, no assets", () => {
-    expect(Object.keys(member.Parameters ?? {})).toEqual(["CreateRemediationRole"]);
+    expect(Object.keys(member.Parameters ?? {})).toEqual(["RemediationRoleRegion"]);
     expect(resourcesOfType(member, "AWS::Lambda::Function")).toHaveLength(0);
     const manifest = org.artifacts.find((a) => a.stackName === MEMBER_STACK_ID);
     expect(manifest?.assets ?? []).toHaveLength(0);
@@ -563,11 +593,22 @@ describe("organization mode", () => {
 describe("member self-protection", () => {
   it("forwards changes to the member's forwarding rules (and to itself) to the central bus", () => {
     const protect = rulesOn(member, "default").filter((r) => r.id.startsWith("ForwardingProtection"));
-    expect(protect).toHaveLength(1);
-    const text = JSON.stringify(protect[0]?.pattern);
-    for (const name of ["DisableRule", "DeleteRule", "RemoveTargets"]) expect(text).toContain(name);
-    expect(text).toContain('{"prefix":"s3files-remediator-forward"}');
-    expect(render(protect[0]?.targets[0]?.Arn)).toContain("event-bus/s3files-remediator-intake");
+    // Two, each watching the other: the rule being disabled cannot report itself.
+    expect(protect).toHaveLength(2);
+    for (const rule of protect) {
+      const text = JSON.stringify(rule.pattern);
+      for (const name of ["DisableRule", "DeleteRule", "RemoveTargets"]) expect(text).toContain(name);
+      expect(text).toContain('{"prefix":"s3files-remediator-forward"}');
+      expect(render(rule.targets[0]?.Arn)).toContain("event-bus/s3files-remediator-intake");
+    }
+    const names = resourcesOfType(member, "AWS::Events::Rule")
+      .filter((r) => r.id.startsWith("ForwardingProtection"))
+      .map((r) => String(r.properties.Name));
+    expect(names.sort()).toEqual([
+      "s3files-remediator-forward-protect-a",
+      "s3files-remediator-forward-protect-b",
+    ]);
+    for (const name of names) expect(name.startsWith("s3files-remediator-forward")).toBe(true);
   });
 
   it("alerts centrally, at once, when a member account changes its forwarding", () => {
@@ -618,9 +659,19 @@ describe("settings (CDK context) are validated at synth time", () => {
     [{ notificationEmail: "not-an-address" }, /notificationEmail: must be an e-mail address/],
     [{ slackSecretArn: "https://hooks.slack.com/x" }, /slackSecretArn: must be a Secrets Manager secret ARN/],
     [{ sensitivePorts: "[2049," }, /sensitivePorts: .* is not valid JSON/],
+    [{ remediateConcurrency: 1 }, /remediateConcurrency: Too small/],
+    [
+      { reconcileEveryMinutes: 5 },
+      /reconcileEveryMinutes: 5 is shorter than a sweep may run.*sweeps would overlap/,
+    ],
   ])("rejects %j with a message naming the key", (values, message) => {
     expect(settings(values)).toThrowError(SettingsError);
     expect(settings(values)).toThrowError(message);
+  });
+
+  it("lets sweeps run more often than their timeout only when one sweep at a time is reserved", () => {
+    expect(settings({ reconcileEveryMinutes: 5, reserveConcurrency: true })().reconcileEveryMinutes).toBe(5);
+    expect(settings({ reconcileEveryMinutes: 15 })().reserveConcurrency).toBe(false);
   });
 
   it("reads -c values given as strings", () => {

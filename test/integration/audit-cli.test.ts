@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { Writable } from "node:stream";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { csvField } from "../../cli/commands/audit.ts";
 import type { CliIo } from "../../cli/io.ts";
@@ -299,6 +299,33 @@ describe("remediator audit filters", () => {
 
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('unknown rule id "sg-ingress-internet"');
+  });
+
+  it("says so when the table holds nothing the ledger writes", async () => {
+    const client = new DynamoDBClient(moto.clientConfig);
+    await client.send(
+      new CreateTableCommand({
+        TableName: "state-like",
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "S" },
+        ],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+    await client.send(
+      new PutItemCommand({ TableName: "state-like", Item: { pk: { S: "event#x" }, sk: { S: "claim" } } }),
+    );
+    client.destroy();
+
+    const result = await runInProcess(["--table", "state-like", "--format", "json"]);
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('table "state-like" does not look like an audit ledger');
   });
 
   it("says so when the table is not a ledger", async () => {

@@ -87,7 +87,7 @@ describe("remediator explain-policy", () => {
     expect(status).toBe(0);
     expect(stdout).toMatch(/File-system policy of fs-abcd123456789ef0 \(S3 Files\) in account 111122223333/);
     expect(stdout).toMatch(
-      /PUBLIC\s+an anonymous client \(mounted without IAM\)\n\s+allowed by statement "EveryoneCanMount"; when always/,
+      /PUBLIC\s+anyone outside the trusted accounts, for example an anonymous client \(mounted without IAM\)\n\s+allowed by statement "EveryoneCanMount"; when statement "EveryoneCanMount": always/,
     );
     expect(stdout).toMatch(/s3files:ClientRootAccess\n {2}nobody, through this policy/);
     expect(stdout).toMatch(

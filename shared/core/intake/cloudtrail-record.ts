@@ -133,8 +133,50 @@ export function unwrapRecord(raw: unknown): UnwrappedRecord {
     if (!asRecord(outer.detail)) throw new InvalidInputError("EventBridge event: detail: expected an object");
     candidate = outer.detail;
     envelopeAccount = optionalString(outer.account);
+    const record = readCloudTrailRecord(candidate);
+    checkEnvelope(outer, record);
+    return { kind: "record", record, envelopeAccount };
   }
   return { kind: "record", record: readCloudTrailRecord(candidate), envelopeAccount };
+}
+
+/** Every source AWS itself emits begins so; EventBridge refuses `PutEvents` entries that use it. */
+export const AWS_EVENT_SOURCE_PREFIX = "aws.";
+
+/**
+ * The envelope must be one AWS wrote about this record: an `aws.` source (which nobody else can put
+ * on a bus), and the account and region EventBridge stamped must be the record's own. A principal
+ * that may write to the bus could otherwise carry a made-up record (a fake actor in the evidence, a
+ * chosen account to act in) inside a custom event.
+ */
+function checkEnvelope(outer: Record<string, unknown>, record: CloudTrailRecord): void {
+  const source = outer.source;
+  if (typeof source !== "string" || !source.startsWith(AWS_EVENT_SOURCE_PREFIX)) {
+    throw new InvalidInputError(
+      `EventBridge event: source ${JSON.stringify(source ?? null)} is not an AWS service ` +
+        `(only AWS emits a source beginning with "${AWS_EVENT_SOURCE_PREFIX}"): not a CloudTrail record, not acted on`,
+    );
+  }
+  // EventBridge stamps both on every event it delivers: an envelope without them is not one of its own.
+  const account = optionalString(outer.account);
+  const region = optionalString(outer.region);
+  if (account === undefined || region === undefined) {
+    throw new InvalidInputError(
+      `EventBridge event: ${account === undefined ? "account" : "region"}: missing (EventBridge stamps it on every event)`,
+    );
+  }
+  if (record.recipientAccountId && account !== record.recipientAccountId) {
+    throw new InvalidInputError(
+      `EventBridge event: account ${account} disagrees with the record's recipientAccountId ` +
+        `${record.recipientAccountId}: a forged or altered event, not acted on`,
+    );
+  }
+  if (record.awsRegion && region !== record.awsRegion) {
+    throw new InvalidInputError(
+      `EventBridge event: region ${region} disagrees with the record's awsRegion ${record.awsRegion}: ` +
+        "a forged or altered event, not acted on",
+    );
+  }
 }
 
 /**

@@ -182,6 +182,7 @@ export function fileSystemChange(
   eventName: string,
   requestParameters: unknown,
   responseElements: unknown,
+  options: { readonly unparsedPolicy?: "invalid" | "judge-live" } = {},
 ): ChangeDetail | undefined {
   if (!FILE_SYSTEM_JUDGED_EVENTS[service].includes(eventName)) return undefined;
   switch (eventName) {
@@ -190,13 +191,17 @@ export function fileSystemChange(
       // A policy AWS accepted always parses; one that does not (truncated by a log pipeline, say)
       // cannot be judged and must not be edited: the record is invalid input.
       const problem = policyProblem(params.policy);
-      if (problem !== undefined) throw new InvalidInputError(`requestParameters.${problem}`);
+      if (problem !== undefined && options.unparsedPolicy !== "judge-live") {
+        throw new InvalidInputError(`requestParameters.${problem}`);
+      }
       return {
         kind: "fs-policy-put",
         service,
         fileSystemId: params.fileSystemId,
         policyText: params.policy,
         bypassPolicyLockoutSafetyCheck: params.bypassPolicyLockoutSafetyCheck ?? false,
+        // Only live judgement reads the policy now: the event still says which file system changed.
+        ...(problem !== undefined ? { unparsedProblem: `requestParameters.${problem}` } : {}),
       };
     }
     case "DeleteFileSystemPolicy": {

@@ -54,6 +54,11 @@ export type IntakeResult =
 export interface IntakeOptions {
   /** The remediator's own role ARNs (the account may be `*`): their changes are never acted on. */
   readonly selfRoleArns: readonly string[];
+  /**
+   * A PutFileSystemPolicy whose text cannot be parsed becomes a change (`unparsedProblem` set) for
+   * the live policy to decide, instead of invalid input. For callers that read live state.
+   */
+  readonly judgeUnparsedPolicyLive?: boolean;
 }
 
 const READ_ONLY_PREFIXES = ["Describe", "Get", "List"];
@@ -160,11 +165,14 @@ function ignored(meta: ChangeMeta, reason: string, resource?: string): IntakeRes
   return { status: "ignored", meta, resource, reason };
 }
 
-function detailOf(service: Service, record: CloudTrailRecord): ChangeDetail | undefined {
+function detailOf(service: Service, record: CloudTrailRecord, judgeLive = false): ChangeDetail | undefined {
+  const unparsedPolicy = judgeLive ? "judge-live" : "invalid";
   if (service === "ec2")
     return ec2Change(record.eventName, record.requestParameters, record.responseElements);
-  if (service === "s3") return bucketChange(record.eventName, record.requestParameters);
-  return fileSystemChange(service, record.eventName, record.requestParameters, record.responseElements);
+  if (service === "s3") return bucketChange(record.eventName, record.requestParameters, { unparsedPolicy });
+  return fileSystemChange(service, record.eventName, record.requestParameters, record.responseElements, {
+    unparsedPolicy,
+  });
 }
 
 /** For the audit line of a failed call or a loop-guarded one: the resource it was about, when readable. */
@@ -212,7 +220,7 @@ export function intakeRecord(raw: unknown, options: IntakeOptions): IntakeResult
         resourceOf(meta, service, record),
       );
     }
-    const detail = detailOf(service, record);
+    const detail = detailOf(service, record, options.judgeUnparsedPolicyLive);
     if (!detail) {
       if (service === "ec2") return ignored(meta, `${record.eventName} is not a security-group change`);
       if (service === "s3") {

@@ -166,18 +166,23 @@ function bucketState(bucket: string, trigger: string, state: BucketState): Chang
 }
 
 /** Normalises a judged S3 bucket call; `undefined` when the call is not one of those. */
-export function bucketChange(eventName: string, requestParameters: unknown): ChangeDetail | undefined {
+export function bucketChange(
+  eventName: string,
+  requestParameters: unknown,
+  options: { readonly unparsedPolicy?: "invalid" | "judge-live" } = {},
+): ChangeDetail | undefined {
   switch (eventName) {
     case "PutBucketPolicy": {
       const params = parseOrThrow(policyParametersSchema, requestParameters, "requestParameters");
       // A policy S3 accepted always parses; one that does not was cut by a log pipeline and cannot
-      // be judged or edited.
+      // be judged or edited from the event. Offline that is invalid input; live, the event still
+      // says which bucket changed, and the policy is read from S3.
       try {
         parsePolicy(params.bucketPolicy);
       } catch (error) {
-        if (error instanceof InvalidInputError)
-          throw new InvalidInputError(`requestParameters.bucketPolicy: ${error.message}`);
-        throw error;
+        if (!(error instanceof InvalidInputError)) throw error;
+        if (options.unparsedPolicy === "judge-live") return bucketState(params.bucketName, eventName, {});
+        throw new InvalidInputError(`requestParameters.bucketPolicy: ${error.message}`);
       }
       return bucketState(params.bucketName, eventName, { policyText: params.bucketPolicy });
     }

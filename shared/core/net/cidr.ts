@@ -140,6 +140,35 @@ export function cidrContains(outer: Cidr, inner: Cidr): boolean {
   return ((outer.bytes[fullBytes] as number) & mask) === ((inner.bytes[fullBytes] as number) & mask);
 }
 
+/** The two networks one bit longer that make up `cidr` (undefined for a single address). */
+function halvesOf(cidr: Cidr): [Cidr, Cidr] | undefined {
+  if (cidr.prefix === cidr.bytes.length * 8) return undefined;
+  const high = new Uint8Array(cidr.bytes);
+  const index = cidr.prefix >> 3;
+  high[index] = (high[index] as number) | (0x80 >> (cidr.prefix & 7));
+  const prefix = cidr.prefix + 1;
+  return [
+    { version: cidr.version, bytes: cidr.bytes, prefix },
+    { version: cidr.version, bytes: high, prefix },
+  ];
+}
+
+/**
+ * True when every address of `inner` lies in the union of `outers`: a VPC with the CIDR blocks
+ * 10.0.0.0/16 and 10.1.0.0/16 covers 10.0.0.0/15, which neither block contains alone. Splits
+ * `inner` in halves only where a block's boundary falls inside it: at most one level per prefix
+ * bit for each block, never one per address.
+ */
+export function cidrCoveredBy(inner: Cidr, outers: readonly Cidr[]): boolean {
+  const overlapping = outers.filter((outer) => cidrOverlaps(outer, inner));
+  if (overlapping.length === 0) return false;
+  if (overlapping.some((outer) => cidrContains(outer, inner))) return true;
+  // Every overlapping block is strictly inside `inner`: each half must be covered in turn.
+  const halves = halvesOf(inner);
+  if (!halves) return false;
+  return cidrCoveredBy(halves[0], overlapping) && cidrCoveredBy(halves[1], overlapping);
+}
+
 /** True when the two networks share at least one address. */
 export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
   return cidrContains(a, b) || cidrContains(b, a);

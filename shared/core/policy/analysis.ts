@@ -1,164 +1,123 @@
 /**
- * Who a file-system policy lets mount, write and be root, found by evaluating the policy over the
- * representative requests of `universe.ts`, and what kind of access each grant is.
+ * Who a file-system policy lets mount, write and be root, decided over the whole request space by
+ * the solver (`solver.ts`): for every Allow statement, client action and kind of caller, either a
+ * witness request (confirmed by the evaluator) or a proof that there is none.
  *
- * "Public" follows AWS's published definition for S3 and EFS resource policies: a grant to a
- * wildcard principal is public unless a condition limits it to fixed values (no wildcard, no policy
- * variable) of `aws:PrincipalOrgID`, `aws:PrincipalAccount`, `aws:PrincipalArn`, `aws:SourceIp`
- * (no broader than /8 for IPv4 or /32 for IPv6; private ranges never reach the internet),
- * `aws:SourceArn`, `aws:SourceVpc`, `aws:SourceVpce`, `aws:SourceOwner`, `aws:SourceAccount`,
- * `aws:userid` (outside `ROLEID:*`), and for EFS `elasticfilesystem:AccessedViaMountTarget`.
- * Because every grant is found by evaluating the whole policy, a Deny that takes the access back
- * counts, `NotPrincipal` with Allow is public, and a wildcard value (`StringLike aws:SourceVpc
- * "vpc-*"`) limits nothing: an outsider can always pick a value that matches it.
+ * "Public" follows AWS's published definition for S3 and EFS resource policies (`questions.ts`,
+ * `FILE_SYSTEM_PUBLIC`): a grant to a caller no Principal element names is public unless a
+ * condition limits it to fixed values of `aws:PrincipalOrgID`, `aws:PrincipalAccount`,
+ * `aws:PrincipalArn`, `aws:SourceIp` (no broader than /8 for IPv4 or /32 for IPv6; private ranges
+ * never reach the internet), `aws:SourceArn`, `aws:SourceVpc`, `aws:SourceVpce`, `aws:SourceOwner`,
+ * `aws:SourceAccount`, `aws:userid` (outside `ROLEID:*`), or for EFS
+ * `elasticfilesystem:AccessedViaMountTarget`. An account the policy names explicitly is
+ * cross-account, never public; a fixed `aws:PrincipalOrgID` is the owner's own organization.
  */
-import { cidrContains, classifyCidr, parseCidr } from "../net/cidr.ts";
+import { cidrContains, parseCidr } from "../net/cidr.ts";
 import { parseIp } from "./conditions.ts";
 import type { PolicyDocument, PolicyStatement } from "./document.ts";
-import type { RequestPrincipal } from "./evaluate.ts";
-import type { ContextValues } from "./match.ts";
-import { isFixedValue } from "./match.ts";
+import { evaluatePolicy, type RequestPrincipal } from "./evaluate.ts";
 import {
-  buildUniverse,
-  clientActions,
-  fileSystemArn,
-  gatherMentions,
+  AWS_KINDS,
+  accountIn,
+  and,
+  anyAllowF,
+  anyDenyF,
+  type Formula,
+  type Frame,
+  keyEquals,
+  not,
+  PRINCIPAL_KINDS,
+  principalIn,
+  resourceLike,
+  statementF,
+  variablesOf,
+} from "./formula.ts";
+import { globMatches } from "./glob.ts";
+import type { ContextValues } from "./match.ts";
+import { globOf } from "./match.ts";
+import {
+  ACCESS_CLASSES,
+  type AccessClass,
+  classF,
+  confirmWitness,
+  describeCaller,
+  describeWitness,
+  FILE_SYSTEM_PUBLIC,
   type Mentions,
-  type PolicyScope,
-  rootActionOf,
-  UNKNOWN_ACCOUNT,
-  type Universe,
-} from "./universe.ts";
-import { type DeferredContext, UniverseWalk } from "./walk.ts";
+  mentionsOf,
+  organizationF,
+  witnessRequest,
+} from "./questions.ts";
+import { clientActions, fileSystemArn, fileSystemPattern, type PolicyScope, rootActionOf } from "./scope.ts";
+import { findRequest, multivaluedKeysOf, type Outcome, type SearchSpace, type Witness } from "./solver.ts";
 
-/**
- * What kind of caller a grant reaches.
- * - `public`: anonymous, or any principal of an account the policy does not name, with no fixed-value limit;
- * - `cross-account`: a principal of an account the policy names that is neither the owner nor trusted;
- * - `organization`: a principal whose `aws:PrincipalOrgID` equals a fixed value of the policy (the owner's choice);
- * - `restricted`: an outsider held to a fixed source (IP range, VPC, endpoint, source ARN/account, user id);
- * - `owner`, `trusted`, `aws-service`.
- */
-export type AccessClass =
-  | "public"
-  | "cross-account"
-  | "organization"
-  | "restricted"
-  | "owner"
-  | "trusted"
-  | "aws-service";
+export type { AccessClass } from "./questions.ts";
 
 export interface AccessGrant {
   readonly action: string;
   readonly principal: RequestPrincipal;
   readonly accessClass: AccessClass;
   readonly context: ContextValues;
+  /** The Allow statement the grant was found for. */
   readonly allowedBy: readonly PolicyStatement[];
+  /** The request that proves the grant (the evaluator allows it). */
+  readonly witness: Witness;
+  /** Found by the root question: a caller outside the admin principals. */
+  readonly outsideAdmins?: boolean;
 }
 
 export interface PolicyAnalysis {
   readonly policy: PolicyDocument;
   readonly scope: PolicyScope;
-  /** Every allowed (action, caller, context) of the representative set. */
+  /** One witnessed grant per (Allow statement, client action, access class or named account). */
   readonly grants: readonly AccessGrant[];
-  /** Requests the policy lets through to someone, but a Deny takes back, by Deny statement index. */
+  /** Deny statements that take access back from some caller (asked only for explanations). */
   readonly takenBack: ReadonlyMap<number, readonly { action: string; accessClass: AccessClass }[]>;
-  readonly requestsEvaluated: number;
-  /** False when the representative set had to be cut: nothing can then be proved safe. */
+  /** Questions the solver left undecided (budget): nothing can then be called safe. */
+  readonly undecided: readonly string[];
+  /** False when a question was left undecided. */
   readonly complete: boolean;
 }
 
-/** Keys whose fixed values keep a wildcard-principal grant from being public (AWS's list). */
-const LIMITING_SOURCE_KEYS = [
-  "aws:sourceip",
-  "aws:sourcearn",
-  "aws:sourcevpc",
-  "aws:sourcevpce",
-  "aws:sourceowner",
-  "aws:sourceaccount",
-  "aws:userid",
-  "elasticfilesystem:accessedviamounttarget",
-] as const;
-
-interface FixedValues {
-  readonly byKey: ReadonlyMap<string, ReadonlySet<string>>;
-  readonly ipRanges: readonly ReturnType<typeof parseCidr>[];
-  /** Role ids of `aws:userid` patterns `AROA...:*`: a fixed role, any session. */
-  readonly userIdRoles: readonly string[];
-  readonly orgIds: ReadonlySet<string>;
+export interface AnalysisOptions {
+  /** Classes to look for (default: public and cross-account); `all` also finds Denies' take-backs. */
+  readonly classes?: readonly AccessClass[];
+  readonly takenBack?: boolean;
 }
 
-function fixedValues(mentions: Mentions): FixedValues {
-  const byKey = new Map<string, Set<string>>();
-  const ipRanges: ReturnType<typeof parseCidr>[] = [];
-  const userIdRoles: string[] = [];
-  for (const [key, values] of mentions.values) {
-    const set = new Set<string>();
-    for (const value of values) {
-      if (key === "aws:userid" && /^[A-Z0-9]+:\*$/.test(value)) userIdRoles.push(value.slice(0, -2));
-      if (!isFixedValue(value)) continue;
-      set.add(key === "elasticfilesystem:accessedviamounttarget" ? value.toLowerCase() : value);
-      if (key === "aws:sourceip") {
-        try {
-          const cidr = parseCidr(value);
-          // A range broader than /8 (IPv4) or /32 (IPv6) that reaches the internet limits nothing.
-          if (classifyCidr(cidr) !== "internet") ipRanges.push(cidr);
-        } catch {
-          // not an address: limits nothing
-        }
-      }
-    }
-    byKey.set(key, set);
-  }
-  return { byKey, ipRanges, userIdRoles, orgIds: byKey.get("aws:principalorgid") ?? new Set() };
+/** The requests a file-system question ranges over: every caller, the client actions, the file system. */
+export function fileSystemSpace(scope: PolicyScope, actions = clientActions(scope.service)): SearchSpace {
+  return { partition: scope.partition, kinds: PRINCIPAL_KINDS, actions, resource: fileSystemArn(scope) };
 }
 
-function isLimited(context: ContextValues, fixed: FixedValues): boolean {
-  for (const key of LIMITING_SOURCE_KEYS) {
-    const raw = context.get(key);
-    if (raw === undefined) continue;
-    const values: readonly string[] = Array.isArray(raw) ? raw : [raw as string];
-    for (const value of values) {
-      if (key === "aws:sourceip") {
-        // Not an address: limits nothing.
-        const address = parseIp(value);
-        if (
-          address !== undefined &&
-          (classifyCidr(address) === "private" ||
-            fixed.ipRanges.some((range) => cidrContains(range, address)))
-        )
-          return true;
-        continue;
-      }
-      if (key === "elasticfilesystem:accessedviamounttarget") {
-        // Only clients that reach a mount target in the file system's VPC (or a peered network).
-        if (value.toLowerCase() === "true") return true;
-        continue;
-      }
-      if (key === "aws:userid" && fixed.userIdRoles.some((role) => value.startsWith(`${role}:`))) return true;
-      if (fixed.byKey.get(key)?.has(value)) return true;
-    }
-  }
-  return false;
+/** When the file system is not fully known, the resource ranges over the ones the scope allows. */
+export function fileSystemDomain(scope: PolicyScope): (frame: Frame) => Formula {
+  if (fileSystemArn(scope) !== undefined) return () => true;
+  const pattern = fileSystemPattern(scope);
+  return (frame) => resourceLike(frame, [pattern], "strict");
 }
 
-export function classifyRequest(
-  principal: RequestPrincipal,
-  context: ContextValues,
+function trustOf(scope: PolicyScope) {
+  return { owner: scope.ownerAccount, trusted: scope.trustedAccounts };
+}
+
+/** Finds a request of the file system's space satisfying `build`, confirmed by `accept`. */
+export function askFileSystem(
+  policies: readonly PolicyDocument[],
   scope: PolicyScope,
-  mentions: Mentions,
-  fixed: FixedValues = fixedValues(mentions),
-): AccessClass {
-  if (principal.kind === "service") return "aws-service";
-  if (principal.kind === "aws") {
-    if (principal.account === scope.ownerAccount) return "owner";
-    if (scope.trustedAccounts.includes(principal.account)) return "trusted";
-    const org = context.get("aws:principalorgid");
-    if (typeof org === "string" && fixed.orgIds.has(org)) return "organization";
-    if (principal.account !== UNKNOWN_ACCOUNT && mentions.namedAccounts.has(principal.account))
-      return "cross-account";
-  }
-  return isLimited(context, fixed) ? "restricted" : "public";
+  build: (frame: Frame) => Formula,
+  accept: (witness: Witness) => boolean,
+  options: { actions?: readonly string[]; kinds?: SearchSpace["kinds"] } = {},
+): Outcome {
+  const domain = fileSystemDomain(scope);
+  const space = {
+    ...fileSystemSpace(scope, options.actions),
+    ...(options.kinds ? { kinds: options.kinds } : {}),
+  };
+  return findRequest(space, (frame) => and([domain(frame), build(frame)]), {
+    confirm: confirmWitness(policies, accept),
+    multivalued: multivaluedKeysOf(policies),
+  });
 }
 
 /** True when `principal` is one of the configured admin principals (a role covers its sessions; an account root covers the account). */
@@ -171,11 +130,167 @@ export function isAdminPrincipal(principal: RequestPrincipal, admins: readonly s
   });
 }
 
+/** The access class of a concrete request (the same reading as `classF`). */
+export function classifyWitness(witness: Witness, scope: PolicyScope, mentions: Mentions): AccessClass {
+  const { principal, context } = witness;
+  if (principal.kind === "service") return "aws-service";
+  const single = (key: string): string[] => {
+    const raw = context.get(key);
+    return raw === undefined ? [] : Array.isArray(raw) ? [...raw] : [raw as string];
+  };
+  if (principal.kind === "aws") {
+    if (principal.account === scope.ownerAccount) return "owner";
+    if (scope.trustedAccounts.includes(principal.account)) return "trusted";
+    const inOrg = single("aws:principalorgid").some((v) => mentions.orgIds.includes(v));
+    if (inOrg) return "organization";
+    if (mentions.namedAccounts.includes(principal.account)) return "cross-account";
+  }
+  const limited =
+    single("aws:sourceip").some((value) => {
+      const address = parseIp(value);
+      return address !== undefined && mentions.ipRanges.some((r) => cidrContains(parseCidr(r), address));
+    }) ||
+    FILE_SYSTEM_PUBLIC.limitingKeys.some((key) =>
+      single(key).some((value) => {
+        if (key === "elasticfilesystem:accessedviamounttarget") return value.toLowerCase() === "true";
+        if (
+          key === "aws:userid" &&
+          mentions.userIdRoles.some((p) => globMatches(globOf(p, "like", false), value))
+        )
+          return true;
+        return (mentions.fixed.get(key) ?? []).includes(value);
+      }),
+    );
+  return limited ? "restricted" : "public";
+}
+
+function allowedByEvaluator(policy: PolicyDocument) {
+  return (witness: Witness) => evaluatePolicy(policy, witnessRequest(witness)).decision === "allowed";
+}
+
+/**
+ * Every witnessed grant of the policy by access class (default: public and cross-account per named
+ * account), plus the root question (`ClientRootAccess` for a caller outside the admin principals).
+ */
+export function analyzePolicy(
+  policy: PolicyDocument,
+  scope: PolicyScope,
+  options: AnalysisOptions = {},
+): PolicyAnalysis {
+  const classes = options.classes ?? ["public", "cross-account"];
+  const mentions = mentionsOf([policy], FILE_SYSTEM_PUBLIC);
+  const trust = trustOf(scope);
+  const insiders = [...(scope.ownerAccount ? [scope.ownerAccount] : []), ...scope.trustedAccounts];
+  const root = rootActionOf(scope.service);
+  const variables = variablesOf(policy);
+  const accept = allowedByEvaluator(policy);
+  const grants: AccessGrant[] = [];
+  const undecided = new Set<string>();
+  const record = (
+    outcome: Outcome,
+    statement: PolicyStatement,
+    extra: Partial<AccessGrant> & { accessClass?: AccessClass },
+  ) => {
+    if (outcome.status === "undecided") undecided.add(outcome.reason);
+    if (outcome.status !== "witness") return;
+    const w = outcome.witness;
+    grants.push({
+      action: w.action,
+      principal: w.principal,
+      context: w.context,
+      allowedBy: [statement],
+      witness: w,
+      accessClass: extra.accessClass ?? classifyWitness(w, scope, mentions),
+      ...(extra.outsideAdmins ? { outsideAdmins: true } : {}),
+    });
+  };
+  for (const statement of policy.statements) {
+    if (statement.effect !== "Allow") continue;
+    for (const action of clientActions(scope.service)) {
+      const ask = (extra: (frame: Frame) => Formula) =>
+        askFileSystem(
+          [policy],
+          scope,
+          (frame) =>
+            and([statementF(statement, frame, variables), not(anyDenyF(policy, frame)), extra(frame)]),
+          accept,
+          { actions: [action] },
+        );
+      for (const cls of classes) {
+        if (cls === "cross-account") {
+          // One witness per named account outside the trusted ones.
+          for (const account of mentions.namedAccounts.filter((a) => !insiders.includes(a)))
+            record(
+              ask((frame) => and([accountIn(frame, [account]), not(organizationF(frame, mentions))])),
+              statement,
+              { accessClass: "cross-account" },
+            );
+          continue;
+        }
+        record(
+          ask((frame) => classF(cls, frame, trust, mentions, FILE_SYSTEM_PUBLIC)),
+          statement,
+          { accessClass: cls },
+        );
+      }
+      if (action === root) {
+        record(
+          ask((frame) => and([frame.kind !== "service", not(principalIn(frame, scope.adminPrincipals))])),
+          statement,
+          { outsideAdmins: true },
+        );
+      }
+    }
+  }
+  const takenBack = new Map<number, { action: string; accessClass: AccessClass }[]>();
+  if (options.takenBack) {
+    for (const deny of policy.statements) {
+      if (deny.effect !== "Deny") continue;
+      for (const action of clientActions(scope.service)) {
+        for (const cls of ACCESS_CLASSES) {
+          const outcome = askFileSystem(
+            [policy],
+            scope,
+            (frame) =>
+              and([
+                statementF(deny, frame, variables),
+                anyAllowF(policy, frame),
+                classF(cls, frame, trust, mentions, FILE_SYSTEM_PUBLIC),
+              ]),
+            (w) => evaluatePolicy(policy, witnessRequest(w)).deniedBy.includes(deny),
+            { actions: [action] },
+          );
+          if (outcome.status === "witness") {
+            const list = takenBack.get(deny.index) ?? [];
+            list.push({ action, accessClass: cls });
+            takenBack.set(deny.index, list);
+          }
+        }
+      }
+    }
+  }
+  return { policy, scope, grants, takenBack, undecided: [...undecided], complete: undecided.size === 0 };
+}
+
+/** What is unsafe in a policy, by kind. */
+export interface PolicyProblems {
+  readonly publicGrants: readonly AccessGrant[];
+  readonly crossAccountGrants: readonly AccessGrant[];
+  readonly rootOutsideAdmins: readonly AccessGrant[];
+}
+
+export function problemsOf(analysis: PolicyAnalysis): PolicyProblems {
+  return {
+    publicGrants: analysis.grants.filter((g) => !g.outsideAdmins && g.accessClass === "public"),
+    crossAccountGrants: analysis.grants.filter((g) => !g.outsideAdmins && g.accessClass === "cross-account"),
+    rootOutsideAdmins: analysis.grants.filter((g) => g.outsideAdmins === true),
+  };
+}
+
 /**
  * The analyses one judgement has made, by policy document and scope: the findings, the edit and
  * its proof ask for the same few (the policy, the edited policy), and the policy model is
- * immutable, so the first answer stands. Made per judgement and passed along, not kept globally:
- * held weakly, thousands of short-lived documents made the garbage collector's work dominate.
+ * immutable, so the first answer stands.
  */
 export class AnalysisMemo {
   private readonly known = new Map<PolicyDocument, Map<string, PolicyAnalysis>>();
@@ -193,7 +308,7 @@ export class AnalysisMemo {
     let byScope = this.known.get(policy);
     const known = byScope?.get(key);
     if (known) return known;
-    const analysis = analyze(policy, scope);
+    const analysis = analyzePolicy(policy, scope);
     if (!byScope) {
       byScope = new Map();
       this.known.set(policy, byScope);
@@ -203,126 +318,42 @@ export class AnalysisMemo {
   }
 }
 
-/** Evaluates the policy over the representative requests and classifies every grant. */
-export function analyzePolicy(
-  policy: PolicyDocument,
-  scope: PolicyScope,
-  universeOverride?: Universe,
-): PolicyAnalysis {
-  return analyze(policy, scope, universeOverride);
-}
-
-function analyze(policy: PolicyDocument, scope: PolicyScope, universeOverride?: Universe): PolicyAnalysis {
-  const mentions = gatherMentions([policy]);
-  const universe = universeOverride ?? buildUniverse([policy], scope, mentions);
-  const fixed = fixedValues(mentions);
-  const actions = clientActions(scope.service);
-  const grants: AccessGrant[] = [];
-  const takenBack = new Map<number, { action: string; accessClass: AccessClass }[]>();
-  let evaluated = 0;
-  const walk = new UniverseWalk(universe, [policy], fileSystemArn(scope), actions);
-  walk.run(() => {
-    // Per context, shared by its actions, and built only when a grant's context is read.
-    let context: DeferredContext | undefined;
-    let accessClass: AccessClass | undefined;
-    for (let a = 0; a < actions.length; a++) {
-      evaluated++;
-      const decision = walk.decision(0, a);
-      if (decision === "implicit-deny") continue;
-      const allowedBy = walk.applying(0, a, "Allow");
-      if (allowedBy.length === 0) continue;
-      const action = actions[a] as string;
-      const { principal } = walk;
-      if (!context) context = walk.deferredContext();
-      if (accessClass === undefined)
-        accessClass = classifyRequest(principal, context, scope, mentions, fixed);
-      if (decision === "allowed") {
-        grants.push({ action, principal, accessClass, context, allowedBy });
-      } else {
-        for (const deny of walk.applying(0, a, "Deny")) {
-          const list = takenBack.get(deny.index) ?? [];
-          const cls = accessClass;
-          if (!list.some((t) => t.action === action && t.accessClass === cls))
-            list.push({ action, accessClass: cls });
-          takenBack.set(deny.index, list);
-        }
-      }
-    }
-    return undefined;
-  });
-  return { policy, scope, grants, takenBack, requestsEvaluated: evaluated, complete: universe.complete };
-}
-
-/** What is unsafe in a policy, by kind. */
-export interface PolicyProblems {
-  readonly publicGrants: readonly AccessGrant[];
-  readonly crossAccountGrants: readonly AccessGrant[];
-  readonly rootOutsideAdmins: readonly AccessGrant[];
-}
-
-export function problemsOf(analysis: PolicyAnalysis): PolicyProblems {
-  const root = rootActionOf(analysis.scope.service);
-  return {
-    publicGrants: analysis.grants.filter((g) => g.accessClass === "public"),
-    crossAccountGrants: analysis.grants.filter((g) => g.accessClass === "cross-account"),
-    rootOutsideAdmins: analysis.grants.filter(
-      (g) =>
-        g.action === root &&
-        g.accessClass !== "aws-service" &&
-        !isAdminPrincipal(g.principal, analysis.scope.adminPrincipals),
-    ),
-  };
+export interface TlsVerdict {
+  readonly enforced: boolean;
+  /** A client request without TLS that no Deny refuses, in words. */
+  readonly example?: string;
+  readonly undecided?: string;
 }
 
 /**
  * EFS only: true when every client request without TLS is explicitly denied (a Deny on
- * `aws:SecureTransport` = false, as the EFS console's "enforce in-transit encryption" adds). An
- * implicit deny is not enough: a same-account identity policy could still allow the request.
+ * `aws:SecureTransport` = false, as the EFS console's "enforce in-transit encryption" adds), for
+ * every caller. An implicit deny is not enough: a same-account identity policy could still allow it.
  */
-export function enforcesTls(
-  policy: PolicyDocument,
-  scope: PolicyScope,
-): { enforced: boolean; example?: string } {
-  const universe = buildUniverse([policy], scope, gatherMentions([policy]));
-  const actions = clientActions(scope.service);
-  const walk = new UniverseWalk(
-    universe,
+export function enforcesTls(policy: PolicyDocument, scope: PolicyScope): TlsVerdict {
+  const outcome = askFileSystem(
     [policy],
-    fileSystemArn(scope),
-    actions,
-    new Map([["aws:securetransport", "false"]]),
+    scope,
+    (frame) => and([keyEquals("aws:securetransport", ["false"]), not(anyDenyF(policy, frame))]),
+    (w) => evaluatePolicy(policy, witnessRequest(w)).decision !== "explicit-deny",
   );
-  let example: string | undefined;
-  walk.run(() => {
-    for (let a = 0; a < actions.length; a++) {
-      if (walk.decision(0, a) !== "explicit-deny") {
-        example = `${actions[a]} by ${describePrincipal(walk.principal)} without TLS is not denied`;
-        return false;
-      }
-    }
-    return undefined;
-  });
-  return example === undefined ? { enforced: true } : { enforced: false, example };
+  if (outcome.status === "proved") return { enforced: true };
+  if (outcome.status === "undecided")
+    return { enforced: false, undecided: outcome.reason, example: outcome.reason };
+  const w = outcome.witness;
+  return { enforced: false, example: `${w.action} by ${describeWitness(w)} is not denied` };
 }
 
 /** A caller, in words. */
 export function describePrincipal(principal: RequestPrincipal): string {
   if (principal.kind === "anonymous") return "an anonymous client (mounted without IAM)";
   if (principal.kind === "service") return `the service ${principal.service}`;
-  if (principal.account === UNKNOWN_ACCOUNT) return "any principal of any AWS account";
-  if (principal.arn.endsWith(":role/remediator-probe"))
-    return `any principal of account ${principal.account}`;
   return principal.arn;
 }
 
-/** The context values that made a grant possible, in words (principal-derived keys left out). */
-export function describeContext(context: ContextValues): string {
-  const parts: string[] = [];
-  for (const [key, value] of context) {
-    if (key === "aws:principalarn" || key === "aws:principalaccount" || key === "aws:principaltype") continue;
-    parts.push(`${key}=${Array.isArray(value) ? value.join(",") : value}`);
-  }
-  return parts.join(", ");
-}
+export { describeCaller, describeWitness };
 
-export { fixedValues };
+/** True for kinds with an IAM identity. */
+export function isIdentityKind(kind: Witness["kind"]): boolean {
+  return AWS_KINDS.includes(kind);
+}

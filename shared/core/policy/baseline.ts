@@ -2,15 +2,19 @@
  * The deny-baseline: the policy put on a file system whose policy was deleted when no last known
  * good policy is known. Without a policy, S3 Files leaves the decision to identity policies alone
  * and EFS lets any client that reaches a mount target mount, write and be root; the baseline
- * closes that: principals of the owner's account may mount and write (their identity policies still
- * apply), nobody outside it may do anything, nobody gets root through the policy, and for EFS every
- * request without TLS is denied.
+ * closes that: principals of the owner's account may mount and write (named in the Principal
+ * element, which AWS evaluates for every request; their identity policies still apply), nobody
+ * outside it is allowed anything (with a policy in place, a request it does not allow is refused
+ * to anonymous clients and other accounts alike), nobody gets root through the policy, and for EFS
+ * every request without TLS is denied (`aws:SecureTransport`, a key the EFS guide lists as
+ * enforced for NFS clients). It relies on no other condition key. Clients that mount without IAM
+ * (anonymous) lose access: they are no principal of the owner's account.
  *
  * A configured baseline (`denyBaselinePolicy`) is a template with `{Partition}`, `{Region}`,
  * `{Account}` and `{FileSystemId}` placeholders.
  */
 import type { FileSystemService } from "../types.ts";
-import { prefixOf } from "./universe.ts";
+import { prefixOf } from "./scope.ts";
 
 /** The built-in baseline template for a service. */
 export function builtInDenyBaseline(service: FileSystemService): string {
@@ -34,14 +38,6 @@ function denyBaselineTemplate(service: FileSystemService): string {
       Principal: { AWS: "arn:{Partition}:iam::{Account}:root" },
       Action: [`${prefix}:ClientMount`, `${prefix}:ClientWrite`],
       Resource: resource,
-    },
-    {
-      Sid: "DenyClientsOutsideOwnerAccount",
-      Effect: "Deny",
-      Principal: { AWS: "*" },
-      Action: [`${prefix}:ClientMount`, `${prefix}:ClientWrite`, `${prefix}:ClientRootAccess`],
-      Resource: resource,
-      Condition: { StringNotEquals: { "aws:PrincipalAccount": "{Account}" } },
     },
   ];
   if (service === "efs") {

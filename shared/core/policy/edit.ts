@@ -1,36 +1,36 @@
 /**
  * Minimal edits of a file-system policy, and the proof that an edit is safe.
  *
- * Only the offending Allow statements change: a wildcard or `NotPrincipal` grant is narrowed with
- * a fixed-value `aws:PrincipalAccount` condition (the owner and the trusted accounts), a named
- * untrusted principal is taken out of its statement, and `ClientRootAccess` is taken out of the
- * actions (a wildcard action is spelt out without it). Every other statement, every Sid and every
- * Deny stays as it was. Should a narrowed statement still grant what it must not, it is removed:
- * removing an Allow can never widen access.
+ * Only the offending Allow statements change, and only through elements AWS evaluates for every
+ * client request: a wildcard or `NotPrincipal` grant has its Principal narrowed to the owner's and
+ * the trusted accounts' principals (a condition key such as `aws:PrincipalAccount` is not on the
+ * EFS guide's list of keys enforced for NFS clients), a named untrusted principal is taken out of
+ * its statement, and `ClientRootAccess` is taken out of the actions (a wildcard action is spelt
+ * out without it). Every other statement, every Sid and every Deny stays as it was. Should a
+ * narrowed statement still grant what it must not, it is removed: removing an Allow can never
+ * widen access. No edit is made for outside access without a known owner account.
+ *
+ * The proof is the solver's, over every request (`widening.ts`): the edited policy allows nothing
+ * the current one does not, keeps every explicit Deny, and meets its goals.
  */
 import { InvalidInputError } from "../errors.ts";
 import {
   type AccessGrant,
   AnalysisMemo,
-  isAdminPrincipal,
+  enforcesTls,
+  fileSystemDomain,
+  fileSystemSpace,
   type PolicyAnalysis,
   problemsOf,
 } from "./analysis.ts";
 import { MAX_POLICY_CHARS, type PolicyDocument, policyFromJson, statementLabel } from "./document.ts";
-import { decisionRank, type RequestPrincipal } from "./evaluate.ts";
-import type { ContextValues } from "./match.ts";
-import { isFixedValue, matchesAction } from "./match.ts";
+import { matchesAction, matchesPattern } from "./match.ts";
+import { accountPrincipals } from "./narrow.ts";
+import { describeWitness } from "./questions.ts";
+import { fileSystemArn, ownerAccountOf, type PolicyScope, rootActionOf } from "./scope.ts";
 import { SERVICE_ACTIONS } from "./service-actions.generated.ts";
-import {
-  buildUniverse,
-  clientActions,
-  fileSystemArn,
-  gatherMentions,
-  type PolicyScope,
-  prefixOf,
-  rootActionOf,
-} from "./universe.ts";
-import { UniverseWalk } from "./walk.ts";
+import type { Witness } from "./solver.ts";
+import { describeWidening, findWidening } from "./widening.ts";
 
 /** What an edit must fix. */
 export interface EditGoals {
@@ -61,10 +61,10 @@ export interface PolicyEdit {
 
 export interface EditProof {
   readonly ok: boolean;
-  /** Requests (caller, context, client action) compared between the two policies. */
-  readonly requestsChecked: number;
   /** Why the proof failed, when it did. */
   readonly failure?: string;
+  /** The request the edited policy would treat more permissively, when there is one. */
+  readonly witness?: Witness;
 }
 
 type RawStatement = Record<string, unknown>;
@@ -81,13 +81,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function findKey(record: Record<string, unknown>, wanted: string): string | undefined {
-  const lower = wanted.toLowerCase();
-  return Object.keys(record).find((key) => key.toLowerCase() === lower);
-}
-
-function allowedAccounts(scope: PolicyScope): string[] {
-  return [...new Set([...(scope.ownerAccount ? [scope.ownerAccount] : []), ...scope.trustedAccounts])];
+function allowedAccounts(owner: string | undefined, scope: PolicyScope): string[] {
+  return [...new Set([...(owner ? [owner] : []), ...scope.trustedAccounts])];
 }
 
 function principalIsOpen(raw: RawStatement): boolean {
@@ -99,38 +94,48 @@ function principalIsOpen(raw: RawStatement): boolean {
 }
 
 /**
- * Adds (or intersects) `StringEquals aws:PrincipalAccount` with the owner and trusted accounts.
- * Returns false when nothing would remain (the statement must then go).
+ * Narrows an open Principal to the owner's and trusted accounts: `*` becomes their principals (each
+ * account's root ARN), a wildcard account in an ARN becomes each of those accounts, and
+ * `NotPrincipal` becomes their principals unless it excluded one of them (then nothing narrower can
+ * say the same, and the statement goes: false). The statement's conditions stay, so it grants a
+ * subset of what it did; the proof checks it.
  */
-function limitToAccounts(raw: RawStatement, accounts: readonly string[]): boolean {
-  if (accounts.length === 0) return false;
-  const condition: Record<string, unknown> = isRecord(raw.Condition) ? { ...raw.Condition } : {};
-  let operatorKey = findKey(condition, "StringEquals") ?? "StringEquals";
-  const current = isRecord(condition[operatorKey]) ? (condition[operatorKey] as Record<string, unknown>) : {};
-  const currentKey = findKey(current, "aws:PrincipalAccount");
-  if (
-    currentKey !== undefined &&
-    asArray(current[currentKey]).some((v) => typeof v !== "string" || !isFixedValue(v))
-  ) {
-    // The statement already compares the account with a variable: keep that and add the fixed
-    // limit under an operator of identical meaning for account ids (digits have no case).
-    operatorKey = findKey(condition, "StringEqualsIgnoreCase") ?? "StringEqualsIgnoreCase";
+function narrowPrincipal(raw: RawStatement, accounts: readonly string[], partition: string): boolean {
+  if (raw.NotPrincipal !== undefined) {
+    const excluded = isRecord(raw.NotPrincipal) ? asArray(raw.NotPrincipal.AWS) : ["*"];
+    if (
+      excluded.some((v) => {
+        const account = typeof v === "string" ? accountOfPrincipalValue(v) : undefined;
+        return account === undefined || accounts.includes(account);
+      })
+    )
+      return false;
+    delete raw.NotPrincipal;
+    raw.Principal = accountPrincipals(accounts, partition);
+    return true;
   }
-  const block: Record<string, unknown> = isRecord(condition[operatorKey])
-    ? { ...(condition[operatorKey] as Record<string, unknown>) }
-    : {};
-  const key = findKey(block, "aws:PrincipalAccount") ?? "aws:PrincipalAccount";
-  const existing = block[key];
-  const values =
-    existing === undefined
-      ? [...accounts]
-      : asArray(existing)
-          .map(String)
-          .filter((v) => accounts.includes(v));
-  if (values.length === 0) return false;
-  block[key] = single(values);
-  condition[operatorKey] = block;
-  raw.Condition = condition;
+  const principal = raw.Principal;
+  if (principal === "*" || !isRecord(principal)) {
+    raw.Principal = accountPrincipals(accounts, partition);
+    return true;
+  }
+  const narrowed: string[] = [];
+  for (const value of asArray(principal.AWS).map(String)) {
+    if (value === "*") narrowed.push(...asArray(accountPrincipals(accounts, partition).AWS).map(String));
+    else if (value.includes("*") || value.includes("?")) {
+      const parts = value.split(":");
+      const accountPart = parts[4] ?? "";
+      for (const account of accounts) {
+        if (parts.length < 6 || !matchesPattern(accountPart, account, "like")) continue;
+        narrowed.push([...parts.slice(0, 4), account, ...parts.slice(5)].join(":"));
+      }
+    } else narrowed.push(value);
+  }
+  const next: Record<string, unknown> = { ...principal };
+  delete next.AWS;
+  if (narrowed.length > 0) next.AWS = single([...new Set(narrowed)]);
+  if (Object.keys(next).length === 0) return false;
+  raw.Principal = next;
   return true;
 }
 
@@ -195,14 +200,6 @@ function dropRootAction(raw: RawStatement, scope: PolicyScope): boolean {
   return true;
 }
 
-function isRootViolation(grant: AccessGrant, scope: PolicyScope): boolean {
-  return (
-    grant.action === rootActionOf(scope.service) &&
-    grant.accessClass !== "aws-service" &&
-    !isAdminPrincipal(grant.principal, scope.adminPrincipals)
-  );
-}
-
 /** The grants an edit with these goals must remove. */
 export function violatingGrants(analysis: PolicyAnalysis, goals: EditGoals): AccessGrant[] {
   const problems = problemsOf(analysis);
@@ -226,18 +223,6 @@ export function tlsDenyStatement(scope: PolicyScope): RawStatement {
   };
 }
 
-function denyOutsideAccounts(scope: PolicyScope): RawStatement {
-  const resource = fileSystemArn(scope);
-  return {
-    Sid: "DenyClientsOutsideTrustedAccounts",
-    Effect: "Deny",
-    Principal: { AWS: "*" },
-    Action: [...clientActions(scope.service)],
-    ...(resource ? { Resource: resource } : {}),
-    Condition: { StringNotEquals: { "aws:PrincipalAccount": single(allowedAccounts(scope)) } },
-  };
-}
-
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -257,9 +242,10 @@ export function editPolicy(
   const grants = violatingGrants(analysis, goals);
   const outside = new Set<number>();
   const root = new Set<number>();
+  const owner = ownerAccountOf(policy, scope);
   for (const grant of grants) {
     for (const statement of grant.allowedBy) {
-      if (isRootViolation(grant, scope) && goals.rootOutsideAdmins) root.add(statement.index);
+      if (grant.outsideAdmins && goals.rootOutsideAdmins) root.add(statement.index);
       if (
         (goals.publicAccess && grant.accessClass === "public") ||
         (goals.crossAccountAccess && grant.accessClass === "cross-account")
@@ -268,8 +254,12 @@ export function editPolicy(
       }
     }
   }
+  if (outside.size > 0 && owner === undefined)
+    throw new InvalidInputError(
+      "the owner account is unknown (not in the change, nor in the policy's Resource): no edit without it",
+    );
   const changes: string[] = [];
-  const accounts = allowedAccounts(scope);
+  const accounts = allowedAccounts(owner, scope);
   let statements: (RawStatement | undefined)[] = policy.statements.map(
     (s) => structuredClone(s.raw) as RawStatement,
   );
@@ -280,13 +270,14 @@ export function editPolicy(
     const label = labels[i] as string;
     if (outside.has(statement.index)) {
       if (principalIsOpen(raw)) {
-        if (limitToAccounts(raw, accounts))
-          changes.push(`${label}: limited to aws:PrincipalAccount ${accounts.join(", ")}`);
-        else {
+        if (!narrowPrincipal(raw, accounts, scope.partition)) {
           statements[i] = undefined;
-          changes.push(`${label}: removed (no trusted account left to grant)`);
+          changes.push(`${label}: removed (its principals cannot be narrowed to the trusted accounts)`);
           return;
         }
+        changes.push(`${label}: Principal narrowed to the principals of account(s) ${accounts.join(", ")}`);
+        const { removed } = dropUntrustedPrincipals(raw, accounts);
+        if (removed.length > 0) changes.push(`${label}: principal(s) ${removed.join(", ")} removed`);
       } else {
         const { kept, removed } = dropUntrustedPrincipals(raw, accounts);
         if (!kept) {
@@ -295,8 +286,6 @@ export function editPolicy(
           return;
         }
         if (removed.length > 0) changes.push(`${label}: principal(s) ${removed.join(", ")} removed`);
-        else if (limitToAccounts(raw, accounts))
-          changes.push(`${label}: limited to aws:PrincipalAccount ${accounts.join(", ")}`);
       }
     }
     if (root.has(statement.index)) {
@@ -323,8 +312,10 @@ export function editPolicy(
   const build = (list: (RawStatement | undefined)[]): PolicyDocument => {
     const kept = [...list.filter((s): s is RawStatement => s !== undefined), ...added];
     if (kept.length === 0) {
-      kept.push(denyOutsideAccounts(scope));
-      const note = `statement "DenyClientsOutsideTrustedAccounts" added: a policy needs at least one statement`;
+      // A policy needs a statement; a Deny of clients without TLS grants nothing and relies only
+      // on aws:SecureTransport, a key enforced for NFS clients (S3 Files always uses TLS).
+      kept.push(tlsDenyStatement(scope));
+      const note = `statement "DenyInsecureTransport" added: a policy needs at least one statement`;
       if (!changes.includes(note)) changes.push(note);
     }
     const raw: Record<string, unknown> = { ...policy.raw, Statement: kept };
@@ -361,54 +352,26 @@ export function editPolicy(
   return { policy: edited, text, changes };
 }
 
-function describeRequest(principal: RequestPrincipal, action: string, context: ContextValues): string {
-  const who =
-    principal.kind === "aws" ? principal.arn : principal.kind === "service" ? principal.service : "anonymous";
-  const keys = [...context]
-    .filter(([k]) => !k.startsWith("aws:principal"))
-    .map(([k, v]) => `${k}=${String(v)}`);
-  return `${action} by ${who}${keys.length > 0 ? ` with ${keys.join(", ")}` : ""}`;
-}
-
 /**
- * Proves that `after` grants nothing `before` does not: for every client action and every
- * representative caller and context of either policy, `after` is no more permissive (allowed >
- * implicitly denied > explicitly denied; an explicit Deny must stay one, since without it an
- * identity policy could allow the request).
+ * Proves that `after` grants nothing `before` does not, over every request: every kind of caller
+ * (anonymous, root, user, role session, federated user, service), every client action and every
+ * context. Decisions are ranked allowed > implicitly denied > explicitly denied; an explicit Deny
+ * must stay one, since without it an identity policy could allow the request.
  */
 export function proveNoWidening(
   before: PolicyDocument,
   after: PolicyDocument,
   scope: PolicyScope,
 ): EditProof {
-  const universe = buildUniverse([before, after], scope, gatherMentions([before, after]));
-  if (!universe.complete)
-    return { ok: false, requestsChecked: 0, failure: "too many condition combinations to check" };
-  const actions = clientActions(scope.service);
-  const walk = new UniverseWalk(universe, [before, after], fileSystemArn(scope), actions);
-  let checked = 0;
-  let failure: string | undefined;
-  walk.run(() => {
-    for (let i = 0; i < actions.length; i++) {
-      checked++;
-      const a = walk.decision(0, i);
-      // Nothing is more permissive than allowed: no need to look at the edited policy.
-      if (a === "allowed") continue;
-      const b = walk.decision(1, i);
-      if (decisionRank(b) > decisionRank(a)) {
-        failure = `${describeRequest(walk.principal, actions[i] as string, walk.context())} would be ${b} instead of ${a}`;
-        return false;
-      }
-    }
-    return undefined;
-  });
-  if (failure !== undefined) return { ok: false, requestsChecked: checked, failure };
-  return { ok: true, requestsChecked: checked };
+  const outcome = findWidening(before, after, fileSystemSpace(scope), fileSystemDomain(scope));
+  if (outcome.status === "proved") return { ok: true };
+  if (outcome.status === "undecided") return { ok: false, failure: outcome.reason };
+  return { ok: false, failure: describeWidening(before, after, outcome.witness), witness: outcome.witness };
 }
 
 /**
- * Proves an edit: no widening, and the edited policy meets every goal. `memo` is the judgement's,
- * when the edit was made with it (the edited policy's analysis is then already there).
+ * Proves an edit: no widening, and the edited policy meets every goal (no grant left of the kinds
+ * it removes, every question decided, and for TLS every client request without TLS denied).
  */
 export function proveEdit(
   before: PolicyDocument,
@@ -423,39 +386,18 @@ export function proveEdit(
   if (!analysis.complete)
     return {
       ok: false,
-      requestsChecked: widening.requestsChecked,
-      failure: "the edited policy is too complex to check",
+      failure: `the edited policy is too complex to decide (${analysis.undecided.join("; ")})`,
     };
   const left = violatingGrants(analysis, goals);
   if (left.length > 0) {
     const g = left[0] as AccessGrant;
     return {
       ok: false,
-      requestsChecked: widening.requestsChecked,
-      failure: `the edited policy still allows ${describeRequest(g.principal, g.action, g.context)}`,
+      failure: `the edited policy still allows ${g.action} by ${describeWitness(g.witness)}`,
+      witness: g.witness,
     };
   }
-  if (goals.enforceTls && scope.service === "efs") {
-    const mount = `${prefixOf(scope.service)}:ClientMount`;
-    const walk = new UniverseWalk(
-      buildUniverse([after], scope),
-      [after],
-      fileSystemArn(scope),
-      [mount],
-      new Map([["aws:securetransport", "false"]]),
-    );
-    let denied = true;
-    walk.run(() => {
-      denied = walk.decision(0, 0) === "explicit-deny";
-      return denied ? undefined : false;
-    });
-    if (!denied) {
-      return {
-        ok: false,
-        requestsChecked: widening.requestsChecked,
-        failure: "the edited policy does not deny clients without TLS",
-      };
-    }
-  }
+  if (goals.enforceTls && scope.service === "efs" && !enforcesTls(after, scope).enforced)
+    return { ok: false, failure: "the edited policy does not deny clients without TLS" };
   return widening;
 }

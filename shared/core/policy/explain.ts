@@ -1,26 +1,24 @@
 /**
- * Who a policy lets mount, write and be root, and why: the statements that allow each kind of
- * caller, the conditions under which they do, and the Denies that take access back.
+ * Who a policy lets mount, write and be root, and why: per client action and kind of caller, the
+ * statements that allow it, the conditions that limit each of them, an example request the
+ * evaluator allows, and the Denies that take access back. Every line is decided by the solver.
  */
-import {
-  type AccessClass,
-  analyzePolicy,
-  describePrincipal,
-  enforcesTls,
-  isAdminPrincipal,
-  type PolicyAnalysis,
-  problemsOf,
-} from "./analysis.ts";
-import { type PolicyDocument, statementLabel } from "./document.ts";
-import { clientActions, type PolicyScope } from "./universe.ts";
+import { type AccessGrant, analyzePolicy, enforcesTls, problemsOf } from "./analysis.ts";
+import type { ConditionClause, PolicyDocument, PolicyStatement } from "./document.ts";
+import { statementLabel } from "./document.ts";
+import { ACCESS_CLASSES, type AccessClass, describeWitness } from "./questions.ts";
+import { clientActions, type PolicyScope } from "./scope.ts";
 
 export interface GrantExplanation {
+  /** The kind of caller, with an example. */
   readonly who: string;
   readonly accessClass: AccessClass;
   /** Statements that allow it. */
   readonly allowedBy: readonly string[];
-  /** The condition values every such grant has in common (what the policy requires), or "always". */
+  /** Per allowing statement, the conditions that limit its grant ("always" only for a statement without any). */
   readonly when: readonly string[];
+  /** A request the evaluator allows, in words. */
+  readonly example: string;
 }
 
 export interface ActionExplanation {
@@ -37,111 +35,92 @@ export interface PolicyExplanation {
   readonly problems: readonly string[];
   /** EFS only: whether clients without TLS are denied. */
   readonly tlsEnforced: boolean | undefined;
-  readonly requestsEvaluated: number;
+  /** Questions left undecided (too complex): each is a problem for a person to look at. */
+  readonly undecided: readonly string[];
   readonly complete: boolean;
 }
 
-function explainAction(analysis: PolicyAnalysis, action: string): ActionExplanation {
-  interface Group {
-    who: string;
-    accessClass: AccessClass;
-    allowedBy: Set<string>;
-    count: number;
-    /** Per condition key, the values seen across the group's grants ("" when absent). */
-    values: Map<string, Set<string>>;
+const WHO: Record<AccessClass, string> = {
+  public: "anyone outside the trusted accounts",
+  "cross-account": "principals of an account the policy names, outside the trusted ones",
+  organization: "principals of the organization the policy names",
+  restricted: "outsiders held to a fixed source",
+  trusted: "principals of a trusted account",
+  owner: "principals of the owner's account",
+  "aws-service": "an AWS service",
+};
+
+function describeClause(clause: ConditionClause): string {
+  const values = clause.values.length === 1 ? clause.values[0] : `[${clause.values.join(", ")}]`;
+  return `${clause.operator} ${clause.key} ${values}`;
+}
+
+/** The limits a statement puts on its grant, in words. */
+export function conditionsOf(statement: PolicyStatement): string {
+  if (statement.conditions.length === 0) return "always";
+  return statement.conditions.map(describeClause).join(" and ");
+}
+
+function explainAction(
+  grants: readonly AccessGrant[],
+  takenBack: ReadonlyMap<number, readonly { action: string; accessClass: AccessClass }[]>,
+  policy: PolicyDocument,
+  action: string,
+): ActionExplanation {
+  const out: GrantExplanation[] = [];
+  for (const cls of ACCESS_CLASSES) {
+    const mine = grants.filter((g) => g.action === action && g.accessClass === cls && !g.outsideAdmins);
+    if (mine.length === 0) continue;
+    const statements = [...new Map(mine.flatMap((g) => g.allowedBy).map((s) => [s.index, s])).values()];
+    const example = describeWitness((mine[0] as AccessGrant).witness);
+    out.push({
+      who: `${WHO[cls]}, for example ${example}`,
+      accessClass: cls,
+      allowedBy: statements.map(statementLabel),
+      when: statements.map((s) => `${statementLabel(s)}: ${conditionsOf(s)}`),
+      example,
+    });
   }
-  const groups = new Map<string, Group>();
-  const keysSeen = new Set<string>();
-  for (const grant of analysis.grants) {
-    if (grant.action !== action) continue;
-    for (const key of grant.context.keys()) keysSeen.add(key);
-  }
-  for (const grant of analysis.grants) {
-    if (grant.action !== action) continue;
-    const who = describePrincipal(grant.principal);
-    const key = `${grant.accessClass}|${who}`;
-    const group: Group = groups.get(key) ?? {
-      who,
-      accessClass: grant.accessClass,
-      allowedBy: new Set(),
-      count: 0,
-      values: new Map(),
-    };
-    group.count++;
-    for (const statement of grant.allowedBy) group.allowedBy.add(statementLabel(statement));
-    for (const k of keysSeen) {
-      if (k.startsWith("aws:principal")) continue;
-      const value = grant.context.get(k);
-      const set = group.values.get(k) ?? new Set<string>();
-      set.add(value === undefined ? "" : Array.isArray(value) ? value.join(",") : String(value));
-      group.values.set(k, set);
-    }
-    groups.set(key, group);
-  }
-  // What every grant of a group has in common is what the policy requires of it.
-  const requirements = (group: Group): string[] => {
-    const out: string[] = [];
-    for (const [key, values] of group.values) {
-      if (values.size !== 1) continue;
-      const [value] = [...values];
-      if (value !== undefined && value !== "") out.push(`${key}=${value}`);
-    }
-    return out.length > 0 ? [out.join(", ")] : ["always"];
-  };
-  const order: AccessClass[] = [
-    "public",
-    "cross-account",
-    "organization",
-    "restricted",
-    "trusted",
-    "owner",
-    "aws-service",
-  ];
-  const grants = [...groups.values()]
-    .sort((a, b) => order.indexOf(a.accessClass) - order.indexOf(b.accessClass) || a.who.localeCompare(b.who))
-    .map((g) => ({
-      who: g.who,
-      accessClass: g.accessClass,
-      allowedBy: [...g.allowedBy],
-      when: requirements(g),
-    }));
-  const takenBack: { statement: string; from: AccessClass[] }[] = [];
-  for (const [index, list] of analysis.takenBack) {
+  const back: { statement: string; from: AccessClass[] }[] = [];
+  for (const [index, list] of takenBack) {
     const from = [...new Set(list.filter((t) => t.action === action).map((t) => t.accessClass))];
-    const statement = analysis.policy.statements[index];
-    if (from.length > 0 && statement) takenBack.push({ statement: statementLabel(statement), from });
+    const statement = policy.statements[index];
+    if (from.length > 0 && statement) back.push({ statement: statementLabel(statement), from });
   }
-  return { action, grants, takenBack };
+  return { action, grants: out, takenBack: back };
 }
 
 /** Explains a policy for the file system described by `scope`. */
 export function explainPolicy(policy: PolicyDocument, scope: PolicyScope): PolicyExplanation {
-  const analysis = analyzePolicy(policy, scope);
+  const analysis = analyzePolicy(policy, scope, { classes: ACCESS_CLASSES, takenBack: true });
   const problems = problemsOf(analysis);
   const sentences: string[] = [];
-  const summarize = (label: string, grants: typeof problems.publicGrants) => {
+  const summarize = (label: string, grants: readonly AccessGrant[]) => {
     if (grants.length === 0) return;
     const actions = [...new Set(grants.map((g) => g.action))].join(", ");
     const statements = [...new Set(grants.flatMap((g) => g.allowedBy.map(statementLabel)))].join(", ");
-    sentences.push(`${label}: ${actions} (${statements})`);
+    sentences.push(
+      `${label}: ${actions} (${statements}); for example: ${describeWitness((grants[0] as AccessGrant).witness)}`,
+    );
   };
   summarize("public access", problems.publicGrants);
   summarize("access from accounts outside the trusted ones", problems.crossAccountGrants);
-  summarize(
-    "root access outside the admin principals",
-    problems.rootOutsideAdmins.filter((g) => !isAdminPrincipal(g.principal, scope.adminPrincipals)),
-  );
-  const tlsEnforced = scope.service === "efs" ? enforcesTls(policy, scope).enforced : undefined;
-  if (tlsEnforced === false)
-    sentences.push("clients without TLS are not denied (no Deny on aws:SecureTransport = false)");
-  if (!analysis.complete)
-    sentences.push("too many condition combinations: the policy could not be checked completely");
+  summarize("root access outside the admin principals", problems.rootOutsideAdmins);
+  const tls = scope.service === "efs" ? enforcesTls(policy, scope) : undefined;
+  if (tls && !tls.enforced)
+    sentences.push(
+      `clients without TLS are not denied (no Deny on aws:SecureTransport = false): ${tls.example}`,
+    );
+  for (const reason of analysis.undecided)
+    sentences.push(`too complex to decide, left for a person: ${reason}`);
   return {
     scope,
-    actions: clientActions(scope.service).map((action) => explainAction(analysis, action)),
+    actions: clientActions(scope.service).map((action) =>
+      explainAction(analysis.grants, analysis.takenBack, policy, action),
+    ),
     problems: sentences,
-    tlsEnforced,
-    requestsEvaluated: analysis.requestsEvaluated,
+    tlsEnforced: tls?.enforced,
+    undecided: analysis.undecided,
     complete: analysis.complete,
   };
 }

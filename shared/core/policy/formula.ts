@@ -40,7 +40,7 @@ import {
   type PatternPiece,
   type Token,
 } from "./glob.ts";
-import { matchesAction, matchesPattern, splitVariables } from "./match.ts";
+import { hasPolicyVariable, matchesAction, matchesPattern, splitVariables } from "./match.ts";
 
 /** The kinds of caller. NFS clients that mount without IAM are anonymous. */
 export type PrincipalKind = "anonymous" | "root" | "user" | "session" | "federated" | "service";
@@ -113,14 +113,22 @@ export interface TmplLit {
   id: number;
 }
 
-/** A literal that holds a policy variable: true in either polarity (see the module comment). */
-export interface UnknownLit {
-  readonly lit: "unknown";
+/**
+ * A condition (or resource pattern) that holds a policy variable: its truth depends on two values of
+ * the request at once, so the solver treats it as a free boolean, named by its text so that every
+ * occurrence of the same condition (in both policies of an edit, say) takes the same value.
+ */
+export interface OpaqueLit {
+  readonly lit: "opaque";
+  readonly name: string;
+  readonly neg: boolean;
 }
 
-export const UNKNOWN: UnknownLit = { lit: "unknown" };
+export function opaque(name: string): OpaqueLit {
+  return { lit: "opaque", name, neg: false };
+}
 
-export type Lit = KeyLit | TmplLit | UnknownLit;
+export type Lit = KeyLit | TmplLit | OpaqueLit;
 export interface Junction {
   readonly op: "and" | "or";
   readonly fs: readonly Formula[];
@@ -164,7 +172,7 @@ export function not(f: Formula): Formula {
   if (f === true) return false;
   if (f === false) return true;
   if ("op" in f) return f.op === "and" ? or(f.fs.map(not)) : and(f.fs.map(not));
-  if (f.lit === "unknown") return f;
+  if (f.lit === "opaque") return { ...f, neg: !f.neg };
   if (f.lit === "tmpl") return { ...f, neg: !f.neg, id: 0 };
   return {
     ...f,
@@ -372,6 +380,18 @@ function actionF(statement: PolicyStatement, frame: Frame): Formula {
   return statement.actions ? any : not(any);
 }
 
+/** A glob for pattern pieces, cached when the pieces are one plain pattern (the common case). */
+function globOfPieces(
+  pieces: readonly PatternPiece[],
+  mode: "like" | "equals" | "arn" | "resource",
+  ignoreCase: boolean,
+): Glob {
+  const only = pieces[0];
+  if (pieces.length === 1 && only !== undefined && !only.literal)
+    return compileGlob(only.text, mode, ignoreCase);
+  return compilePieces(pieces, mode, ignoreCase);
+}
+
 /** Pieces of a value with `${*}`-style escapes made literal; undefined when it holds a real variable. */
 function escapedPieces(value: string, variables: boolean): PatternPiece[] | undefined {
   if (!variables || !value.includes("${")) return [{ text: value, literal: false }];
@@ -390,15 +410,15 @@ function resourceF(statement: PolicyStatement, frame: Frame, variables: boolean)
   const one = (pattern: string): Formula => {
     if (pattern === "*") return true;
     const pieces = escapedPieces(pattern, variables);
-    if (!pieces) return UNKNOWN;
+    if (!pieces) return opaque(`resource ${pattern}`);
     if (frame.resource !== undefined) {
       const text = pieces.map((p) => p.text).join("");
       const literal = pieces.every((p) => !p.literal);
       return literal
         ? matchesPattern(text, frame.resource, "resource")
-        : globMatches(compilePieces(pieces, "resource", false), frame.resource);
+        : globMatches(globOfPieces(pieces, "resource", false), frame.resource);
     }
-    return tmpl("resource", RES_TEMPLATE, [compilePieces(pieces, "resource", false)]);
+    return tmpl("resource", RES_TEMPLATE, [globOfPieces(pieces, "resource", false)]);
   };
   const any = or(patterns.map(one));
   return statement.resources ? any : not(any);
@@ -430,10 +450,18 @@ function elemAtom(base: BaseOperator, value: string, variables: boolean): ElemAt
   const pieces = escapedPieces(value, variables && acceptsVariables);
   if (!pieces) return { t: "unknown" };
   if (base.startsWith("Arn"))
-    return { t: "glob", globs: [ARN_SHAPE, compilePieces(pieces, "arn", false)], neg: false, base, value };
+    return { t: "glob", globs: [ARN_SHAPE, globOfPieces(pieces, "arn", false)], neg: false, base, value };
   const ignoreCase = base.endsWith("IgnoreCase");
   const mode = STRING_LIKE.has(base) ? "like" : "equals";
-  return { t: "glob", globs: [compilePieces(pieces, mode, ignoreCase)], neg: false, base, value };
+  return { t: "glob", globs: [globOfPieces(pieces, mode, ignoreCase)], neg: false, base, value };
+}
+
+/** One condition clause as a key literal, or an opaque one when it holds a policy variable. */
+export function clauseF(clause: ConditionClause, variables: boolean): KeyLit | OpaqueLit {
+  const acceptsVariables = clause.base.startsWith("String") || clause.base.startsWith("Arn");
+  if (variables && acceptsVariables && clause.values.some(hasPolicyVariable))
+    return opaque(`${clause.operator} ${clause.keyLower} ${JSON.stringify(clause.values)}`);
+  return clauseLit(clause, variables);
 }
 
 /** One condition clause as a key literal (before the caller's kind is taken into account). */
@@ -474,11 +502,11 @@ export function resolveDerived(lit: KeyLit, frame: Frame): Formula {
   // Single-valued and present: the element formula applied to the one value.
   const parts = lit.atoms.map((atom): Formula => {
     if (atom.t === "const") return atom.value;
-    if (atom.t === "unknown") return UNKNOWN;
+    if (atom.t === "unknown") return opaque(`${lit.key} ?`);
     if (atom.t === "glob") return tmpl("principal", template, atom.globs, atom.neg);
     if (template.every((p) => typeof p === "string")) return typedHolds(atom, template.join(""));
-    // A number, date or address compared with an ARN or account: read as unknown (confirmed later).
-    return UNKNOWN;
+    // A number, date or address compared with an ARN or account: a free boolean (confirmed later).
+    return opaque(`${lit.key} ${atom.base} ${atom.value}`);
   });
   return lit.and ? and(parts) : or(parts);
 }
@@ -502,7 +530,10 @@ export function statementF(statement: PolicyStatement, frame: Frame, variables: 
     actionF(statement, frame),
     resourceF(statement, frame, variables),
   ];
-  for (const clause of statement.conditions) parts.push(resolveDerived(clauseLit(clause, variables), frame));
+  for (const clause of statement.conditions) {
+    const lit = clauseF(clause, variables);
+    parts.push(lit.lit === "key" ? resolveDerived(lit, frame) : lit);
+  }
   return and(parts);
 }
 

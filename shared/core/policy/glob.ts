@@ -95,28 +95,61 @@ export function compilePieces(pieces: readonly PatternPiece[], mode: PatternMode
   return { tokens, ignoreCase };
 }
 
+const compiledGlobs = new Map<string, Glob>();
+const GLOB_CACHE_LIMIT = 20_000;
+
+/** Compiles a pattern (cached: the same glob object for the same pattern, so solver results can be shared). */
 export function compileGlob(pattern: string, mode: PatternMode, ignoreCase = false): Glob {
-  return compilePieces([{ text: pattern, literal: false }], mode, ignoreCase);
+  const key = `${mode}${ignoreCase ? "i" : "c"}${pattern}`;
+  let glob = compiledGlobs.get(key);
+  if (!glob) {
+    glob = compilePieces([{ text: pattern, literal: false }], mode, ignoreCase);
+    if (compiledGlobs.size >= GLOB_CACHE_LIMIT) compiledGlobs.clear();
+    compiledGlobs.set(key, glob);
+  }
+  return glob;
+}
+
+const globIds = new WeakMap<Glob, number>();
+let nextGlobId = 1;
+
+/** A stable number per glob object (for memo keys). */
+export function globId(glob: Glob): number {
+  let id = globIds.get(glob);
+  if (id === undefined) {
+    id = nextGlobId++;
+    globIds.set(glob, id);
+  }
+  return id;
 }
 
 /** A pattern whose wildcards never match `:` (ARNs whose parts hold no colon, such as file systems). */
 export function compileStrictGlob(pattern: string): Glob {
-  const { tokens } = compileGlob(pattern, "like");
-  return {
-    tokens: tokens.map((t) => (t.kind === "lit" ? t : { ...t, cls: CharClass.NotColon })),
-    ignoreCase: false,
-  };
+  const key = `strict${pattern}`;
+  let glob = compiledGlobs.get(key);
+  if (!glob) {
+    const { tokens } = compileGlob(pattern, "like");
+    glob = {
+      tokens: tokens.map((t) => (t.kind === "lit" ? t : { ...t, cls: CharClass.NotColon })),
+      ignoreCase: false,
+    };
+    compiledGlobs.set(key, glob);
+  }
+  return glob;
 }
 
 /** `*:*:*:*:*:*`: six colon-separated parts, the value shape every ARN operator requires. */
 export const ARN_SHAPE: Glob = compileGlob("*:*:*:*:*:*", "like");
 
-/** Adds position `p` and every position reachable from it without input (past `*` tokens). */
-function addClosed(glob: Glob, set: Uint8Array, list: number[], p: number): void {
+// The solver steps many small automata: one scratch marking array, cleared by generation.
+let scratch = new Uint32Array(64);
+let generation = 0;
+
+function closeInto(glob: Glob, list: number[], p: number): void {
   let q = p;
   while (true) {
-    if (set[q] === 1) return;
-    set[q] = 1;
+    if (scratch[q] === generation) return;
+    scratch[q] = generation;
     list.push(q);
     const token = glob.tokens[q];
     if (token === undefined || token.kind !== "star") return;
@@ -124,30 +157,39 @@ function addClosed(glob: Glob, set: Uint8Array, list: number[], p: number): void
   }
 }
 
+function nextGeneration(size: number): void {
+  if (scratch.length < size) scratch = new Uint32Array(Math.max(size, scratch.length * 2));
+  generation++;
+  if (generation === 0xffffffff) {
+    scratch.fill(0);
+    generation = 1;
+  }
+}
+
 /** The automaton's start: a sorted list of positions. */
 export function startState(glob: Glob): number[] {
-  const set = new Uint8Array(glob.tokens.length + 1);
+  nextGeneration(glob.tokens.length + 1);
   const list: number[] = [];
-  addClosed(glob, set, list, 0);
+  closeInto(glob, list, 0);
   return list.sort((a, b) => a - b);
 }
 
 /** The positions after reading `ch` (already lower-cased for an ignore-case glob), sorted. */
 export function stepState(glob: Glob, state: readonly number[], ch: string): number[] {
-  const set = new Uint8Array(glob.tokens.length + 1);
+  nextGeneration(glob.tokens.length + 1);
   const list: number[] = [];
   for (const p of state) {
     const token = glob.tokens[p];
     if (token === undefined) continue;
     if (token.kind === "lit") {
-      if (token.ch === ch) addClosed(glob, set, list, p + 1);
+      if (token.ch === ch) closeInto(glob, list, p + 1);
     } else if (token.kind === "one") {
-      if (classAccepts(token.cls, ch)) addClosed(glob, set, list, p + 1);
+      if (classAccepts(token.cls, ch)) closeInto(glob, list, p + 1);
     } else if (classAccepts(token.cls, ch)) {
-      addClosed(glob, set, list, p);
+      closeInto(glob, list, p);
     }
   }
-  return list.sort((a, b) => a - b);
+  return list.length > 1 ? list.sort((a, b) => a - b) : list;
 }
 
 export function accepts(glob: Glob, state: readonly number[]): boolean {
@@ -156,33 +198,39 @@ export function accepts(glob: Glob, state: readonly number[]): boolean {
 
 /** True when `text` matches the glob. Linear in `text` for a fixed pattern; never backtracks. */
 export function globMatches(glob: Glob, text: string): boolean {
-  const n = glob.tokens.length;
-  // Two reusable position sets, swapped per character.
-  let current = new Uint8Array(n + 1);
-  let next = new Uint8Array(n + 1);
-  let currentList: number[] = [];
-  let nextList: number[] = [];
-  addClosed(glob, current, currentList, 0);
-  for (const raw of text) {
+  const { tokens } = glob;
+  const n = tokens.length;
+  // Fast paths: a literal pattern is an equality, a lone `*` matches everything.
+  if (n === 1 && tokens[0]?.kind === "star" && tokens[0].cls === CharClass.Any) return true;
+  nextGeneration(n + 1);
+  let current: number[] = [];
+  closeInto(glob, current, 0);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // Iterate by code point, as the pattern was compiled.
+    let raw = text[i] as string;
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      raw = text.slice(i, i + 2);
+      i++;
+    }
     const ch = glob.ignoreCase ? raw.toLowerCase() : raw;
-    for (const p of currentList) {
-      const token = glob.tokens[p];
+    nextGeneration(n + 1);
+    const next: number[] = [];
+    for (const p of current) {
+      const token = tokens[p];
       if (token === undefined) continue;
       if (token.kind === "lit") {
-        if (token.ch === ch) addClosed(glob, next, nextList, p + 1);
+        if (token.ch === ch) closeInto(glob, next, p + 1);
       } else if (token.kind === "one") {
-        if (classAccepts(token.cls, ch)) addClosed(glob, next, nextList, p + 1);
+        if (classAccepts(token.cls, ch)) closeInto(glob, next, p + 1);
       } else if (classAccepts(token.cls, ch)) {
-        addClosed(glob, next, nextList, p);
+        closeInto(glob, next, p);
       }
     }
-    if (nextList.length === 0) return false;
-    for (const p of currentList) current[p] = 0;
-    [current, next] = [next, current];
-    currentList = nextList;
-    nextList = [];
+    if (next.length === 0) return false;
+    current = next;
   }
-  return current[n] === 1;
+  return current.includes(n);
 }
 
 /** True when the glob has no wildcard: it matches exactly one text. */

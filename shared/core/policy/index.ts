@@ -4,11 +4,12 @@
  */
 import { analyzePolicy, enforcesTls, problemsOf } from "./analysis.ts";
 import { type PolicyDocument, parsePolicy, statementLabel } from "./document.ts";
-import type { PolicyScope } from "./universe.ts";
+import { describeWitness } from "./questions.ts";
+import type { PolicyScope } from "./scope.ts";
 
 export type { AccessClass, AccessGrant, PolicyAnalysis, PolicyProblems } from "./analysis.ts";
-/** Evaluates the policy over a representative set of callers and contexts and classifies every grant. */
-export { analyzePolicy, isAdminPrincipal, problemsOf } from "./analysis.ts";
+/** Decides, per Allow statement, client action and kind of caller, who the policy lets in, each with a witness request. */
+export { analyzePolicy, enforcesTls, isAdminPrincipal, problemsOf } from "./analysis.ts";
 /** The deny-baseline template and its placeholder substitution. */
 export { builtInDenyBaseline, renderBaseline } from "./baseline.ts";
 /**
@@ -62,10 +63,10 @@ export { fixedPrincipalOf, judgeIdentityRoot, ROOT_ACTIONS } from "./identity.ts
 export type { NarrowedPolicy } from "./narrow.ts";
 export { accountPrincipals, narrowToAccounts } from "./narrow.ts";
 export { BUCKET_PUBLIC, describeWitness, FILE_SYSTEM_PUBLIC, witnessRequest } from "./questions.ts";
+export type { PolicyScope } from "./scope.ts";
+export { clientActions, fileSystemArn, ownerAccountOf, rootActionOf } from "./scope.ts";
 export type { Outcome, SearchSpace, Witness } from "./solver.ts";
 export { DEFAULT_BUDGET, findRequest, multivaluedKeysOf } from "./solver.ts";
-export type { PolicyScope } from "./universe.ts";
-export { clientActions, fileSystemArn, rootActionOf } from "./universe.ts";
 export { describeWidening, findWidening } from "./widening.ts";
 
 export interface SafetyVerdict {
@@ -124,16 +125,22 @@ function checkSafety(
   const sentences: string[] = [];
   const statementsOf = (grants: typeof problems.publicGrants) =>
     [...new Set(grants.flatMap((g) => g.allowedBy.map(statementLabel)))].join(", ");
+  const example = (grants: typeof problems.publicGrants) =>
+    grants[0] ? `; for example ${describeWitness(grants[0].witness)}` : "";
   if (problems.publicGrants.length > 0)
-    sentences.push(`public client access (${statementsOf(problems.publicGrants)})`);
+    sentences.push(
+      `public client access (${statementsOf(problems.publicGrants)}${example(problems.publicGrants)})`,
+    );
   if (problems.crossAccountGrants.length > 0)
     sentences.push(
-      `client access outside the trusted accounts (${statementsOf(problems.crossAccountGrants)})`,
+      `client access outside the trusted accounts (${statementsOf(problems.crossAccountGrants)}${example(problems.crossAccountGrants)})`,
     );
   if (problems.rootOutsideAdmins.length > 0)
-    sentences.push(`root access outside the admin principals (${statementsOf(problems.rootOutsideAdmins)})`);
+    sentences.push(
+      `root access outside the admin principals (${statementsOf(problems.rootOutsideAdmins)}${example(problems.rootOutsideAdmins)})`,
+    );
   if (options.requireTls && scope.service === "efs" && !enforcesTls(document, scope).enforced)
     sentences.push("clients without TLS are not denied");
-  if (!analysis.complete) sentences.push("too many condition combinations to check completely");
+  for (const reason of analysis.undecided) sentences.push(`too complex to decide (${reason})`);
   return { safe: sentences.length === 0, problems: sentences };
 }

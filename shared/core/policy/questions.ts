@@ -295,10 +295,14 @@ export function confirmWitness(
     for (const direction of [0, 1]) {
       const context = new Map(witness.context);
       for (const [key, other] of ties) {
-        const [from, to] = direction === 0 ? [key, other] : [other, key];
-        const value = context.get(from);
-        if (value === undefined || DERIVED_KEYS.has(to)) continue;
-        context.set(to, value);
+        const [first, second] = direction === 0 ? [key, other] : [other, key];
+        // Make the two keys equal: copy the one present, or give both one value when neither is.
+        const either = context.get(first) ?? context.get(second);
+        const value =
+          either ?? (DERIVED_KEYS.has(first) || DERIVED_KEYS.has(second) ? undefined : "tied-value");
+        if (value === undefined) continue;
+        if (!DERIVED_KEYS.has(first)) context.set(first, value);
+        if (!DERIVED_KEYS.has(second)) context.set(second, value);
       }
       const variant = { ...witness, context };
       if (accept(variant)) return variant;

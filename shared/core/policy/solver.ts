@@ -39,13 +39,12 @@ import {
   type Frame,
   type Junction,
   type KeyLit,
-  type Lit,
   type PrincipalKind,
   type Sym,
   type Template,
   type TmplLit,
 } from "./formula.ts";
-import { accepts, CharClass, compileGlob, type Glob, startState, stepState } from "./glob.ts";
+import { accepts, CharClass, compileGlob, type Glob, globId, startState, stepState } from "./glob.ts";
 
 /** A request the evaluator can check. */
 export interface Witness {
@@ -585,13 +584,6 @@ const PRINCIPAL_PARTS: Record<PrincipalKind, readonly Sym[]> = {
   service: ["SVC"],
 };
 
-let nextId = 1;
-
-function idOf(lit: KeyLit | TmplLit): number {
-  if (lit.id <= 0) lit.id = nextId++;
-  return lit.id;
-}
-
 interface Stores {
   principal: TmplLit[];
   action: TmplLit[];
@@ -599,9 +591,40 @@ interface Stores {
   keys: Map<string, KeyLit[]>;
 }
 
+/**
+ * Results of per-variable checks, shared by every question: a check depends only on its literals
+ * (globs are compiled once and shared), so a repeated one is a look-up. Bounded.
+ */
+const CHECK_MEMO_LIMIT = 20_000;
+const checkMemo = new Map<string, Check>();
+
+function templateKey(template: Template): string {
+  return template.map((p) => (typeof p === "string" ? JSON.stringify(p) : `{${p.sym}}`)).join("");
+}
+
+function atomKey(atom: ElemAtom): string {
+  switch (atom.t) {
+    case "glob":
+      return `g${atom.globs.map(globId).join(".")}${atom.neg ? "-" : "+"}`;
+    case "typed":
+      return `t${atom.base}${JSON.stringify(atom.value)}${atom.neg ? "-" : "+"}`;
+    case "const":
+      return atom.value ? "T" : "F";
+    case "unknown":
+      return "?";
+  }
+}
+
+function litKey(lit: KeyLit | TmplLit): string {
+  if (lit.lit === "tmpl")
+    return `${templateKey(lit.template)}/${lit.globs.map(globId).join(".")}${lit.neg ? "-" : "+"}`;
+  return `${lit.absent ? 1 : 0}${lit.q}${lit.and ? "&" : "|"}${lit.atoms.map(atomKey).join(",")}`;
+}
+
 class Search {
-  private readonly memo = new Map<string, Check>();
   private readonly stores: Stores = { principal: [], action: [], resource: [], keys: new Map() };
+  /** Truth values chosen for opaque literals (conditions with policy variables). */
+  private readonly opaques = new Map<string, boolean>();
   unknown = false;
   solution: Map<string, Check> | undefined;
 
@@ -611,10 +634,9 @@ class Search {
     private readonly budget: Budget,
   ) {}
 
-  private storeKey(lit: Lit): string {
+  private storeKey(lit: KeyLit | TmplLit): string {
     if (lit.lit === "key") return `k:${lit.key}`;
-    if (lit.lit === "tmpl") return lit.group;
-    return "";
+    return lit.group;
   }
 
   private listOf(name: string): (KeyLit | TmplLit)[] {
@@ -632,11 +654,13 @@ class Search {
 
   check(name: string): Check {
     const list = this.listOf(name);
-    const memoKey = `${name}#${list
-      .map(idOf)
-      .sort((a, b) => a - b)
-      .join(",")}`;
-    const known = this.memo.get(memoKey);
+    const scopeOfCheck = name.startsWith("k:")
+      ? `${name}${this.multivalued.has(name.slice(2)) ? "*" : ""}`
+      : name === "principal"
+        ? `p${this.frame.kind}${this.frame.fixed ? "f" : ""}`
+        : `${name}${name === "action" ? (this.frame.action ?? "") : (this.frame.resource ?? "")}`;
+    const memoKey = `${scopeOfCheck}#${[...new Set(list.map(litKey))].sort().join(";")}`;
+    const known = checkMemo.get(memoKey);
     if (known) return known;
     let result: Check;
     if (name.startsWith("k:")) {
@@ -662,7 +686,8 @@ class Search {
           )
         : { status: "sat", value: [] };
     }
-    this.memo.set(memoKey, result);
+    if (checkMemo.size >= CHECK_MEMO_LIMIT) checkMemo.clear();
+    checkMemo.set(memoKey, result);
     return result;
   }
 
@@ -670,8 +695,10 @@ class Search {
   run(pending: readonly Formula[]): boolean {
     this.budget.spend();
     const added: { name: string }[] = [];
+    const chosen: string[] = [];
     const undo = () => {
       for (const { name } of added.reverse()) this.listOf(name).pop();
+      for (const name of chosen) this.opaques.delete(name);
     };
     const work = [...pending];
     const ors: Junction[] = [];
@@ -688,7 +715,18 @@ class Search {
         else ors.push(f);
         continue;
       }
-      if (f.lit === "unknown") continue;
+      if (f.lit === "opaque") {
+        const value = !f.neg;
+        const known = this.opaques.get(f.name);
+        if (known === undefined) {
+          this.opaques.set(f.name, value);
+          chosen.push(f.name);
+        } else if (known !== value) {
+          undo();
+          return false;
+        }
+        continue;
+      }
       const name = this.storeKey(f);
       const list = this.listOf(name);
       if (list.includes(f)) continue;

@@ -6,12 +6,19 @@
  */
 import { type Config, ruleModeOf } from "../config.ts";
 import { partitionOf } from "../intake/cloudtrail-record.ts";
-import { AnalysisMemo, describeContext, describePrincipal, enforcesTls } from "../policy/analysis.ts";
+import {
+  AnalysisMemo,
+  askFileSystem,
+  describeCaller,
+  describeWitness,
+  enforcesTls,
+} from "../policy/analysis.ts";
+import { and, anyDenyF, not, statementF, variablesOf } from "../policy/formula.ts";
 import {
   type AccessGrant,
   type EditGoals,
   editPolicy,
-  fileSystemArn,
+  evaluatePolicy,
   NO_EDIT_GOALS,
   type PolicyAnalysis,
   type PolicyDocument,
@@ -20,9 +27,9 @@ import {
   problemsOf,
   proveEdit,
   statementLabel,
+  witnessRequest,
 } from "../policy/index.ts";
-import { buildUniverse, clientActions } from "../policy/universe.ts";
-import { UniverseWalk } from "../policy/walk.ts";
+import { clientActions } from "../policy/scope.ts";
 import type { Change, FileSystemService, Finding, PlanStep, RuleMode, Severity } from "../types.ts";
 import type { JudgeContext } from "./rule.ts";
 
@@ -105,6 +112,12 @@ function byStatement(grants: readonly AccessGrant[]): Map<number, AccessGrant[]>
   return map;
 }
 
+/** Whom a grant names: the caller's `aws:PrincipalArn` (a role for its sessions), or the anonymous client. */
+function principalNameOf(grant: AccessGrant): string {
+  const arn = grant.context.get("aws:principalarn");
+  return typeof arn === "string" ? arn : describeCaller(grant.witness);
+}
+
 function actionsOf(grants: readonly AccessGrant[]): string {
   return [...new Set(grants.map((g) => shortAction(g.action)))].join(", ");
 }
@@ -113,11 +126,10 @@ function publicFindings(fsId: string, policy: PolicyDocument, grants: readonly A
   const { id, severity } = FS_POLICY_RULES.public;
   return [...byStatement(grants)].map(([index, list]) => {
     const example = exampleOf(list);
-    const when = describeContext(example.context);
     return {
       rule: id,
       severity,
-      message: `${fsId} ${statementLabel(policy.statements[index] as PolicyDocument["statements"][number])} grants ${actionsOf(list)} to ${describePrincipal(example.principal)}${when ? ` (for example with ${when})` : ""}: public, no condition limits it to fixed values`,
+      message: `${fsId} ${statementLabel(policy.statements[index] as PolicyDocument["statements"][number])} grants ${actionsOf(list)} to anyone outside the trusted accounts: public, no condition limits it to fixed values (for example: ${describeWitness(example.witness)})`,
     };
   });
 }
@@ -141,7 +153,7 @@ function crossAccountFindings(
       findings.push({
         rule: id,
         severity,
-        message: `${fsId} ${statementLabel(policy.statements[index] as PolicyDocument["statements"][number])} grants ${actionsOf(perAccount)} to account ${account}, which is not a trusted account`,
+        message: `${fsId} ${statementLabel(policy.statements[index] as PolicyDocument["statements"][number])} grants ${actionsOf(perAccount)} to account ${account}, which is not a trusted account (for example: ${describeWitness((perAccount[0] as AccessGrant).witness)})`,
       });
     }
   }
@@ -151,47 +163,58 @@ function crossAccountFindings(
 function rootFindings(fsId: string, policy: PolicyDocument, grants: readonly AccessGrant[]): Finding[] {
   const { id, severity } = FS_POLICY_RULES.root;
   return [...byStatement(grants)].map(([index, list]) => {
-    const who = [...new Set(list.map((g) => describePrincipal(g.principal)))];
-    const shown = who.slice(0, 3).join("; ") + (who.length > 3 ? `; and ${who.length - 3} more` : "");
+    const example = exampleOf(list);
     return {
       rule: id,
       severity,
-      message: `${fsId} ${statementLabel(policy.statements[index] as PolicyDocument["statements"][number])} grants ClientRootAccess to ${shown}, outside the admin principals: root bypasses every POSIX permission check`,
+      message: `${fsId} ${statementLabel(policy.statements[index] as PolicyDocument["statements"][number])} grants ClientRootAccess to ${principalNameOf(example)}, outside the admin principals: root bypasses every POSIX permission check (for example: ${describeWitness(example.witness)})`,
     };
   });
 }
 
-/** Deny statements of the last known good policy that protected write or root access and are gone. */
+/**
+ * Deny statements of the last known good policy that protected write or root access and are gone:
+ * some request the old Deny refused is no longer explicitly denied by the current policy (decided
+ * over every caller and context, with a witness request).
+ */
 function droppedDenies(
   previous: PolicyDocument,
   current: PolicyDocument,
   scope: PolicyScope,
-): { statement: PolicyDocument["statements"][number]; actions: Set<string> }[] {
+): {
+  dropped: { statement: PolicyDocument["statements"][number]; actions: Set<string>; example: string }[];
+  undecided: string[];
+} {
   const protectedActions = clientActions(scope.service).filter((a) => !a.endsWith(":ClientMount"));
-  const dropped = new Map<number, Set<string>>();
-  const walk = new UniverseWalk(
-    buildUniverse([previous, current], scope),
-    [previous, current],
-    fileSystemArn(scope),
-    protectedActions,
-  );
-  walk.run(() => {
-    for (let a = 0; a < protectedActions.length; a++) {
-      if (walk.decision(0, a) !== "explicit-deny" || walk.decision(1, a) === "explicit-deny") continue;
-      // Which of the old Denies did it: those that apply to this request on their own.
-      for (const statement of previous.statements) {
-        if (statement.effect !== "Deny" || !walk.applies(0, statement.index, a)) continue;
-        const set = dropped.get(statement.index) ?? new Set();
-        set.add(shortAction(protectedActions[a] as string));
-        dropped.set(statement.index, set);
-      }
+  const dropped: {
+    statement: PolicyDocument["statements"][number];
+    actions: Set<string>;
+    example: string;
+  }[] = [];
+  const undecided: string[] = [];
+  const variables = variablesOf(previous);
+  for (const statement of previous.statements) {
+    if (statement.effect !== "Deny") continue;
+    const actions = new Set<string>();
+    let example = "";
+    for (const action of protectedActions) {
+      const outcome = askFileSystem(
+        [previous, current],
+        scope,
+        (frame) => and([statementF(statement, frame, variables), not(anyDenyF(current, frame))]),
+        (w) =>
+          evaluatePolicy(previous, witnessRequest(w)).deniedBy.includes(statement) &&
+          evaluatePolicy(current, witnessRequest(w)).decision !== "explicit-deny",
+        { actions: [action] },
+      );
+      if (outcome.status === "undecided") undecided.push(outcome.reason);
+      if (outcome.status !== "witness") continue;
+      actions.add(shortAction(action));
+      if (!example) example = `${outcome.witness.action} by ${describeWitness(outcome.witness)}`;
     }
-    return undefined;
-  });
-  return [...dropped].map(([index, actions]) => ({
-    statement: previous.statements[index] as PolicyDocument["statements"][number],
-    actions,
-  }));
+    if (actions.size > 0) dropped.push({ statement, actions, example });
+  }
+  return { dropped, undecided };
 }
 
 /**
@@ -273,15 +296,19 @@ function judgeUncached(
     tls: [],
     droppedDeny: [],
   };
+  // A question the solver could not decide within its budget is never "safe": a finding for a
+  // person, and no plan for this policy.
+  let tooComplex = !analysis.complete;
   if (!analysis.complete) {
     findings.public.push({
       rule: FS_POLICY_RULES.public.id,
       severity: FS_POLICY_RULES.public.severity,
-      message: `${fsId}: the policy has too many condition combinations to prove it is not public`,
+      message: `${fsId}: the policy is too complex to decide whether it is public (${analysis.undecided.join("; ")}): left for a person`,
     });
   }
   if (detail.service === "efs") {
     const tls = enforcesTls(policy, scope);
+    if (tls.undecided !== undefined) tooComplex = true;
     if (!tls.enforced) {
       findings.tls.push({
         rule: FS_POLICY_RULES.tls.id,
@@ -306,13 +333,21 @@ function judgeUncached(
       );
     }
     if (previous) {
-      const dropped = droppedDenies(previous, policy, scope);
+      const { dropped, undecided } = droppedDenies(previous, policy, scope);
       restoreDenies = dropped.map((d) => d.statement.raw);
       for (const d of dropped) {
         findings.droppedDeny.push({
           rule: FS_POLICY_RULES.droppedDeny.id,
           severity: FS_POLICY_RULES.droppedDeny.severity,
-          message: `${fsId}: Deny ${statementLabel(d.statement)} of the last known good policy protected ${[...d.actions].join(", ")} and is gone`,
+          message: `${fsId}: Deny ${statementLabel(d.statement)} of the last known good policy protected ${[...d.actions].join(", ")} and is gone (for example, no longer denied: ${d.example})`,
+        });
+      }
+      if (undecided.length > 0) {
+        tooComplex = true;
+        findings.droppedDeny.push({
+          rule: FS_POLICY_RULES.droppedDeny.id,
+          severity: FS_POLICY_RULES.droppedDeny.severity,
+          message: `${fsId}: too complex to decide whether a Deny of the last known good policy is gone (${undecided[0]}): left for a person`,
         });
       }
     }
@@ -325,7 +360,7 @@ function judgeUncached(
     context.isExempt?.(FS_POLICY_RULES[problem].id) !== true;
   const goals: EditGoals = {
     ...NO_EDIT_GOALS,
-    publicAccess: enforced("public") && analysis.complete,
+    publicAccess: enforced("public"),
     crossAccountAccess: enforced("crossAccount"),
     rootOutsideAdmins: enforced("root"),
     enforceTls: enforced("tls"),
@@ -333,11 +368,17 @@ function judgeUncached(
   };
   let plan: PlanStep[] = [];
   const wanted =
-    goals.publicAccess ||
-    goals.crossAccountAccess ||
-    goals.rootOutsideAdmins ||
-    goals.enforceTls ||
-    goals.restoreDenies.length > 0;
+    !tooComplex &&
+    (goals.publicAccess ||
+      goals.crossAccountAccess ||
+      goals.rootOutsideAdmins ||
+      goals.enforceTls ||
+      goals.restoreDenies.length > 0);
+  if (tooComplex) {
+    for (const problem of Object.keys(notes) as FsPolicyProblem[])
+      if (findings[problem].length > 0)
+        notes[problem].push("too complex to decide: no plan, left for a person");
+  }
   if (wanted) {
     try {
       const edit = editPolicy(policy, scope, goals, memo);
@@ -348,7 +389,7 @@ function judgeUncached(
             detail.service,
             fsId,
             edit.text,
-            `edit only the offending statements (${edit.changes.join("; ")}); proved over ${proof.requestsChecked} requests to grant nothing the current policy does not`,
+            `edit only the offending statements (${edit.changes.join("; ")}); proved over every request (every kind of caller, client action and condition value) to grant nothing the current policy does not`,
           ),
         ];
       } else {

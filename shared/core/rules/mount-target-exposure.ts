@@ -3,7 +3,7 @@
  * may come only from inside the VPC (in practice from the security groups of the compute that
  * mounts). A source outside the VPC's CIDRs is a violation however narrow, public or not.
  */
-import { cidrContains, classifyCidr, parseCidr } from "../net/cidr.ts";
+import { cidrCoveredBy, classifyCidr, parseCidr } from "../net/cidr.ts";
 import { describePorts, exposedSensitivePorts } from "../net/ports.ts";
 import type { SgRule } from "../types.ts";
 import type { LiveFacts } from "./rule.ts";
@@ -16,15 +16,16 @@ export interface MountTargetExposure extends Exposure {
   readonly publicSource: boolean;
 }
 
+/** Outside the VPC: not covered by the union of its CIDR blocks (a VPC may have several). */
 function outsideVpc(cidr: string, vpcCidrs: readonly string[]): boolean {
-  const source = parseCidr(cidr);
-  return !vpcCidrs.some((vpc) => {
+  const blocks = vpcCidrs.flatMap((vpc) => {
     try {
-      return cidrContains(parseCidr(vpc), source);
+      return [parseCidr(vpc)];
     } catch {
-      return false;
+      return [];
     }
   });
+  return !cidrCoveredBy(parseCidr(cidr), blocks);
 }
 
 /** Rules that admit NFS (or all traffic) from outside the VPC; notes for what must be read live. */

@@ -306,7 +306,8 @@ describe("organization mode: reconcile over MEMBER_ACCOUNT_IDS", () => {
     expect(summary.complete.efs).toBe(true);
     expect(summary.errors[NOT_ENROLLED]).toMatch(/cannot act in account 444455556666: .*AccessDenied/);
     const policy = await efs.send(new DescribeFileSystemPolicyCommand({ FileSystemId: fileSystemId }));
-    expect(policy.Policy).toContain("aws:PrincipalAccount");
+    expect(policy.Policy).toContain(`"Principal":{"AWS":"arn:aws:iam::${MEMBER}:root"}`);
+    expect(policy.Policy).not.toContain("aws:PrincipalAccount");
     const records = (await auditRecordsIn(moto, infra.auditTable)).filter((r) =>
       r.eventId.startsWith(`reconcile:run-org:${MEMBER}:efs:${fileSystemId}:`),
     );

@@ -1,8 +1,12 @@
 /** Reading records out of a stream: every input form, any chunking, broken input named precisely. */
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type StreamedItem, streamRecords } from "../../../shared/io/json-stream.ts";
+import { readInput, type StreamedItem, streamRecords } from "../../../shared/io/json-stream.ts";
 import { loadFixture } from "../../helpers/fixtures.ts";
 
 async function read(
@@ -110,5 +114,47 @@ describe("streamRecords", () => {
     const text = [JSON.stringify(A), '{"eventID": "cut', "not json", JSON.stringify(B)].join("\n");
     const items = await read(text, { chunk: 5 });
     expect(items.map((i) => (i.kind === "record" ? i.raw : i.source))).toEqual([A, "in:2", "in:3", B]);
+  });
+});
+
+describe("readInput", () => {
+  it("gives a small file, read whole, exactly what the streaming reader gives", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "remediator-read-"));
+    try {
+      const inputs: [string, string | Buffer][] = [
+        ["log.json", JSON.stringify({ Records: [A, B, TRICKY] })],
+        ["log.json.gz", gzipSync(JSON.stringify({ Records: [A, "x", B] }))],
+        ["array.json", JSON.stringify([A, B])],
+        ["one.json", JSON.stringify(A)],
+        ["lines.json", [A, B].map((r) => JSON.stringify(r)).join("\n")],
+        ["broken.json", '{"Records": [ {"eventID": '],
+        ["not-records.json", '{"Records": 3}'],
+        ["scalar.json", "42"],
+      ];
+      for (const [name, content] of inputs) {
+        const file = join(dir, name);
+        writeFileSync(file, content);
+        const whole: StreamedItem[] = [];
+        for await (const batch of readInput(file)) whole.push(...batch);
+        const streamed: StreamedItem[] = [];
+        const bytes = typeof content === "string" ? Buffer.from(content) : content;
+        for await (const batch of streamRecords(
+          (async function* () {
+            yield bytes;
+          })(),
+          file,
+        )) {
+          streamed.push(...batch);
+        }
+        expect(whole, name).toEqual(streamed);
+      }
+      const missing: StreamedItem[] = [];
+      for await (const batch of readInput(join(dir, "missing.json"))) missing.push(...batch);
+      expect(missing).toMatchObject([
+        { kind: "unreadable", error: expect.stringMatching(/^cannot read: .*ENOENT/) },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   canonicalCidr,
   cidrContains,
+  cidrCoveredBy,
   classifyCidr,
   formatCidr,
   InvalidCidrError,
@@ -126,6 +127,44 @@ describe("CIDR properties", () => {
         const narrow = parseCidr(`${text.split("/")[0]}/${Math.min(32, wide.prefix + extra)}`);
         expect(rank[classifyCidr(narrow)]).toBeLessThanOrEqual(rank[classifyCidr(wide)]);
       }),
+    );
+  });
+});
+
+describe("cidrCoveredBy (the union of several ranges)", () => {
+  const blocks = (...texts: string[]) => texts.map(parseCidr);
+
+  it.each([
+    ["10.0.0.0/15", ["10.0.0.0/16", "10.1.0.0/16"], true],
+    ["10.0.0.0/14", ["10.0.0.0/16", "10.1.0.0/16"], false],
+    ["10.0.0.0/15", ["10.1.0.0/16", "10.0.0.0/17", "10.0.128.0/17"], true],
+    ["10.0.0.0/15", ["10.0.0.0/16"], false],
+    ["10.0.3.0/24", ["10.0.0.0/16"], true],
+    ["10.0.0.0/16", [], false],
+    ["2001:db8::/47", ["2001:db8::/48", "2001:db8:1::/48"], true],
+    ["10.0.0.0/16", ["::/0"], false],
+  ])("%s inside the union of %j: %s", (inner, outers, covered) => {
+    expect(cidrCoveredBy(parseCidr(inner), blocks(...outers))).toBe(covered);
+  });
+
+  it("agrees with address-by-address enumeration inside a /24", () => {
+    const range = fc.record({
+      last: fc.integer({ min: 0, max: 255 }),
+      prefix: fc.integer({ min: 24, max: 32 }),
+    });
+    const text = (r: { last: number; prefix: number }) => `192.0.2.${r.last}/${r.prefix}`;
+    const addressesOf = (cidr: ReturnType<typeof parseCidr>) =>
+      [...Array(256).keys()].filter((last) => cidrContains(cidr, parseCidr(`192.0.2.${last}`)));
+    fc.assert(
+      fc.property(range, fc.array(range, { maxLength: 6 }), (inner, outers) => {
+        const innerCidr = parseCidr(text(inner));
+        const outerCidrs = outers.map((o) => parseCidr(text(o)));
+        const covered = addressesOf(innerCidr).every((last) =>
+          outerCidrs.some((o) => cidrContains(o, parseCidr(`192.0.2.${last}`))),
+        );
+        expect(cidrCoveredBy(innerCidr, outerCidrs)).toBe(covered);
+      }),
+      { numRuns: 500, seed: 2049 },
     );
   });
 });

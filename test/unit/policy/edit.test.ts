@@ -23,7 +23,7 @@ const ALL_GOALS: EditGoals = {
 };
 
 describe("editPolicy", () => {
-  it("narrows a public statement with aws:PrincipalAccount and keeps every other statement, Sid and Deny", () => {
+  it("narrows a public statement through its Principal element and keeps every other statement, Sid and Deny", () => {
     // Prepare
     const doc = policy(
       { ...allow({ AWS: `arn:aws:iam::${OWNER}:role/app` }, "s3files:ClientWrite"), Sid: "App" },
@@ -37,21 +37,56 @@ describe("editPolicy", () => {
     expect(statements.map((s) => s.Sid)).toEqual(["App", "Open", "NoRoot"]);
     expect(statements[0]).toEqual(doc.statements[0]?.raw);
     expect(statements[2]).toEqual(doc.statements[2]?.raw);
-    expect(statements[1]?.Condition).toEqual({ StringEquals: { "aws:PrincipalAccount": OWNER } });
-    expect(edit.changes).toEqual([`statement "Open": limited to aws:PrincipalAccount ${OWNER}`]);
+    // The Principal element is evaluated for every client request; aws:PrincipalAccount is not on
+    // the EFS guide's list of keys enforced for NFS clients, so the edit never relies on it.
+    expect(statements[1]?.Principal).toEqual({ AWS: `arn:aws:iam::${OWNER}:root` });
+    expect(statements[1]?.Condition).toBeUndefined();
+    expect(edit.changes).toEqual([
+      `statement "Open": Principal narrowed to the principals of account(s) ${OWNER}`,
+    ]);
     expect(proveEdit(doc, edit.policy, scope(), ALL_GOALS).ok).toBe(true);
   });
 
-  it("limits to the owner and the trusted accounts, intersecting an existing aws:PrincipalAccount condition", () => {
-    const doc = policy(
-      allow("*", "s3files:ClientMount", {
-        StringEquals: { "aws:PrincipalAccount": [OWNER, "999988887777"] },
-      }),
-    );
-    const edit = editPolicy(doc, scope({ trustedAccounts: [PARTNER] }), ALL_GOALS);
-    expect((edit.policy.raw.Statement as Record<string, unknown>[])[0]?.Condition).toEqual({
-      StringEquals: { "aws:PrincipalAccount": OWNER },
+  it("narrows to the owner and the trusted accounts, keeping the statement's own conditions", () => {
+    const condition = { StringEquals: { "aws:PrincipalAccount": [OWNER, "999988887777"] } };
+    const doc = policy(allow("*", "s3files:ClientMount", condition));
+    const s = scope({ trustedAccounts: [PARTNER] });
+    const edit = editPolicy(doc, s, ALL_GOALS);
+    const statement = (edit.policy.raw.Statement as Record<string, unknown>[])[0];
+    expect(statement?.Principal).toEqual({
+      AWS: [`arn:aws:iam::${OWNER}:root`, `arn:aws:iam::${PARTNER}:root`],
     });
+    expect(statement?.Condition).toEqual(condition);
+    expect(proveEdit(doc, edit.policy, s, ALL_GOALS).ok).toBe(true);
+  });
+
+  it("a wildcard account in a principal ARN becomes each trusted account", () => {
+    const doc = policy(allow({ AWS: "arn:aws:iam::*:role/reader" }, "s3files:ClientMount"));
+    const s = scope({ trustedAccounts: [PARTNER] });
+    const edit = editPolicy(doc, s, ALL_GOALS);
+    expect((edit.policy.raw.Statement as Record<string, unknown>[])[0]?.Principal).toEqual({
+      AWS: [`arn:aws:iam::${OWNER}:role/reader`, `arn:aws:iam::${PARTNER}:role/reader`],
+    });
+    expect(proveEdit(doc, edit.policy, s, ALL_GOALS).ok).toBe(true);
+  });
+
+  it("a NotPrincipal that excluded an owner principal cannot be narrowed: the statement goes", () => {
+    const doc = policy({
+      Effect: "Allow",
+      NotPrincipal: { AWS: OWNER },
+      NotAction: "s3files:ClientMount",
+      Resource: S3FS_ARN,
+    });
+    const edit = editPolicy(doc, scope(), ALL_GOALS);
+    expect(edit.policy.statements.some((st) => st.effect === "Allow")).toBe(false);
+    expect(proveEdit(doc, edit.policy, scope(), ALL_GOALS).ok).toBe(true);
+  });
+
+  it("makes no edit for outside access without a known owner account", () => {
+    const doc = policy({ ...allow("*", "s3files:ClientMount"), Resource: "*" });
+    expect(() => editPolicy(doc, scope({ ownerAccount: undefined, region: undefined }), ALL_GOALS)).toThrow(
+      /owner account is unknown/,
+    );
   });
 
   it("takes a named untrusted principal out of its statement", () => {

@@ -193,8 +193,8 @@ describe("isPolicySafe", () => {
     );
     expect(verdict.safe).toBe(false);
     expect(verdict.problems).toEqual([
-      'public client access (statement "Open")',
-      'root access outside the admin principals (statement "Open")',
+      'public client access (statement "Open"; for example an anonymous client (mounted without IAM))',
+      'root access outside the admin principals (statement "Open"; for example an anonymous client (mounted without IAM))',
     ]);
   });
 

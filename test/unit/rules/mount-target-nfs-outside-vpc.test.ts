@@ -113,4 +113,37 @@ describe(RULE, () => {
     );
     expect(result.verdict).toBe("compliant");
   });
+
+  it("compliant: a source that spans two of the VPC's CIDR blocks (10.0.0.0/15 in 10.0.0.0/16 + 10.1.0.0/16)", () => {
+    const group = "sg-0f1e2d3c4b5a69788";
+    const result = judge(
+      loadFixture("synthetic-s3files-UpdateMountTarget.json"),
+      {},
+      {
+        securityGroupIngressRules: new Map([[group, [nfsFrom(group, "10.0.0.0/15")]]]),
+        vpcCidrs: new Map([[VPC, ["10.0.0.0/16", "10.1.0.0/16"]]]),
+      },
+    );
+    expect(result.verdict).toBe("compliant");
+    expect(result.plan).toEqual([]);
+  });
+
+  it("violation: a source one bit wider than the VPC's blocks together (10.0.0.0/14)", () => {
+    const group = "sg-0f1e2d3c4b5a69788";
+    const result = judge(
+      loadFixture("synthetic-s3files-UpdateMountTarget.json"),
+      {},
+      {
+        securityGroupIngressRules: new Map([[group, [nfsFrom(group, "10.0.0.0/14")]]]),
+        vpcCidrs: new Map([[VPC, ["10.0.0.0/16", "10.1.0.0/16"]]]),
+      },
+    );
+    expect(result.findings).toEqual([
+      {
+        rule: RULE,
+        severity: expect.any(String),
+        message: expect.stringContaining("admits tcp/2049 from 10.0.0.0/14, outside the VPC"),
+      },
+    ]);
+  });
 });

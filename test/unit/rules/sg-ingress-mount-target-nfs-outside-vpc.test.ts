@@ -48,6 +48,19 @@ describe(RULE, () => {
     expect(judge(inside, {}, { mountTargetGuards: guards }).verdict).toBe("compliant");
   });
 
+  it("compliant: NFS from a range that spans two of the VPC's CIDR blocks (their union covers it)", () => {
+    const spanning = variantOf("synthetic-ec2-AuthorizeSecurityGroupIngress-partner-host-ssh.json", (r) => {
+      Object.assign(r.requestParameters.ipPermissions.items[0], { fromPort: 2049, toPort: 2049 });
+      r.requestParameters.ipPermissions.items[0].ipRanges.items[0].cidrIp = "10.0.0.0/15";
+    });
+    const twoBlocks = new Map([
+      [GROUP, { fileSystemIds: ["fs-0123456789abcdef0"], vpcCidrs: ["10.0.0.0/16", "10.1.0.0/16"] }],
+    ]);
+    const result = judge(spanning, {}, { mountTargetGuards: twoBlocks });
+    expect(result.verdict).toBe("compliant");
+    expect(result.plan).toEqual([]);
+  });
+
   it("offline: says it would judge the source against the VPC's CIDRs", () => {
     const result = judge(nfsFromPartner);
     expect(result.verdict).toBe("compliant");

@@ -11,6 +11,7 @@ import type { Change, ChangeDetail } from "../../../shared/core/types.ts";
 import { PlanExecutor } from "../../../shared/runtime/executor.ts";
 import type {
   Claim,
+  DecisionIntent,
   FileSystemApi,
   LiveSgRule,
   MountTargetState,
@@ -147,11 +148,21 @@ class MemoryState implements StateStore {
     if (guard) this.savedGuards.set(groupId, guard);
     else this.savedGuards.delete(groupId);
   }
-  async claimEvent(): Promise<Claim> {
-    return "claimed";
+  released = new Set<string>();
+  async claimEvent(eventId: string): Promise<Claim> {
+    return this.released.has(eventId) ? "reclaimed" : "claimed";
   }
   async completeEvent() {}
-  async releaseEvent() {}
+  async releaseEvent(eventId: string) {
+    this.released.add(eventId);
+  }
+  intents = new Map<string, DecisionIntent>();
+  async saveIntent(eventId: string, intent: DecisionIntent) {
+    this.intents.set(eventId, intent);
+  }
+  async intent(eventId: string) {
+    return this.intents.get(eventId);
+  }
   async reconcileCursor() {
     return undefined;
   }
@@ -187,6 +198,8 @@ function setup(mode: RemediationMode = "enforce") {
         records.push(entry);
         return "written";
       },
+      recorded: async () => undefined,
+      settle: async () => {},
     },
     notifiers: [{ name: "sns", notify: async (record) => void notified.push(record) }],
     clock: { now: () => NOW },
@@ -391,7 +404,7 @@ describe("mount-target guards", () => {
 });
 
 describe("a failure after the plan ran", () => {
-  it("a retryable read-back failure records the executed request ids instead of rethrowing", async () => {
+  it("a retryable read-back failure goes back to the queue; the redelivery finishes the decision with the request ids", async () => {
     const { pipeline, ec2, records } = setup();
     ec2.rules = [nfs("sg-1", "sgr-world", "0.0.0.0/0")];
     ec2.failAfterRevoke = new RemediatorError("throttled for good", { retryable: true });
@@ -417,10 +430,56 @@ describe("a failure after the plan ran", () => {
       },
     };
 
+    await expect(
+      pipeline.handleChange(withRule, { dedupe: true, recordCompliant: true }),
+    ).rejects.toMatchObject({
+      retryable: true,
+    });
+    expect(records).toEqual([]);
+    ec2.failAfterRevoke = undefined;
     const result = await pipeline.handleChange(withRule, { dedupe: true, recordCompliant: true });
 
     expect(result.status).toBe("decided");
     expect(ec2.revoked).toEqual(["sgr-world"]);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      verdict: "violation",
+      outcome: "remediated",
+      requestIds: ["req-sgr-world"],
+      before: { groupId: "sg-1", rules: [{ ruleId: "sgr-world" }] },
+    });
+    expect(records[0]?.reason).toContain("Remediated by an earlier attempt of this event");
+  });
+
+  it("without an intent to finish it (the sweep), a read-back failure records the executed request ids", async () => {
+    const { pipeline, ec2, records } = setup();
+    ec2.rules = [nfs("sg-1", "sgr-world", "0.0.0.0/0")];
+    ec2.failAfterRevoke = new RemediatorError("throttled for good", { retryable: true });
+    const change = changeOf({ kind: "sg-rules-added", groupId: "sg-1", rules: [] }, "sg-1");
+    const withRule: Change = {
+      ...change,
+      detail: {
+        kind: "sg-rules-added",
+        groupId: "sg-1",
+        rules: [
+          {
+            groupId: "sg-1",
+            direction: "ingress",
+            protocol: "tcp",
+            rawProtocol: "tcp",
+            ports: { from: 2049, to: 2049 },
+            fromPort: 2049,
+            toPort: 2049,
+            peer: { kind: "cidr", cidr: "0.0.0.0/0" },
+            ruleId: "sgr-world",
+          },
+        ],
+      },
+    };
+
+    const result = await pipeline.handleChange(withRule, { dedupe: false, recordCompliant: true });
+
+    expect(result.status).toBe("decided");
     expect(records[0]).toMatchObject({ verdict: "failed", outcome: "failed", requestIds: ["req-sgr-world"] });
     expect(records[0]?.reason).toContain("Remediated; read-back unavailable: throttled for good");
   });

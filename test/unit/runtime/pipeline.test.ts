@@ -10,6 +10,7 @@ import type { MountTargetGuard } from "../../../shared/core/rules/rule.ts";
 import { PlanExecutor } from "../../../shared/runtime/executor.ts";
 import type {
   Claim,
+  DecisionIntent,
   FileSystemApi,
   LiveSgRule,
   SecurityGroupApi,
@@ -17,6 +18,7 @@ import type {
 } from "../../../shared/runtime/live-ports.ts";
 import { RemediationPipeline } from "../../../shared/runtime/pipeline.ts";
 import type { AuditRecord, Notifier, RemediationMode } from "../../../shared/runtime/ports.ts";
+import { MemoryLedger } from "../../helpers/memory-ledger.ts";
 import { ACCOUNT, authorizeIngressEvent } from "../../helpers/runtime-env.ts";
 
 const GROUP = "sg-0123456789abcdef0";
@@ -100,6 +102,13 @@ class MemoryState implements StateStore {
   async releaseEvent(eventId: string) {
     this.claims.delete(eventId);
   }
+  intents = new Map<string, DecisionIntent>();
+  async saveIntent(eventId: string, intent: DecisionIntent) {
+    this.intents.set(eventId, intent);
+  }
+  async intent(eventId: string) {
+    return this.intents.get(eventId);
+  }
   async reconcileCursor() {
     return undefined;
   }
@@ -136,13 +145,7 @@ function setup(mode: RemediationMode = "enforce", configInput: unknown = {}) {
     fileSystems: { efs: noFileSystems, s3files: noFileSystems },
     state,
     executor: new PlanExecutor(ec2.operations),
-    ledger: {
-      record: async (entry) => {
-        if (records.some((r) => r.eventId === entry.eventId)) return "duplicate";
-        records.push(entry);
-        return "written";
-      },
-    },
+    ledger: new MemoryLedger(records),
     notifiers,
     clock: { now: () => NOW },
   });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { RemediatorError } from "../../../shared/core/errors.ts";
-import { backoffDelay, isRetryableAwsError, withRetry } from "../../../shared/runtime/retry.ts";
+import {
+  backoffDelay,
+  isRetryableAwsError,
+  isThrottlingError,
+  ThrottleGate,
+  withRetry,
+} from "../../../shared/runtime/retry.ts";
 
 const awsError = (name: string, status: number) =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
@@ -54,5 +60,35 @@ describe("retry policy", () => {
       }),
     ).rejects.toMatchObject({ name: "AccessDeniedException" });
     expect(calls).toBe(1);
+  });
+});
+
+describe("throttle gate", () => {
+  it("is unlimited until throttled, then spaces calls at half the rate measured, and recovers", () => {
+    let now = 0;
+    const gate = new ThrottleGate(() => now);
+    for (let i = 0; i < 8; i++) expect(gate.reserve()).toBe(0);
+    gate.throttled();
+    expect(gate.rate).toBe(4);
+    expect(gate.reserve()).toBe(0);
+    expect(gate.reserve()).toBe(250);
+    expect(gate.reserve()).toBe(500);
+    now = 10_000;
+    for (let i = 0; i < 200; i++) gate.succeeded();
+    expect(gate.rate).toBeUndefined();
+  });
+
+  it("is told of every throttled answer and every success of the calls it gates", async () => {
+    const gate = new ThrottleGate(() => 0);
+    let calls = 0;
+    await withRetry("op", { maxAttempts: 3, baseDelayMs: 0, gate, sleep: async () => {} }, async () => {
+      calls++;
+      if (calls === 1) throw awsError("RequestLimitExceeded", 503);
+      return "ok";
+    });
+    // One throttle halves the measured rate (1 call) to the floor, then one success adds 1.
+    expect(gate.rate).toBe(ThrottleGate.MIN_RATE + 1);
+    expect(isThrottlingError(awsError("InternalError", 500))).toBe(false);
+    expect(isThrottlingError(awsError("ProvisionedThroughputExceededException", 400))).toBe(true);
   });
 });

@@ -23,7 +23,7 @@ describe("settings", () => {
       exemptTagKey: "remediator:exempt",
       slackWebhookSecretArn: undefined,
       securityHubEnabled: false,
-      retry: { maxAttempts: 4, baseDelayMs: 100 },
+      retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 5000 },
       reconcileMaxFileSystems: 50,
       dedupeTtlDays: 14,
     });

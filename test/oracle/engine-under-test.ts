@@ -1,0 +1,262 @@
+/**
+ * The policy engine's answers to the oracle's questions: is a client action public, cross-account,
+ * or root outside the admins (a witness request, a proof, or "undecided"); an edit and its proof;
+ * and whether one policy widens another. Two engines answer: the decision procedure
+ * (`findRequest` / `findWidening` of `shared/core/policy/index.ts`, with the file-system questions
+ * built from its formulas) and the sampling analysis it replaces (`analyzePolicy`), kept for the
+ * figures that show what the sampling got wrong.
+ */
+import {
+  allowedF,
+  analyzePolicy,
+  and,
+  anyAllowF,
+  clientActions,
+  editPolicy,
+  evaluatePolicy,
+  FILE_SYSTEM_PUBLIC,
+  type Frame,
+  fileSystemArn,
+  findRequest,
+  findWidening,
+  multivaluedKeysOf,
+  narrowToAccounts,
+  not,
+  type Outcome,
+  type PolicyDocument,
+  type PolicyScope,
+  type PrincipalKind,
+  policyFromJson,
+  problemsOf,
+  proveEdit,
+  proveNoWidening,
+  type RequestPrincipal,
+  rootActionOf,
+  type SearchSpace,
+  type Witness,
+  witnessRequest,
+} from "../../shared/core/policy/index.ts";
+import { type AccessClass, classF, mentionsOf } from "../../shared/core/policy/questions.ts";
+
+export interface EngineRequest {
+  readonly principal: RequestPrincipal;
+  readonly action: string;
+  readonly context: ReadonlyMap<string, string | readonly string[]>;
+}
+
+export type EngineAnswer =
+  /** A request that answers "yes"; `request` is absent when the engine names it only in words. */
+  | { readonly kind: "witness"; readonly request?: EngineRequest; readonly text: string }
+  | { readonly kind: "proof" }
+  | { readonly kind: "undecided"; readonly reason: string };
+
+export interface EngineJudgement {
+  readonly publicAccess: EngineAnswer;
+  readonly crossAccountAccess: EngineAnswer;
+  readonly rootOutsideAdmins: EngineAnswer;
+}
+
+export interface EngineEdit {
+  readonly edited: unknown;
+  /** The questions the edit answers "no" to (its goals). */
+  readonly goals: readonly ("publicAccess" | "crossAccountAccess" | "rootOutsideAdmins")[];
+  /** The engine's own proof: no widening, every goal met. */
+  readonly proved: boolean;
+  readonly failure?: string;
+}
+
+export interface EngineUnderTest {
+  readonly name: string;
+  judge(policy: unknown, scope: PolicyScope): EngineJudgement;
+  /** The edit that removes public, cross-account and root-outside-admins access; undefined when none is needed. */
+  edit(policy: unknown, scope: PolicyScope): EngineEdit | undefined;
+  /** Does `after` allow (or stop explicitly denying) a request `before` denies? A witness, or a proof it does not. */
+  widening(before: unknown, after: unknown, scope: PolicyScope): EngineAnswer;
+  /** The engine's concrete evaluator, for confirming witnesses. */
+  decide(
+    policy: unknown,
+    request: EngineRequest,
+    resource: string,
+  ): "allowed" | "explicit-deny" | "implicit-deny";
+}
+
+const ALL_GOALS = {
+  publicAccess: true,
+  crossAccountAccess: true,
+  rootOutsideAdmins: true,
+  enforceTls: false,
+  restoreDenies: [],
+};
+
+function describe(grant: { principal: RequestPrincipal; action: string }): string {
+  const p = grant.principal;
+  return `${grant.action} by ${p.kind === "aws" ? p.arn : p.kind === "service" ? p.service : "anonymous"}`;
+}
+
+/** The sampling analysis (`analyzePolicy` over a representative set of requests). */
+export const samplingEngine: EngineUnderTest = {
+  name: "sampling analysis (analyzePolicy)",
+  judge(policy, scope) {
+    const analysis = analyzePolicy(policyFromJson(policy), scope);
+    if (!analysis.complete) {
+      const undecided = { kind: "undecided", reason: "too many condition combinations" } as const;
+      return { publicAccess: undecided, crossAccountAccess: undecided, rootOutsideAdmins: undecided };
+    }
+    const problems = problemsOf(analysis);
+    const answer = (grants: typeof problems.publicGrants): EngineAnswer => {
+      const grant = grants[0];
+      if (!grant) return { kind: "proof" };
+      return {
+        kind: "witness",
+        request: { principal: grant.principal, action: grant.action, context: new Map(grant.context) },
+        text: describe(grant),
+      };
+    };
+    return {
+      publicAccess: answer(problems.publicGrants),
+      crossAccountAccess: answer(problems.crossAccountGrants),
+      rootOutsideAdmins: answer(problems.rootOutsideAdmins),
+    };
+  },
+  edit(policy, scope) {
+    const document = policyFromJson(policy);
+    const problems = problemsOf(analyzePolicy(document, scope));
+    if (
+      problems.publicGrants.length +
+        problems.crossAccountGrants.length +
+        problems.rootOutsideAdmins.length ===
+      0
+    )
+      return undefined;
+    const edit = editPolicy(document, scope, ALL_GOALS);
+    const proof = proveEdit(document, edit.policy, scope, ALL_GOALS);
+    return {
+      edited: edit.policy.raw,
+      goals: ["publicAccess", "crossAccountAccess", "rootOutsideAdmins"],
+      proved: proof.ok,
+      ...(proof.failure === undefined ? {} : { failure: proof.failure }),
+    };
+  },
+  widening(before, after, scope) {
+    const proof = proveNoWidening(policyFromJson(before), policyFromJson(after), scope);
+    if (proof.ok) return { kind: "proof" };
+    const failure = proof.failure ?? "widens";
+    if (failure.startsWith("too many")) return { kind: "undecided", reason: failure };
+    return { kind: "witness", text: failure };
+  },
+  decide(policy, request, resource) {
+    return evaluatePolicy(policyFromJson(policy), { ...request, resource }).decision;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The decision procedure.
+
+const AWS_AND_ANONYMOUS: readonly PrincipalKind[] = ["anonymous", "root", "user", "session", "federated"];
+const ALL_KINDS: readonly PrincipalKind[] = [...AWS_AND_ANONYMOUS, "service"];
+
+function spaceOf(
+  scope: PolicyScope,
+  kinds: readonly PrincipalKind[],
+  actions: readonly string[],
+): SearchSpace {
+  return { partition: scope.partition, kinds, actions, resource: fileSystemArn(scope) };
+}
+
+function answerOf(outcome: Outcome): EngineAnswer {
+  if (outcome.status === "proved") return { kind: "proof" };
+  if (outcome.status === "undecided") return { kind: "undecided", reason: outcome.reason };
+  const request = witnessRequest(outcome.witness);
+  return {
+    kind: "witness",
+    request: { principal: request.principal, action: request.action, context: request.context },
+    text: `${request.action} by ${describe(request)}`,
+  };
+}
+
+/** Is some request of `cls` allowed (for the root question: by a caller outside the admins)? */
+function classQuestion(policy: PolicyDocument, scope: PolicyScope, cls: AccessClass | "root"): Outcome {
+  const mentions = mentionsOf([policy], FILE_SYSTEM_PUBLIC);
+  const trust = { owner: scope.ownerAccount, trusted: scope.trustedAccounts };
+  const confirm = (witness: Witness) =>
+    evaluatePolicy(policy, witnessRequest(witness)).decision === "allowed" ? witness : undefined;
+  const options = { confirm, multivalued: multivaluedKeysOf([policy]) };
+  if (cls === "root") {
+    // "Admin" as the Principal element reads it: a role covers its sessions, an account root the account.
+    const admins =
+      scope.adminPrincipals.length === 0
+        ? undefined
+        : policyFromJson({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { AWS: [...scope.adminPrincipals] }, Action: "*" }],
+          });
+    return findRequest(
+      spaceOf(scope, AWS_AND_ANONYMOUS, [rootActionOf(scope.service)]),
+      (frame: Frame) => and([allowedF(policy, frame), admins ? not(anyAllowF(admins, frame)) : true]),
+      options,
+    );
+  }
+  return findRequest(
+    spaceOf(scope, AWS_AND_ANONYMOUS, clientActions(scope.service)),
+    (frame: Frame) => and([allowedF(policy, frame), classF(cls, frame, trust, mentions, FILE_SYSTEM_PUBLIC)]),
+    options,
+  );
+}
+
+/**
+ * The decision procedure. Its edit narrows every Allow statement that grants a public or
+ * cross-account request through its Principal element (`narrowToAccounts`, the owner and the
+ * trusted accounts), one witness at a time, and proves the result with `findWidening` and the
+ * same questions on the edited policy.
+ */
+export const decisionEngine: EngineUnderTest = {
+  name: "decision procedure (findRequest)",
+  judge(policy, scope) {
+    const document = policyFromJson(policy);
+    return {
+      publicAccess: answerOf(classQuestion(document, scope, "public")),
+      crossAccountAccess: answerOf(classQuestion(document, scope, "cross-account")),
+      rootOutsideAdmins: answerOf(classQuestion(document, scope, "root")),
+    };
+  },
+  edit(policy, scope) {
+    const before = policyFromJson(policy);
+    const accounts = [...(scope.ownerAccount ? [scope.ownerAccount] : []), ...scope.trustedAccounts];
+    let current = before;
+    let edited = false;
+    for (let round = 0; round <= before.statements.length; round++) {
+      const found = ["public", "cross-account"]
+        .map((cls) => classQuestion(current, scope, cls as AccessClass))
+        .find((o) => o.status !== "proved");
+      if (!found) break;
+      if (found.status === "undecided") throw new Error(`undecided: ${found.reason}`);
+      const allowing = evaluatePolicy(current, witnessRequest(found.witness)).allowedBy.map((s) => s.index);
+      const narrowed = narrowToAccounts(current, allowing, accounts, scope.partition);
+      if (!narrowed) throw new Error("no account to narrow to");
+      current = narrowed.policy;
+      edited = true;
+    }
+    if (!edited) return undefined;
+    const widening = findWidening(before, current, spaceOf(scope, ALL_KINDS, clientActions(scope.service)));
+    const left = ["public", "cross-account"].map((cls) => classQuestion(current, scope, cls as AccessClass));
+    const proved = widening.status === "proved" && left.every((o) => o.status === "proved");
+    return {
+      edited: current.raw,
+      goals: ["publicAccess", "crossAccountAccess"],
+      proved,
+      ...(proved ? {} : { failure: widening.status === "proved" ? "a goal is not met" : "widens" }),
+    };
+  },
+  widening(before, after, scope) {
+    return answerOf(
+      findWidening(
+        policyFromJson(before),
+        policyFromJson(after),
+        spaceOf(scope, ALL_KINDS, clientActions(scope.service)),
+      ),
+    );
+  },
+  decide(policy, request, resource) {
+    return evaluatePolicy(policyFromJson(policy), { ...request, resource }).decision;
+  },
+};
