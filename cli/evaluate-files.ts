@@ -1,7 +1,8 @@
 /**
- * Evaluates inputs as streams, in this thread or spread over worker threads. Results come back in
- * input order, in chunks of a few thousand records, so the output is the same whatever the number
- * of workers and memory stays flat whatever the size of an input: a file is never held whole.
+ * Evaluates inputs in this thread or spread over worker threads. Results come back in input order,
+ * in chunks of a few thousand records, so the output is the same whatever the number of workers,
+ * and memory stays flat whatever the size of an input: only a small file (see `readInput`) is ever
+ * held whole; anything larger is streamed.
  */
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";

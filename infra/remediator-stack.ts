@@ -139,8 +139,7 @@ export class RemediatorStack extends Stack {
       for (const statement of adapterStatements({ account: Aws.ACCOUNT_ID, region: Aws.REGION })) {
         fn.role.addToPrincipalPolicy(statement);
       }
-      const claims = fn === remediate ? "release" : "none";
-      for (const statement of this.runtimeStatements(s, { key, alertKey, store, notifications, claims })) {
+      for (const statement of this.runtimeStatements(s, { key, alertKey, store, notifications })) {
         fn.role.addToPrincipalPolicy(statement);
       }
       suppressAdapterWildcards(fn.role);
@@ -320,8 +319,6 @@ export class RemediatorStack extends Stack {
       alertKey: GuardrailKey["key"];
       store: AuditStore;
       notifications: Notifications;
-      /** Only `remediate` claims eventIDs, and gives a claim back (DeleteItem) after a retryable failure. */
-      claims: "release" | "none";
     },
   ): iam.PolicyStatement[] {
     const statements = [
@@ -334,12 +331,9 @@ export class RemediatorStack extends Stack {
       }),
       new iam.PolicyStatement({
         sid: "StateTableReadWrite",
-        // Last known good policies, mount-target group sets, guards, dedupe claims, the reconcile
-        // cursor. The sweep never claims an event, so it never deletes an item.
-        actions:
-          r.claims === "release"
-            ? ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
-            : ["dynamodb:GetItem", "dynamodb:PutItem"],
+        // Last known good policies, mount-target group sets, guards, dedupe claims (given back with a
+        // Put, never deleted), the reconcile cursor. No DeleteItem: no adapter sends one.
+        actions: ["dynamodb:GetItem", "dynamodb:PutItem"],
         resources: [r.store.stateTable.tableArn],
       }),
       new iam.PolicyStatement({

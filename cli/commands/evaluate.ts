@@ -1,5 +1,4 @@
 /** `remediator evaluate`: judge CloudTrail records offline and print what would be done. */
-
 import { once } from "node:events";
 import { parseArgs } from "node:util";
 import { unreadableInput } from "../../shared/core/judge.ts";

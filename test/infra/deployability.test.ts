@@ -23,10 +23,10 @@ beforeAll(() => {
   single = synthesize({});
   central = org.templates[CENTRAL_STACK_ID] as TemplateJson;
   member = org.templates[MEMBER_STACK_ID] as TemplateJson;
+  // Every template of both modes, including stacks added later.
   all = [
-    ["single", single.templates[CENTRAL_STACK_ID] as TemplateJson],
-    ["central", central],
-    ["member", member],
+    ...Object.entries(single.templates).map(([id, t]) => [`single ${id}`, t] as [string, TemplateJson]),
+    ...Object.entries(org.templates).map(([id, t]) => [`organization ${id}`, t] as [string, TemplateJson]),
   ];
 }, 180_000);
 
@@ -43,14 +43,19 @@ const statementsOf = (document: unknown): PolicyStatement[] =>
 
 describe("deploy blockers", () => {
   it("reserves no concurrency by default, and bounds the burst with the queue trigger's maximum concurrency", () => {
-    for (const [mode, template] of all.filter(([m]) => m !== "member")) {
+    let mappings = 0;
+    for (const [mode, template] of all) {
       for (const fn of resourcesOfType(template, "AWS::Lambda::Function")) {
         // Lambda keeps 100 executions unreserved: any reservation fails in a new account (quota 10 or 50).
         expect(fn.properties, `${mode} ${fn.id}`).not.toHaveProperty("ReservedConcurrentExecutions");
       }
-      const [mapping] = resourcesOfType(template, "AWS::Lambda::EventSourceMapping");
-      expect(mapping?.properties.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
+      for (const mapping of resourcesOfType(template, "AWS::Lambda::EventSourceMapping")) {
+        if (!JSON.stringify(mapping.properties.EventSourceArn).includes("Queue")) continue;
+        mappings += 1;
+        expect(mapping.properties.ScalingConfig, `${mode} ${mapping.id}`).toEqual({ MaximumConcurrency: 2 });
+      }
     }
+    expect(mappings).toBe(2);
   });
 
   it("retains nothing with a fixed name that a failed first create would leave behind", () => {

@@ -180,7 +180,7 @@ describe("the audit trail", () => {
 });
 
 describe("the state table", () => {
-  it("only remediate may delete an item (it releases dedupe claims); reconcile gets Get/Put only", () => {
+  it("is read and written item by item, never deleted from (a claim is given back with a Put)", () => {
     const stateTable = Object.keys(app.templates[CENTRAL_STACK_ID]?.Resources ?? {}).find((id) =>
       id.startsWith("AuditStoreStateTable"),
     );
@@ -194,7 +194,7 @@ describe("the state table", () => {
         )
         .flatMap((s) => s.actions)
         .sort();
-    expect(onState("RemediateRole")).toEqual(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]);
+    expect(onState("RemediateRole")).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
     expect(onState("ReconcileRole")).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
   });
 });

@@ -2,7 +2,8 @@
  * The commands the README and docs/ show run as shown, so the docs cannot drift. Every line of a
  * fenced block marked `sh` is run (blocks marked `bash` or unmarked need an AWS account, or are
  * output, and are not). A line ending in `# exits N` must exit N, every other line 0. The ledger
- * commands run against a local emulator holding a ledger; an example that matches no record fails.
+ * commands run against a local emulator holding a ledger (named in AUDIT_TABLE_NAME, as the docs'
+ * preceding `bash` block sets it from the stack's outputs); an example that matches no record fails.
  * `npm ci` and `npm test` are not run from inside the tests: CI runs exactly those, and this test
  * checks that it does.
  */
@@ -150,6 +151,8 @@ describe("commands shown in the README and docs/", () => {
           AWS_SECRET_ACCESS_KEY: "testing",
           AWS_REGION: "eu-west-1",
           AWS_ENDPOINT_URL: moto.endpoint,
+          // What the `bash` block before the ledger commands sets from the stack's outputs.
+          AUDIT_TABLE_NAME: TABLE,
           npm_config_update_notifier: "false",
         },
       });
