@@ -28,7 +28,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import { IAM_SOURCE } from "../shared/core/intake/iam.ts";
-import { adapterStatements } from "./constructs/adapter-permissions.ts";
+import { adapterStatements, BUCKET_WILDCARD_SUPPRESSION } from "./constructs/adapter-permissions.ts";
 import { JudgedEventRules } from "./constructs/event-routing.ts";
 import {
   createDenyPolicy,
@@ -205,6 +205,7 @@ export class MemberStack extends Stack {
           "systems and access points name no resource (resource type optional in the IAM reference); all read-only.",
         appliesTo: ["Resource::*"],
       },
+      BUCKET_WILDCARD_SUPPRESSION,
     ]);
 
     new CfnOutput(this, "RemediationRoleArn", {

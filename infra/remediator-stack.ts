@@ -14,7 +14,7 @@ import { AUDIT_ARCHIVE_PREFIX } from "../shared/adapters/audit-s3-archive.ts";
 import { denyPolicyName } from "../shared/core/iam/deny-policy.ts";
 import { IAM_SOURCE } from "../shared/core/intake/iam.ts";
 import { bundleDirectory, DEFAULT_FUNCTIONS_DIR } from "./bundles.ts";
-import { adapterStatements } from "./constructs/adapter-permissions.ts";
+import { adapterStatements, BUCKET_WILDCARD_SUPPRESSION } from "./constructs/adapter-permissions.ts";
 import { GuardrailAlarms, type RoutedRule } from "./constructs/alarms.ts";
 import { AuditStore } from "./constructs/audit-store.ts";
 import { JudgedEventRules } from "./constructs/event-routing.ts";
@@ -464,6 +464,7 @@ function suppressAdapterWildcards(role: iam.IRole): void {
           "systems and access points name no resource (resource type optional in the IAM reference); all read-only.",
         appliesTo: ["Resource::*"],
       },
+      BUCKET_WILDCARD_SUPPRESSION,
     ],
     true,
   );

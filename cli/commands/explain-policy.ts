@@ -12,15 +12,20 @@ import {
 } from "../../shared/core/policy/index.ts";
 import { loadConfig } from "../../shared/io/load-config.ts";
 import { type CliIo, EXIT, UsageError } from "../io.ts";
+import { explainBucketPolicy, formatBucketExplanation } from "./explain-bucket-policy.ts";
 import { explainIdentityPolicy } from "./explain-identity-policy.ts";
 
 export const EXPLAIN_POLICY_USAGE = `Usage: remediator explain-policy [--kind file-system|identity] [--format text|json]
                                 [--service s3files|efs] [--account ID] [--region REGION]
                                 [--file-system-id ID] [--config FILE] [--boundary FILE]
                                 [--fail-on unsafe] FILE
+       remediator explain-policy --kind bucket --account ID [--bucket NAME] [--role ARN]...
+                                [--reader ARN]... [--format text|json] [--config FILE]
+                                [--fail-on unsafe] FILE
 
-  FILE     a file-system policy document (JSON), or - for stdin.
-  --kind   identity: FILE is an identity policy (attached to a role, user or group); says whether
+  FILE     a policy document (JSON), or - for stdin.
+  --kind   file-system (default): FILE is a file-system policy (S3 Files or EFS).
+           identity: FILE is an identity policy (attached to a role, user or group); says whether
            it gives root on file systems (s3files:ClientRootAccess, elasticfilesystem:ClientRootAccess),
            through which statement, or why that cannot be decided. --account limits it to one
            account's file systems; --boundary FILE intersects it with a permissions boundary.
@@ -32,6 +37,12 @@ export const EXPLAIN_POLICY_USAGE = `Usage: remediator explain-policy [--kind fi
            exit 1 when the verdict is UNSAFE (for pipelines).
   --config the configuration whose trustedAccounts and adminPrincipals apply.
   --format text (default) for people; json: the explanation as one JSON object.
+  --kind   bucket: FILE is a bucket policy, judged public or not by S3's
+           definition (with the request that shows it, or the proof), with the narrowing the
+           guardrail would make.
+  --bucket the bucket (by default the one the policy's Resource elements name).
+  --role   a file system's role: the Deny statements that can block what S3 Files needs to sync.
+  --reader a compute role that reads objects directly: the Deny statements that can block it.
 
 Exit status: 0 explained; 1 --fail-on unsafe matched; 2 usage or configuration error; 3 the file
 cannot be read or is not a policy.`;
@@ -162,6 +173,9 @@ export async function explainPolicyCommand(args: string[], io: CliIo): Promise<n
       kind: { type: "string", default: "file-system" },
       boundary: { type: "string" },
       "fail-on": { type: "string" },
+      bucket: { type: "string" },
+      role: { type: "string", multiple: true, default: [] },
+      reader: { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -181,10 +195,12 @@ export async function explainPolicyCommand(args: string[], io: CliIo): Promise<n
   if (values["fail-on"] !== undefined && values["fail-on"] !== "unsafe") {
     throw new UsageError(`--fail-on takes unsafe, got "${values["fail-on"]}"`);
   }
-  if (positionals.length !== 1) throw new UsageError("give exactly one policy FILE (or - for stdin)");
-  if (values.kind !== "file-system" && values.kind !== "identity") {
-    throw new UsageError(`--kind must be file-system or identity, got "${values.kind}"`);
+  // "filesystem" is accepted as well: the spelling the bucket kind was first documented with.
+  if (values.kind === "filesystem") values.kind = "file-system";
+  if (values.kind !== "file-system" && values.kind !== "identity" && values.kind !== "bucket") {
+    throw new UsageError(`--kind must be file-system, identity or bucket, got "${values.kind}"`);
   }
+  if (positionals.length !== 1) throw new UsageError("give exactly one policy FILE (or - for stdin)");
   if (values.boundary !== undefined && values.kind !== "identity") {
     throw new UsageError("--boundary applies to --kind identity only");
   }
@@ -216,6 +232,19 @@ export async function explainPolicyCommand(args: string[], io: CliIo): Promise<n
       error instanceof InvalidInputError ? error.message : `cannot read ${path}: ${errorMessage(error)}`;
     io.stderr.write(`remediator explain-policy: ${why}\n`);
     return EXIT.unreadableInput;
+  }
+  if (values.kind === "bucket") {
+    const bucket = explainBucketPolicy(policy, {
+      bucket: values.bucket,
+      account: values.account,
+      roles: values.role,
+      readers: values.reader,
+      trustedAccounts: config.trustedAccounts,
+    });
+    io.stdout.write(
+      values.format === "json" ? `${JSON.stringify(bucket)}\n` : formatBucketExplanation(bucket),
+    );
+    return values["fail-on"] === "unsafe" && bucket.unsafe ? EXIT.failOn : EXIT.ok;
   }
   const conflict = disagreement(policy, {
     fileSystemId: values["file-system-id"],

@@ -118,9 +118,52 @@ export function adapterStatements(scope: AdapterScope): iam.PolicyStatement[] {
       ],
       resources: [efsFileSystems, efsAccessPoints],
     }),
+    ...bucketStatements(scope),
     s3filesManagedRulesDeny(),
   ];
 }
+
+/**
+ * The bucket behind each S3 Files file system: its four settings read, and the three writes the
+ * bucket rules make (versioning back on, Block Public Access back on, a public statement narrowed).
+ * Bucket ARNs name no account, so `s3:ResourceAccount` keeps every grant to this account's buckets.
+ * No DeleteBucketPolicy, no PutBucketAcl: a policy is never deleted, an ACL never rewritten.
+ */
+export function bucketStatements(scope: AdapterScope): iam.PolicyStatement[] {
+  const buckets = [BUCKET_WILDCARD];
+  const conditions = { StringEquals: { "s3:ResourceAccount": scope.account } };
+  return [
+    new iam.PolicyStatement({
+      sid: "S3ReadBucketsBehindFileSystems",
+      actions: [
+        "s3:GetBucketPolicy",
+        "s3:GetBucketVersioning",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketAcl",
+      ],
+      resources: buckets,
+      conditions,
+    }),
+    new iam.PolicyStatement({
+      sid: "S3RemediateBucketsBehindFileSystems",
+      actions: ["s3:PutBucketVersioning", "s3:PutBucketPublicAccessBlock", "s3:PutBucketPolicy"],
+      resources: buckets,
+      conditions,
+    }),
+  ];
+}
+
+const BUCKET_WILDCARD = `arn:${Aws.PARTITION}:s3:::*`;
+
+/** The cdk-nag justification of the bucket wildcard, for every role that carries the grants. */
+export const BUCKET_WILDCARD_SUPPRESSION = {
+  id: "AwsSolutions-IAM5",
+  reason:
+    "The bucket behind an S3 Files file system is named by the file system (or the event) and known only " +
+    "then; bucket ARNs carry no account, so s3:ResourceAccount limits every grant to this account's buckets, " +
+    "and the write actions are listed one by one (no deletion, no ACL write).",
+  appliesTo: ["Resource::arn:<AWS::Partition>:s3:::*"],
+};
 
 /**
  * An explicit Deny on every change to the S3 Files service-managed EventBridge rules: no Allow

@@ -1,5 +1,6 @@
 /**
- * The state table (key `pk` S / `sk` S) in DynamoDB: last known good policy per file system,
+ * The state table (key `pk` S / `sk` S) in DynamoDB: last known good policy per file system and
+ * last known good settings per bucket (versioning, Block Public Access, policy),
  * known-good security-group set per mount target, which file systems a security group guards,
  * the reconcile cursor, what the reconcile sweep last notified per resource, and the eventIDs
  * already handled (a conditional write with a lease, so two deliveries of one event never both
@@ -14,7 +15,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import type { FileSystemService } from "../core/types.ts";
+import type { KnownGoodBucket } from "../core/rules/rule.ts";
+import type { FileSystemService, PublicAccessBlock } from "../core/types.ts";
 import type {
   Claim,
   DecisionIntent,
@@ -158,6 +160,40 @@ export class DynamoDbStateStore implements StateStore {
       fileSystemIds: guard ? [...new Set(guard.fileSystemIds)].sort() : [],
       vpcCidrs: guard ? [...guard.vpcCidrs] : [],
       mountTargets: guard ? (guard.mountTargets ?? []).map(mountTargetKey).sort() : [],
+      recordedAt: at.toISOString(),
+    });
+  }
+
+  async lastKnownGoodBucket(bucket: string): Promise<KnownGoodBucket | undefined> {
+    const item = await this.get(`bucket#${bucket}`, "known-good-bucket");
+    if (!item) return undefined;
+    const block = item.publicAccessBlock;
+    return {
+      ...(typeof item.versioningStatus === "string" ? { versioningStatus: item.versioningStatus } : {}),
+      // `none` is stored for a bucket known to have no configuration (DynamoDB keeps no null here).
+      ...(block === "none"
+        ? { publicAccessBlock: null }
+        : typeof block === "object" && block !== null
+          ? { publicAccessBlock: block as PublicAccessBlock }
+          : {}),
+      ...(item.policy === "none"
+        ? { policyText: null }
+        : typeof item.policy === "string"
+          ? { policyText: item.policy }
+          : {}),
+    };
+  }
+
+  async saveKnownGoodBucket(bucket: string, settings: KnownGoodBucket, at: Date): Promise<void> {
+    await this.put({
+      pk: `bucket#${bucket}`,
+      sk: "known-good-bucket",
+      ...(settings.versioningStatus ? { versioningStatus: settings.versioningStatus } : {}),
+      ...(settings.publicAccessBlock !== undefined
+        ? { publicAccessBlock: settings.publicAccessBlock ?? "none" }
+        : {}),
+      // The policy is kept as the text S3 returned (a policy holds at most 20 KB).
+      ...(settings.policyText !== undefined ? { policy: settings.policyText ?? "none" } : {}),
       recordedAt: at.toISOString(),
     });
   }

@@ -92,6 +92,7 @@ function resourceTypeOf(resource: string): string {
   if (resource.includes(":security-group/") || resource.startsWith("sg-")) return "AwsEc2SecurityGroup";
   if (resource.includes(":elasticfilesystem:") && resource.includes("/access-point/"))
     return "AwsEfsAccessPoint";
+  if (/^arn:[^:]+:s3:::[^/]+$/.test(resource)) return "AwsS3Bucket";
   return "Other";
 }
 

@@ -132,6 +132,8 @@ export class S3FilesFileSystemAdapter implements FileSystemApi {
       kmsKeyId: fs.kmsKeyId,
       // S3 Files always encrypts; `kmsKeyId` says whether the key is the customer's.
       encrypted: true,
+      bucketArn: fs.bucket,
+      roleArn: fs.roleArn,
     };
   }
 
@@ -148,6 +150,8 @@ export class S3FilesFileSystemAdapter implements FileSystemApi {
         ownerId: fs.ownerId,
         kmsKeyId: undefined,
         encrypted: true,
+        bucketArn: fs.bucket,
+        roleArn: fs.roleArn,
       });
     }
     return { items, nextToken: answer.nextToken || undefined };

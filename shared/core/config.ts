@@ -51,6 +51,14 @@ export const configSchema = z.strictObject({
    * `{Partition}`, `{Region}`, `{Account}` and `{FileSystemId}` are substituted.
    */
   denyBaselinePolicy: z.string().min(2).optional(),
+  /**
+   * Roles of the compute that reads a file system's bucket directly (`s3:GetObject`,
+   * `s3:GetObjectVersion`): a bucket-policy Deny that blocks them is reported. Empty: the direct
+   * read path is not judged, and the finding notes say so.
+   */
+  computeRoleArns: z
+    .array(z.string().regex(ROLE_ARN_PATTERN, "must be a role ARN (the account may be `*`)"))
+    .default([]),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

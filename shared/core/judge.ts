@@ -154,7 +154,8 @@ export function judgeChange(change: Change, options: EvaluateOptions): Evaluatio
       errors.push(`rule ${rule.id} errored: ${errorMessage(error)}`);
     }
   }
-  const noteText = notes.length > 0 ? ` Live check: ${notes.join("; ")}.` : "";
+  // Rules that share one judgement (the policy rules, the bucket rules) may note the same thing.
+  const noteText = notes.length > 0 ? ` Live check: ${[...new Set(notes)].join("; ")}.` : "";
   if (findings.length === 0) {
     if (errors.length > 0) return evaluationOf(change, "invalid", errors.join("; "));
     const why = NOTHING_TO_JUDGE[change.detail.kind];

@@ -5,7 +5,7 @@
 import type { IamIdentityChange } from "./iam/model.ts";
 import type { PortRange, Protocol } from "./net/ports.ts";
 
-export type Service = "ec2" | "s3files" | "efs" | "iam";
+export type Service = "ec2" | "s3files" | "efs" | "iam" | "s3";
 
 /** Who made the call, as CloudTrail's `userIdentity` tells it. */
 export interface Actor {
@@ -79,6 +79,35 @@ export interface AccessPointRootDirectory {
     | undefined;
 }
 
+/** The four Block Public Access settings of a bucket. */
+export interface PublicAccessBlock {
+  readonly blockPublicAcls: boolean;
+  readonly ignorePublicAcls: boolean;
+  readonly blockPublicPolicy: boolean;
+  readonly restrictPublicBuckets: boolean;
+}
+
+/** One grant of a bucket ACL: a group URI, a canonical user id or an e-mail, and the permission. */
+export interface BucketAclGrant {
+  readonly granteeType: string;
+  readonly grantee: string;
+  readonly permission: string;
+}
+
+/**
+ * The bucket-layer settings the rules judge. A field left out is not known (offline, only what the
+ * event carried); `null` means known to be absent (no policy, no Block Public Access configuration).
+ */
+export interface BucketState {
+  readonly versioning?: {
+    readonly status: "Enabled" | "Suspended" | "Unversioned";
+    readonly mfaDelete: boolean | undefined;
+  };
+  readonly publicAccessBlock?: PublicAccessBlock | null;
+  readonly policyText?: string | null;
+  readonly aclGrants?: readonly BucketAclGrant[];
+}
+
 /** What changed, normalised from one CloudTrail record. */
 export type ChangeDetail =
   | { readonly kind: "sg-rules-added"; readonly groupId: string; readonly rules: readonly SgRule[] }
@@ -131,6 +160,18 @@ export type ChangeDetail =
       readonly fileSystemArn: string | undefined;
       readonly kmsKeyId: string | undefined;
       readonly encrypted: boolean | undefined;
+      /** S3 Files: the bucket the file system is built on (its ARN) and the role it syncs with. */
+      readonly bucketArn?: string | undefined;
+      readonly roleArn?: string | undefined;
+    }
+  | {
+      readonly kind: "bucket-state";
+      /** The bucket's name. */
+      readonly bucket: string;
+      /** The call that brought the bucket up (`PutBucketPolicy`, …, `CreateFileSystem`, `Reconcile`). */
+      readonly trigger: string;
+      /** What is known of the bucket: from the event offline, read live by the runtime. */
+      readonly state: BucketState;
     }
   | IamIdentityChange;
 

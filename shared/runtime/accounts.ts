@@ -7,7 +7,7 @@
 import type { FileSystemService } from "../core/types.ts";
 import type { PlanExecutor } from "./executor.ts";
 import type { IdentityResources } from "./iam-ports.ts";
-import type { FileSystemApi, SecurityGroupApi } from "./live-ports.ts";
+import type { BucketApi, FileSystemApi, SecurityGroupApi } from "./live-ports.ts";
 import { BoundedCache, type MemberCredentials, type TemporaryCredentials } from "./member-credentials.ts";
 
 /** Everything the pipeline needs to read and act in one account. */
@@ -17,6 +17,8 @@ export interface AccountResources {
   readonly executor: PlanExecutor;
   /** The account's identity layer (IAM), when the runtime judges it. */
   readonly identity?: IdentityResources;
+  /** The buckets behind the account's S3 Files file systems. */
+  readonly buckets?: BucketApi;
 }
 
 export interface AccountResolver {

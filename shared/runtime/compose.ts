@@ -34,6 +34,8 @@ import { PlanExecutor } from "./executor.ts";
 import { identityResources } from "./iam-compose.ts";
 import type { IdentityResources } from "./iam-ports.ts";
 import { lazyNotifier, once } from "./lazy.ts";
+import { lazyBuckets } from "./lazy-buckets.ts";
+import type { BucketApi } from "./live-ports.ts";
 import { MemberCredentials, type TemporaryCredentials } from "./member-credentials.ts";
 import { FINDING_TRACKER_VERDICTS } from "./notification-text.ts";
 import { type PipelineObserver, RemediationPipeline } from "./pipeline.ts";
@@ -85,6 +87,31 @@ function memberResourceClients(credentials: () => Promise<TemporaryCredentials>)
 }
 
 /**
+ * The buckets behind S3 Files file systems, through an S3 client built on first use (with
+ * `credentials` for a member account): the S3 SDK and the adapter are a lazy chunk.
+ */
+function bucketAdapter(
+  retry: RetryPolicy,
+  client: S3Client | undefined,
+  credentials?: () => Promise<TemporaryCredentials>,
+): BucketApi {
+  return lazyBuckets(async () => {
+    const [{ S3BucketAdapter }, { S3Client }] = await Promise.all([
+      import("../adapters/s3-buckets.ts"),
+      import("@aws-sdk/client-s3"),
+    ]);
+    // Its own throttle gate, like every other service's (see resourceAdapters).
+    return new S3BucketAdapter(
+      client ?? new S3Client({ ...ONE_ATTEMPT, ...(credentials ? { credentials } : {}) }),
+      {
+        ...retry,
+        gate: new ThrottleGate(),
+      },
+    );
+  });
+}
+
+/**
  * The adapters of one account. Each service's calls share one {@link ThrottleGate}: AWS throttles
  * per account and region (EC2's token bucket is shared by every caller in the account), so one
  * throttled answer slows this container's next calls to that service, not just the one retried.
@@ -93,6 +120,7 @@ function resourceAdapters(
   clients: Pick<AwsClients, "ec2" | "efs" | "s3files">,
   retry: RetryPolicy,
   identity: IdentityResources,
+  buckets: BucketApi,
 ): AccountResources & { efs: EfsFileSystemAdapter; s3files: S3FilesFileSystemAdapter } {
   const gated = (): RetryPolicy => ({ ...retry, gate: new ThrottleGate() });
   const ec2 = new Ec2SecurityGroupAdapter(clients.ec2, gated());
@@ -104,7 +132,14 @@ function resourceAdapters(
     s3files,
     fileSystems: { efs, s3files },
     identity,
-    executor: new PlanExecutor(ec2.operations, efs.operations, s3files.operations, identity.api.operations),
+    buckets,
+    executor: new PlanExecutor(
+      ec2.operations,
+      efs.operations,
+      s3files.operations,
+      identity.api.operations,
+      buckets.operations,
+    ),
   };
 }
 
@@ -190,6 +225,7 @@ function memberAccounts(
         memberResourceClients(provider),
         retry,
         identityOf(settings, retry, { credentials: provider }),
+        bucketAdapter(retry, undefined, provider),
       ),
     maxAccounts: MAX_MEMBER_ACCOUNTS,
   });
@@ -202,7 +238,12 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     marshallOptions: { removeUndefinedValues: true },
   });
   // The function's own account; in organization mode, member accounts get their own set.
-  const own = resourceAdapters(clients, retry, identityOf(settings, retry, { client: clients.iam }));
+  const own = resourceAdapters(
+    clients,
+    retry,
+    identityOf(settings, retry, { client: clients.iam }),
+    bucketAdapter(retry, clients.s3),
+  );
   const { ec2, efs, s3files } = own;
   // Both tables are in one account and region: one DynamoDB bucket, one gate.
   const dynamoRetry: RetryPolicy = { ...retry, gate: new ThrottleGate() };
@@ -284,6 +325,7 @@ export function buildRuntime(settings: Settings, clients: AwsClients, options: R
     exemptTagKey: settings.exemptTagKey,
     ec2,
     fileSystems: own.fileSystems,
+    buckets: own.buckets,
     state,
     executor: own.executor,
     ...(own.identity ? { identity: own.identity } : {}),

@@ -21,6 +21,11 @@ export const ALLOWED_OPERATIONS = [
   // Only the guardrail's own deny policy: the IAM grant is conditioned on iam:PolicyARN.
   "iam:AttachRolePolicy",
   "iam:AttachUserPolicy",
+  // The bucket behind an S3 Files file system: versioning back on, Block Public Access back on, a
+  // public statement narrowed. Never a bucket or policy deletion.
+  "s3:PutBucketVersioning",
+  "s3:PutPublicAccessBlock",
+  "s3:PutBucketPolicy",
 ] as const;
 
 export interface StepResult extends CallResult {

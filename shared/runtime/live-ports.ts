@@ -3,9 +3,10 @@
  * the state table. Adapters in `shared/adapters` implement them with an injected SDK client.
  * Reads return plain data; "not there" is `undefined`, never an exception.
  */
-import type { MountTargetGuard } from "../core/rules/rule.ts";
+import type { KnownGoodBucket, MountTargetGuard } from "../core/rules/rule.ts";
 import type {
   AccessPointRootDirectory,
+  BucketState,
   FileSystemService,
   Finding,
   PlanStep,
@@ -56,6 +57,9 @@ export interface FileSystemSummary {
   readonly ownerId: string | undefined;
   readonly kmsKeyId: string | undefined;
   readonly encrypted: boolean | undefined;
+  /** S3 Files: the ARN of the bucket the file system is built on, and the role it syncs with. */
+  readonly bucketArn?: string | undefined;
+  readonly roleArn?: string | undefined;
 }
 
 export interface AccessPointState {
@@ -92,6 +96,16 @@ export interface FileSystemApi {
   listMountTargets(fileSystemId: string): Promise<readonly MountTargetState[]>;
   /** Tags of a file system or access point (id or ARN). */
   tags(resourceId: string): Promise<Readonly<Record<string, string>>>;
+  readonly operations: Operations;
+}
+
+/** The S3 bucket behind an S3 Files file system. */
+export interface BucketApi {
+  /**
+   * The bucket's versioning, Block Public Access, policy and ACL; `undefined` when the bucket no
+   * longer exists. `expectedOwner`: the account that must own it (the call fails otherwise).
+   */
+  readState(bucket: string, expectedOwner: string | undefined): Promise<BucketState | undefined>;
   readonly operations: Operations;
 }
 
@@ -166,6 +180,9 @@ export interface StateStore {
    * target any more (written with PutItem, so no delete permission is needed).
    */
   replaceGuard(groupId: string, guard: StoredGuard | undefined, at: Date): Promise<void>;
+  /** The settings a bucket had when it was last judged compliant. */
+  lastKnownGoodBucket(bucket: string): Promise<KnownGoodBucket | undefined>;
+  saveKnownGoodBucket(bucket: string, settings: KnownGoodBucket, at: Date): Promise<void>;
   /** Conditional write: only one invocation may act on an eventID at a time, and only once. */
   claimEvent(eventId: string, at: Date): Promise<Claim>;
   completeEvent(eventId: string, summary: string, at: Date): Promise<void>;

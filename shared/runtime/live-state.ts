@@ -11,7 +11,15 @@ import type { LiveFacts, MountTargetGuard } from "../core/rules/rule.ts";
 import type { Change, ChangeDetail, FileSystemService, SgPeer, SgRule } from "../core/types.ts";
 import { readIdentityLive } from "./iam-live-state.ts";
 import type { IdentityResources } from "./iam-ports.ts";
-import type { FileSystemApi, LiveSgRule, SecurityGroupApi, StateStore, StoredGuard } from "./live-ports.ts";
+import { bucketOfFileSystem, readLiveBucket } from "./live-bucket.ts";
+import type {
+  BucketApi,
+  FileSystemApi,
+  LiveSgRule,
+  SecurityGroupApi,
+  StateStore,
+  StoredGuard,
+} from "./live-ports.ts";
 
 export interface LiveDeps {
   readonly ec2: SecurityGroupApi;
@@ -19,6 +27,8 @@ export interface LiveDeps {
   readonly state: StateStore;
   /** The identity layer (IAM) of the account; IAM changes fail without it. */
   readonly identity?: IdentityResources;
+  /** The buckets behind S3 Files file systems; without it a bucket change cannot be decided. */
+  readonly buckets?: BucketApi;
 }
 
 /** Tags of one resource, for live exemptions. */
@@ -33,6 +43,8 @@ export interface LiveView {
   readonly goneReason?: string;
   /** The resource itself no longer exists (not only the part the change was about). */
   readonly resourceGone?: boolean;
+  /** The subject is not one the guardrail guards (a bucket that backs no file system): why. */
+  readonly ignoredReason?: string;
   /**
    * Further changes judged with the main one: for a mount target, the inbound rules of each
    * security group attached to it.
@@ -345,7 +357,13 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
       if (!id) return gone("the record names no file system id: nothing can be read live", {});
       const fs = await api.getFileSystem(id);
       if (!fs) return gone(`file system ${id} no longer exists`, { fileSystemId: id }, true);
-      const tags = await api.tags(id);
+      // S3 Files: the bucket it is built on is judged with it (it may already break a bucket rule).
+      const [tags, bucket] = await Promise.all([
+        api.tags(id),
+        detail.service === "s3files"
+          ? bucketOfFileSystem(change, fs.bucketArn ?? detail.bucketArn, deps)
+          : Promise.resolve(undefined),
+      ]);
       return {
         change: withDetail(change, {
           ...detail,
@@ -353,14 +371,17 @@ export async function readLive(change: Change, deps: LiveDeps): Promise<LiveView
           kmsKeyId: fs.kmsKeyId,
           encrypted: fs.encrypted,
         }),
-        related: [],
-        facts: {},
-        snapshot: fs,
+        related: bucket?.related ?? [],
+        facts: bucket?.facts ?? {},
+        snapshot: bucket ? { ...fs, bucket: bucket.snapshot } : fs,
         tagSets: [{ resource: change.resource, tags }],
       };
     }
     case "iam-identity":
       return readIdentityLive(change, detail, deps.identity);
+    case "bucket-state": {
+      return readLiveBucket(change, deps);
+    }
     default:
       // Revokes, group creation and deletion can only narrow access: judged as recorded.
       return { change, related: [], facts: {}, snapshot: null, tagSets: [] };

@@ -26,6 +26,7 @@ import type { Change, ChangeMeta, PlanStep, RuleMode } from "../core/types.ts";
 import type { AccountResolver, AccountResources } from "./accounts.ts";
 import type { PlanExecutor } from "./executor.ts";
 import { exemptionFromTags } from "./exemption-tag.ts";
+import { knownGoodOf } from "./live-bucket.ts";
 import type { DecisionIntent, StateStore } from "./live-ports.ts";
 import { type LiveDeps, type LiveView, readLive } from "./live-state.ts";
 import { type NotifyAllOptions, notifyAll, shouldNotify } from "./notify-all.ts";
@@ -673,6 +674,19 @@ export class RemediationPipeline {
     const { intent } = options;
     const base = { mode: deps.mode, requestIds: [] as string[], error: undefined };
     const view = await readLive(change, live);
+    if (view.ignoredReason !== undefined) {
+      return {
+        ...base,
+        verdict: "ignored",
+        outcome: "no-action",
+        findings: [],
+        rules: [],
+        plan: [],
+        before: view.snapshot,
+        after: null,
+        reason: view.ignoredReason,
+      };
+    }
     if (!view.change) {
       // The guardrail's own earlier attempt made it so: its decision, finished.
       if (intent) return finishedEarlier(intent, view.snapshot, view.goneReason ?? "gone");
@@ -904,6 +918,7 @@ export class RemediationPipeline {
       executor: resources.executor,
       state: deps.state,
       ...(resources.identity ? { identity: resources.identity } : {}),
+      ...(resources.buckets ? { buckets: resources.buckets } : {}),
     };
   }
 
@@ -962,6 +977,13 @@ export class RemediationPipeline {
           now,
         ),
       );
+    }
+    // A bucket judged compliant (on its own, or with the S3 Files file system built on it).
+    for (const judged of [change, ...view.related]) {
+      if (judged.detail.kind === "bucket-state")
+        writes.push(
+          deps.state.saveKnownGoodBucket(judged.detail.bucket, knownGoodOf(judged.detail.state), now),
+        );
     }
     await Promise.all(writes).catch((error: unknown) =>
       deps.observer?.stateWriteFailed?.("known-good state", error),

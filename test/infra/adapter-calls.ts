@@ -24,6 +24,12 @@ const DYNAMODB_DOCUMENT_ACTIONS: Record<string, string[]> = {
   Query: [],
 };
 
+/** SDK commands whose IAM action has another name (S3 user guide, "Required permissions"). */
+const ACTION_OF_COMMAND: Record<string, string> = {
+  "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+  "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+};
+
 export interface AdapterCall {
   /** The adapter file (`ec2-security-groups.ts`). */
   readonly file: string;
@@ -49,7 +55,7 @@ export function adapterCalls(): AdapterCall[] {
       const actions =
         client === "lib-dynamodb"
           ? (DYNAMODB_DOCUMENT_ACTIONS[command] ?? [`dynamodb:${command}?`])
-          : [`${iamServiceOf(client)}:${command}`];
+          : [ACTION_OF_COMMAND[`${iamServiceOf(client)}:${command}`] ?? `${iamServiceOf(client)}:${command}`];
       for (const action of actions) calls.push({ file, action });
     }
   }

@@ -162,7 +162,12 @@ describe("the audit trail", () => {
     const archiveBucket = Object.keys(app.templates[CENTRAL_STACK_ID]?.Resources ?? {}).find((id) =>
       id.startsWith("AuditStoreArchiveBucket"),
     );
-    const s3 = allows.filter((s) => s.actions.some((a) => a.startsWith("s3:")));
+    // (The bucket-layer grants, on buckets behind file systems, carry their own Sids.)
+    const s3 = allows.filter(
+      (s) =>
+        s.actions.some((a) => a.startsWith("s3:")) &&
+        !/BucketsBehindFileSystems$/.test(String((s.statement as { Sid?: unknown }).Sid)),
+    );
     expect(s3.map((s) => /(Remediate|Reconcile)Role/.exec(s.where)?.[0]).sort()).toEqual([
       "ReconcileRole",
       "RemediateRole",
@@ -191,5 +196,42 @@ describe("the state table", () => {
         .sort();
     expect(onState("RemediateRole")).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
     expect(onState("ReconcileRole")).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
+  });
+});
+
+describe("the buckets behind file systems", () => {
+  const bucketGrants = (where: string) =>
+    allows.filter(
+      (s) =>
+        s.where.startsWith(where) &&
+        /BucketsBehindFileSystems$/.test(String((s.statement as { Sid?: unknown }).Sid)),
+    );
+
+  it.each([
+    `${CENTRAL_STACK_ID}/Remediate`,
+    `${CENTRAL_STACK_ID}/Reconcile`,
+    `${MEMBER_STACK_ID}/RemediationRole`,
+  ])("%s: exactly the four reads and three writes, on this account's buckets only", (where) => {
+    const grants = bucketGrants(where);
+    expect(grants.flatMap((s) => s.actions).sort()).toEqual([
+      "s3:GetBucketAcl",
+      "s3:GetBucketPolicy",
+      "s3:GetBucketPublicAccessBlock",
+      "s3:GetBucketVersioning",
+      "s3:PutBucketPolicy",
+      "s3:PutBucketPublicAccessBlock",
+      "s3:PutBucketVersioning",
+    ]);
+    for (const s of grants) {
+      expect(s.resources).toEqual(["arn:<Ref:AWS::Partition>:s3:::*"]);
+      expect(JSON.stringify(s.statement.Condition)).toContain(
+        '"s3:ResourceAccount":{"Ref":"AWS::AccountId"}',
+      );
+    }
+  });
+
+  it("grant no bucket or policy deletion and no ACL write to any role", () => {
+    const forbidden = ["s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketAcl"];
+    expect(allows.flatMap((s) => s.actions).filter((a) => forbidden.includes(a))).toEqual([]);
   });
 });

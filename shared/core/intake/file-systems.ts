@@ -125,7 +125,13 @@ const mountTargetResponseSchema = z
   .nullish();
 
 const createFileSystemParametersSchema = z
-  .object({ kmsKeyId: z.string().optional(), encrypted: z.boolean().optional() })
+  .object({
+    kmsKeyId: z.string().optional(),
+    encrypted: z.boolean().optional(),
+    // S3 Files: the bucket the file system is built on, and the role it syncs with.
+    bucket: z.string().optional(),
+    roleArn: z.string().optional(),
+  })
   .nullish();
 
 const createFileSystemResponseSchema = z
@@ -134,6 +140,8 @@ const createFileSystemResponseSchema = z
     fileSystemArn: z.string().optional(),
     kmsKeyId: z.string().optional(),
     encrypted: z.boolean().optional(),
+    bucket: z.string().optional(),
+    roleArn: z.string().optional(),
   })
   .nullish();
 
@@ -274,6 +282,12 @@ export function fileSystemChange(
         fileSystemArn: response?.fileSystemArn,
         kmsKeyId: params?.kmsKeyId ?? response?.kmsKeyId,
         encrypted: params?.encrypted ?? response?.encrypted,
+        ...(service === "s3files"
+          ? {
+              bucketArn: params?.bucket ?? response?.bucket,
+              roleArn: params?.roleArn ?? response?.roleArn,
+            }
+          : {}),
       };
     }
     default:

@@ -23,6 +23,7 @@ import {
   S3FILES_SOURCE,
 } from "./file-systems.ts";
 import { IAM_JUDGED_EVENTS, IAM_SOURCE, iamChange, isRecognisedUnjudgedIam } from "./iam.ts";
+import { BUCKET_JUDGED_EVENTS, bucketChange, S3_SOURCE } from "./s3-buckets.ts";
 
 export const EC2_SOURCE = "ec2.amazonaws.com";
 
@@ -31,6 +32,7 @@ const SERVICE_BY_SOURCE: Record<string, Service> = {
   [S3FILES_SOURCE]: "s3files",
   [EFS_SOURCE]: "efs",
   [IAM_SOURCE]: "iam",
+  [S3_SOURCE]: "s3",
 };
 
 /** Every (eventSource, eventName) the engine judges: what the EventBridge rules must route. */
@@ -39,6 +41,7 @@ export const JUDGED_EVENTS: Readonly<Record<string, readonly string[]>> = {
   [S3FILES_SOURCE]: FILE_SYSTEM_JUDGED_EVENTS.s3files,
   [EFS_SOURCE]: FILE_SYSTEM_JUDGED_EVENTS.efs,
   [IAM_SOURCE]: IAM_JUDGED_EVENTS,
+  [S3_SOURCE]: BUCKET_JUDGED_EVENTS,
 };
 
 export type IntakeResult =
@@ -149,6 +152,9 @@ export function resourceNames(meta: ChangeMeta, detail: ChangeDetail): { resourc
       );
     case "iam-identity":
       return named(...iamNames(meta, detail.trigger.target));
+    case "bucket-state":
+      // Bucket ARNs name neither region nor account.
+      return named(`arn:${partitionOf(meta.region)}:s3:::${detail.bucket}`, detail.bucket);
   }
 }
 
@@ -182,6 +188,7 @@ function detailOf(service: Service, record: CloudTrailRecord, judgeLive = false)
     return ec2Change(record.eventName, record.requestParameters, record.responseElements);
   if (service === "iam")
     return iamChange(record.eventName, record.requestParameters, record.responseElements, { unparsedPolicy });
+  if (service === "s3") return bucketChange(record.eventName, record.requestParameters, { unparsedPolicy });
   return fileSystemChange(service, record.eventName, record.requestParameters, record.responseElements, {
     unparsedPolicy,
   });
@@ -241,6 +248,12 @@ export function intakeRecord(raw: unknown, options: IntakeOptions): IntakeResult
           isRecognisedUnjudgedIam(record.eventName)
             ? `${record.eventName} cannot give anyone root on a file system: recorded, not judged`
             : `${record.eventName} is not an IAM call the remediator judges`,
+        );
+      }
+      if (service === "s3") {
+        return ignored(
+          meta,
+          `${record.eventName} is not a bucket call that can weaken the bucket behind a file system (policy, versioning, Block Public Access, ACL)`,
         );
       }
       return ignored(

@@ -3,6 +3,11 @@
  * Add a rule by writing `<rule-id>.ts` next to this file and listing it here.
  */
 import { accessPointUnsafePosix } from "./access-point-unsafe-posix.ts";
+import { bucketAclPublic } from "./bucket-acl-public.ts";
+import { bucketPolicyBlocksFileSystem } from "./bucket-policy-blocks-file-system.ts";
+import { bucketPolicyPublic } from "./bucket-policy-public.ts";
+import { bucketPublicAccessBlockWeakened } from "./bucket-public-access-block-weakened.ts";
+import { bucketVersioningNotEnabled } from "./bucket-versioning-not-enabled.ts";
 import { fsCreatedWithoutCmk } from "./fs-created-without-cmk.ts";
 import { fsPolicyCrossAccountAccess } from "./fs-policy-cross-account-access.ts";
 import { fsPolicyDeleted } from "./fs-policy-deleted.ts";
@@ -31,6 +36,11 @@ export const RULES: readonly Rule[] = [
   mountTargetNfsOutsideVpc,
   fsCreatedWithoutCmk,
   iamPrincipalRootOnFileSystems,
+  bucketVersioningNotEnabled,
+  bucketPublicAccessBlockWeakened,
+  bucketPolicyPublic,
+  bucketAclPublic,
+  bucketPolicyBlocksFileSystem,
 ];
 
 export const RULE_IDS: readonly string[] = RULES.map((rule) => rule.id);

@@ -4,7 +4,16 @@
  * would check live; the runtime fills them from AWS before judging.
  */
 import type { Config } from "../config.ts";
-import type { Change, ChangeKind, Finding, PlanStep, RuleMode, Severity, SgRule } from "../types.ts";
+import type {
+  Change,
+  ChangeKind,
+  Finding,
+  PlanStep,
+  PublicAccessBlock,
+  RuleMode,
+  Severity,
+  SgRule,
+} from "../types.ts";
 
 /** What the runtime read from AWS for this change. Every field is optional: offline, none is known. */
 export interface LiveFacts {
@@ -23,6 +32,22 @@ export interface LiveFacts {
   readonly vpcCidrs?: ReadonlyMap<string, readonly string[]>;
   /** The security groups a mount target had before an update, by mount-target id (restored on a violation). */
   readonly previousMountTargetGroups?: ReadonlyMap<string, readonly string[]>;
+  /** For a bucket: the file systems built on it and its last known good settings, by bucket name. */
+  readonly buckets?: ReadonlyMap<string, BucketContext>;
+}
+
+/** What the runtime knows of a bucket besides its live settings. */
+export interface BucketContext {
+  /** The S3 Files file systems of the region that name the bucket, with the role each syncs with. */
+  readonly fileSystems: readonly { readonly fileSystemId: string; readonly roleArn: string | undefined }[];
+  readonly lastKnownGood?: KnownGoodBucket;
+}
+
+/** A bucket's settings when it was last judged compliant: what a restore puts back. */
+export interface KnownGoodBucket {
+  readonly versioningStatus?: string;
+  readonly publicAccessBlock?: PublicAccessBlock | null;
+  readonly policyText?: string | null;
 }
 
 export interface MountTargetGuard {

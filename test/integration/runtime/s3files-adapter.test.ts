@@ -56,7 +56,7 @@ describe("S3 Files adapter: reads", () => {
     expect(await adapter.getPolicy("fs-none")).toBeUndefined();
   });
 
-  it("lists file systems page by page", async () => {
+  it("lists file systems page by page, each with its bucket and role", async () => {
     s3files.on(ListFileSystemsCommand).resolves({
       ...meta,
       nextToken: "t2",
@@ -83,6 +83,8 @@ describe("S3 Files adapter: reads", () => {
           ownerId: "111122223333",
           kmsKeyId: undefined,
           encrypted: true,
+          bucketArn: "arn:aws:s3:::data",
+          roleArn: "arn:aws:iam::111122223333:role/s3files",
         },
       ],
       nextToken: "t2",

@@ -454,6 +454,18 @@ describe("SecurityHubNotifier", () => {
     expect(finding?.ProductArn).toBe(`arn:aws-cn:securityhub:cn-north-1:${HOME}:product/${HOME}/default`);
     expect(finding?.Resources?.[0]?.Partition).toBe("aws-cn");
   });
+
+  it("names a bucket as an AwsS3Bucket resource", async () => {
+    const hub = new SecurityHubClient(local);
+    const mock = mockClient(hub).on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1 });
+    const notifier = new SecurityHubNotifier(hub, { account: "111122223333", region: "eu-west-1", clock });
+
+    await notifier.notify(auditRecord({ resource: "arn:aws:s3:::fs-data-bucket" }));
+
+    const resources =
+      mock.commandCalls(BatchImportFindingsCommand)[0]?.args[0].input.Findings?.[0]?.Resources;
+    expect(resources?.[0]).toMatchObject({ Type: "AwsS3Bucket", Id: "arn:aws:s3:::fs-data-bucket" });
+  });
 });
 
 describe("SnsNotifier", () => {

@@ -197,8 +197,8 @@ describe("ignored records say why", () => {
 
   it("other services and unknown event names", () => {
     const otherSource = variantOf("ec2-CreateSecurityGroup-panther-terraform.json", (r) => {
-      r.eventSource = "s3.amazonaws.com";
-      r.eventName = "PutBucketPolicy";
+      r.eventSource = "sqs.amazonaws.com";
+      r.eventName = "SetQueueAttributes";
     });
     expect(intakeRecord(otherSource, NO_SELF)).toMatchObject({
       status: "ignored",

@@ -112,6 +112,10 @@ class MemoryState implements StateStore {
     return undefined;
   }
   async saveKnownGoodPolicy() {}
+  async lastKnownGoodBucket() {
+    return undefined;
+  }
+  async saveKnownGoodBucket() {}
   async knownGoodSecurityGroups() {
     return undefined;
   }

@@ -128,6 +128,10 @@ class MemoryState implements StateStore {
   async saveKnownGoodPolicy(_s: string, fileSystemId: string, policy: string) {
     this.knownGoodPolicies.set(fileSystemId, policy);
   }
+  async lastKnownGoodBucket() {
+    return undefined;
+  }
+  async saveKnownGoodBucket() {}
   async knownGoodSecurityGroups(_s: string, mountTargetId: string) {
     return this.knownGood.get(mountTargetId);
   }
