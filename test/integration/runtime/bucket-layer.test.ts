@@ -6,6 +6,7 @@
  */
 
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IAMClient } from "@aws-sdk/client-iam";
 import {
   CreateBucketCommand,
   DeletePublicAccessBlockCommand,
@@ -145,7 +146,9 @@ beforeAll(async () => {
   infra = await createInfra(moto, "bucket");
   s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true, maxAttempts: 1 });
   const settings = loadSettings(runtimeEnv(moto, infra));
-  runtime = buildRuntime(settings, { ...motoClients(moto), s3 }, { sleep: async () => {} });
+  // The sweep also judges the account's identity layer (IAM is swept in this region): on moto too.
+  const iam = new IAMClient({ ...moto.clientConfig, maxAttempts: 1 });
+  runtime = buildRuntime(settings, { ...motoClients(moto), s3, iam }, { sleep: async () => {} });
 }, 60_000);
 
 afterAll(async () => {

@@ -457,7 +457,8 @@ describe("SecurityHubNotifier", () => {
 
   it("names a bucket as an AwsS3Bucket resource", async () => {
     const hub = new SecurityHubClient(local);
-    const mock = mockClient(hub).on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1 });
+    const mock = mockClient(hub).on(GetFindingsCommand).resolves({ Findings: [] });
+    mock.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1 });
     const notifier = new SecurityHubNotifier(hub, { account: "111122223333", region: "eu-west-1", clock });
 
     await notifier.notify(auditRecord({ resource: "arn:aws:s3:::fs-data-bucket" }));
