@@ -50,6 +50,71 @@ const PAGE_SIZE = 100;
 
 type GroupPolicies = { readonly name: string; readonly policies: readonly IamPolicySource[] };
 
+type Entity = "role" | "user" | "group";
+interface Paged {
+  readonly IsTruncated?: boolean | undefined;
+  readonly Marker?: string | undefined;
+}
+
+/** The three calls that list and read an entity's own policies, per kind of entity. */
+const ENTITY_CALLS: Record<
+  Entity,
+  {
+    readonly api: { readonly attached: string; readonly inlineNames: string; readonly inline: string };
+    attached(
+      client: IAMClient,
+      name: string,
+      marker: string | undefined,
+    ): Promise<Paged & { AttachedPolicies?: AttachedPolicy[] | undefined }>;
+    inlineNames(
+      client: IAMClient,
+      name: string,
+      marker: string | undefined,
+    ): Promise<Paged & { PolicyNames?: string[] | undefined }>;
+    inline(
+      client: IAMClient,
+      name: string,
+      policyName: string,
+    ): Promise<{ PolicyDocument?: string | undefined }>;
+  }
+> = {
+  role: {
+    api: {
+      attached: "iam:ListAttachedRolePolicies",
+      inlineNames: "iam:ListRolePolicies",
+      inline: "iam:GetRolePolicy",
+    },
+    attached: (client, RoleName, Marker) =>
+      client.send(new ListAttachedRolePoliciesCommand({ RoleName, Marker })),
+    inlineNames: (client, RoleName, Marker) => client.send(new ListRolePoliciesCommand({ RoleName, Marker })),
+    inline: (client, RoleName, PolicyName) => client.send(new GetRolePolicyCommand({ RoleName, PolicyName })),
+  },
+  user: {
+    api: {
+      attached: "iam:ListAttachedUserPolicies",
+      inlineNames: "iam:ListUserPolicies",
+      inline: "iam:GetUserPolicy",
+    },
+    attached: (client, UserName, Marker) =>
+      client.send(new ListAttachedUserPoliciesCommand({ UserName, Marker })),
+    inlineNames: (client, UserName, Marker) => client.send(new ListUserPoliciesCommand({ UserName, Marker })),
+    inline: (client, UserName, PolicyName) => client.send(new GetUserPolicyCommand({ UserName, PolicyName })),
+  },
+  group: {
+    api: {
+      attached: "iam:ListAttachedGroupPolicies",
+      inlineNames: "iam:ListGroupPolicies",
+      inline: "iam:GetGroupPolicy",
+    },
+    attached: (client, GroupName, Marker) =>
+      client.send(new ListAttachedGroupPoliciesCommand({ GroupName, Marker })),
+    inlineNames: (client, GroupName, Marker) =>
+      client.send(new ListGroupPoliciesCommand({ GroupName, Marker })),
+    inline: (client, GroupName, PolicyName) =>
+      client.send(new GetGroupPolicyCommand({ GroupName, PolicyName })),
+  },
+};
+
 export class IamIdentityAdapter implements IdentityApi {
   readonly operations;
   private readonly versions = new Map<string, string>();
@@ -132,136 +197,79 @@ export class IamIdentityAdapter implements IdentityApi {
       : undefined;
   }
 
-  private async rolePolicies(name: string): Promise<IamPolicySource[] | undefined> {
-    const owner = `role ${name}`;
+  /** Every page of a listing, each page retried; `undefined` when its entity is gone. */
+  private listAll<P extends Paged, T>(
+    api: string,
+    send: (marker: string | undefined) => Promise<P>,
+    items: (page: P) => readonly T[] | undefined,
+  ): Promise<T[] | undefined> {
+    return this.orMissing(() =>
+      allPages(async (marker) => {
+        const page = await withRetry(api, this.retry, () => send(marker));
+        return { items: items(page) ?? [], next: page.IsTruncated ? page.Marker : undefined };
+      }),
+    );
+  }
+
+  /**
+   * A role's, user's or group's own policies: attached managed policies (default versions) and
+   * inline ones; `via` names the group they come through. Undefined when the entity is gone.
+   */
+  private async ownPolicies(
+    entity: Entity,
+    name: string,
+    via?: string,
+  ): Promise<IamPolicySource[] | undefined> {
+    const calls = ENTITY_CALLS[entity];
+    const owner = `${entity} ${name}`;
     const [attached, inlineNames] = await Promise.all([
-      this.orMissing(() =>
-        allPages(async (Marker) => {
-          const page = await withRetry("iam:ListAttachedRolePolicies", this.retry, () =>
-            this.client.send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker })),
-          );
-          return { items: page.AttachedPolicies ?? [], next: page.IsTruncated ? page.Marker : undefined };
-        }),
+      this.listAll(
+        calls.api.attached,
+        (marker) => calls.attached(this.client, name, marker),
+        (page) => page.AttachedPolicies,
       ),
-      this.orMissing(() =>
-        allPages(async (Marker) => {
-          const page = await withRetry("iam:ListRolePolicies", this.retry, () =>
-            this.client.send(new ListRolePoliciesCommand({ RoleName: name, Marker })),
-          );
-          return { items: page.PolicyNames ?? [], next: page.IsTruncated ? page.Marker : undefined };
-        }),
+      this.listAll(
+        calls.api.inlineNames,
+        (marker) => calls.inlineNames(this.client, name, marker),
+        (page) => page.PolicyNames,
       ),
     ]);
     if (!attached || !inlineNames) return undefined;
     const inline = await Promise.all(
       inlineNames.map(async (policyName) => {
-        const got = await this.read("iam:GetRolePolicy", () =>
-          this.client.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })),
-        );
+        const got = await this.read(calls.api.inline, () => calls.inline(this.client, name, policyName));
         return got?.PolicyDocument
           ? {
               label: `inline policy ${policyName} of ${owner}`,
               arn: undefined,
-              via: undefined,
+              via,
               document: decodePolicyDocument(got.PolicyDocument),
             }
           : undefined;
       }),
     );
-    return [...(await this.attached(attached, owner)), ...present(inline)];
+    return [...(await this.attached(attached, owner, via)), ...present(inline)];
   }
 
   private async groupPolicies(name: string): Promise<GroupPolicies | undefined> {
-    const owner = `group ${name}`;
-    const [attached, inlineNames] = await Promise.all([
-      this.orMissing(() =>
-        allPages(async (Marker) => {
-          const page = await withRetry("iam:ListAttachedGroupPolicies", this.retry, () =>
-            this.client.send(new ListAttachedGroupPoliciesCommand({ GroupName: name, Marker })),
-          );
-          return { items: page.AttachedPolicies ?? [], next: page.IsTruncated ? page.Marker : undefined };
-        }),
-      ),
-      this.orMissing(() =>
-        allPages(async (Marker) => {
-          const page = await withRetry("iam:ListGroupPolicies", this.retry, () =>
-            this.client.send(new ListGroupPoliciesCommand({ GroupName: name, Marker })),
-          );
-          return { items: page.PolicyNames ?? [], next: page.IsTruncated ? page.Marker : undefined };
-        }),
-      ),
-    ]);
-    if (!attached || !inlineNames) return undefined;
-    const inline = await Promise.all(
-      inlineNames.map(async (policyName) => {
-        const got = await this.read("iam:GetGroupPolicy", () =>
-          this.client.send(new GetGroupPolicyCommand({ GroupName: name, PolicyName: policyName })),
-        );
-        return got?.PolicyDocument
-          ? {
-              label: `inline policy ${policyName} of ${owner}`,
-              arn: undefined,
-              via: name,
-              document: decodePolicyDocument(got.PolicyDocument),
-            }
-          : undefined;
-      }),
-    );
-    return { name, policies: [...(await this.attached(attached, owner, name)), ...present(inline)] };
+    const policies = await this.ownPolicies("group", name, name);
+    return policies ? { name, policies } : undefined;
   }
 
   private async userPolicies(name: string): Promise<IamPolicySource[] | undefined> {
-    const owner = `user ${name}`;
-    const [attached, inlineNames, groups] = await Promise.all([
-      this.orMissing(() =>
-        allPages(async (Marker) => {
-          const page = await withRetry("iam:ListAttachedUserPolicies", this.retry, () =>
-            this.client.send(new ListAttachedUserPoliciesCommand({ UserName: name, Marker })),
-          );
-          return { items: page.AttachedPolicies ?? [], next: page.IsTruncated ? page.Marker : undefined };
-        }),
-      ),
-      this.orMissing(() =>
-        allPages(async (Marker) => {
-          const page = await withRetry("iam:ListUserPolicies", this.retry, () =>
-            this.client.send(new ListUserPoliciesCommand({ UserName: name, Marker })),
-          );
-          return { items: page.PolicyNames ?? [], next: page.IsTruncated ? page.Marker : undefined };
-        }),
-      ),
-      this.orMissing(() =>
-        allPages(async (Marker) => {
-          const page = await withRetry("iam:ListGroupsForUser", this.retry, () =>
-            this.client.send(new ListGroupsForUserCommand({ UserName: name, Marker })),
-          );
-          return { items: page.Groups ?? [], next: page.IsTruncated ? page.Marker : undefined };
-        }),
+    const [own, groups] = await Promise.all([
+      this.ownPolicies("user", name),
+      this.listAll(
+        "iam:ListGroupsForUser",
+        (Marker) => this.client.send(new ListGroupsForUserCommand({ UserName: name, Marker })),
+        (page) => page.Groups,
       ),
     ]);
-    if (!attached || !inlineNames || !groups) return undefined;
-    const inline = await Promise.all(
-      inlineNames.map(async (policyName) => {
-        const got = await this.read("iam:GetUserPolicy", () =>
-          this.client.send(new GetUserPolicyCommand({ UserName: name, PolicyName: policyName })),
-        );
-        return got?.PolicyDocument
-          ? {
-              label: `inline policy ${policyName} of ${owner}`,
-              arn: undefined,
-              via: undefined,
-              document: decodePolicyDocument(got.PolicyDocument),
-            }
-          : undefined;
-      }),
-    );
+    if (!own || !groups) return undefined;
     const groupPolicies = await Promise.all(
       groups.flatMap((g) => (g.GroupName ? [this.groupPolicies(g.GroupName)] : [])),
     );
-    return [
-      ...(await this.attached(attached, owner)),
-      ...present(inline),
-      ...present(groupPolicies).flatMap((g) => g.policies),
-    ];
+    return [...own, ...present(groupPolicies).flatMap((g) => g.policies)];
   }
 
   async principal(kind: "role" | "user", name: string): Promise<IamPrincipalState | undefined> {
@@ -272,7 +280,7 @@ export class IamIdentityAdapter implements IdentityApi {
       const role = got?.Role;
       if (!role?.Arn) return undefined;
       const [policies, boundary] = await Promise.all([
-        this.rolePolicies(name),
+        this.ownPolicies("role", name),
         this.boundaryOf(role.PermissionsBoundary, `role ${name}`),
       ]);
       if (!policies) return undefined;
