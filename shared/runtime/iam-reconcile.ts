@@ -19,7 +19,7 @@ import type { StateStore } from "./live-ports.ts";
 import type { RemediationPipeline } from "./pipeline.ts";
 import type { Clock } from "./ports.ts";
 import { awsErrorName, isRetryableAwsError } from "./retry.ts";
-
+import { decideSwept, type SweepCounts } from "./sweep-counts.ts";
 export interface IdentitySweepDeps {
   readonly pipeline: RemediationPipeline;
   readonly state: StateStore;
@@ -27,13 +27,6 @@ export interface IdentitySweepDeps {
   readonly region: string | undefined;
   /** Roles and users judged per run (whole pages), before the cursor hands over to the next run. */
   readonly maxPrincipals: number;
-}
-
-export interface SweepCounts {
-  readonly totals: { resources: number; recorded: number; remediated: number; failed: number };
-  readonly complete: Record<string, boolean>;
-  readonly deferred: string[];
-  readonly errors: Record<string, string>;
 }
 
 /** The account of an IAM ARN (`arn:aws:iam::111122223333:role/x`). */
@@ -92,7 +85,7 @@ export async function sweepIdentity(
   hasTime: () => boolean,
   counts: SweepCounts,
 ): Promise<void> {
-  const { totals, complete, deferred, errors } = counts;
+  const { totals, complete, errors } = counts;
   const key = account ? `${account}/iam` : "iam";
   let token = await deps.state.reconcileCursor("iam", account);
   let swept = 0;
@@ -115,21 +108,7 @@ export async function sweepIdentity(
           principals: undefined,
           denyPolicyArn: undefined,
         });
-        try {
-          const result = await deps.pipeline.handleChange(change, {
-            dedupe: false,
-            recordCompliant: false,
-            notifyKey,
-          });
-          if (result.status === "decided") {
-            totals.recorded++;
-            if (result.record.outcome === "remediated") totals.remediated++;
-            if (result.record.outcome === "failed") totals.failed++;
-          }
-        } catch (error) {
-          if (!isRetryableAwsError(error)) throw error;
-          deferred.push(change.resource);
-        }
+        await decideSwept(deps.pipeline, change, notifyKey, counts);
       }
       swept += page.principals.length;
       token = page.nextToken;

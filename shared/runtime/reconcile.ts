@@ -18,9 +18,10 @@ import { resourceNames } from "../core/intake/intake.ts";
 import type { Change, ChangeDetail, ChangeMeta, FileSystemService } from "../core/types.ts";
 import { sweepIdentity } from "./iam-reconcile.ts";
 import type { FileSystemApi, FileSystemSummary, StateStore } from "./live-ports.ts";
-import type { PipelineResult, RemediationPipeline } from "./pipeline.ts";
+import type { RemediationPipeline } from "./pipeline.ts";
 import type { Clock, RemediationMode } from "./ports.ts";
 import { awsErrorName, isRetryableAwsError } from "./retry.ts";
+import { decideSwept, type SweepCounts } from "./sweep-counts.ts";
 
 export interface ReconcileDeps {
   readonly pipeline: RemediationPipeline;
@@ -155,20 +156,9 @@ export class Reconciler {
     fileSystems: readonly FileSystemApi[],
     runId: string,
     hasTime: () => boolean,
-    counts: {
-      totals: {
-        fileSystems: number;
-        resources: number;
-        recorded: number;
-        remediated: number;
-        failed: number;
-      };
-      complete: Record<string, boolean>;
-      deferred: string[];
-      errors: Record<string, string>;
-    },
+    counts: SweepCounts & { readonly totals: { fileSystems: number } },
   ): Promise<void> {
-    const { totals, complete, deferred, errors } = counts;
+    const { totals, complete, errors } = counts;
     for (const api of fileSystems) {
       const key = account ? `${account}/${api.service}` : api.service;
       let token = await this.deps.state.reconcileCursor(api.service, account);
@@ -188,21 +178,7 @@ export class Reconciler {
             }
             for (const { change, notifyKey } of changes) {
               totals.resources++;
-              try {
-                const result: PipelineResult = await this.deps.pipeline.handleChange(change, {
-                  dedupe: false,
-                  recordCompliant: false,
-                  notifyKey,
-                });
-                if (result.status === "decided") {
-                  totals.recorded++;
-                  if (result.record.outcome === "remediated") totals.remediated++;
-                  if (result.record.outcome === "failed") totals.failed++;
-                }
-              } catch (error) {
-                if (!isRetryableAwsError(error)) throw error;
-                deferred.push(change.resource);
-              }
+              await decideSwept(this.deps.pipeline, change, notifyKey, counts);
             }
           }
           swept += page.items.length;
