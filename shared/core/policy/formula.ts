@@ -136,29 +136,26 @@ export interface Junction {
 export type Formula = boolean | Lit | Junction;
 
 export function and(fs: readonly Formula[]): Formula {
-  const out: Formula[] = [];
-  for (const f of fs) {
-    if (f === true) continue;
-    if (f === false) return false;
-    if (typeof f === "object" && "op" in f && f.op === "and") out.push(...f.fs);
-    else out.push(f);
-  }
-  if (out.length === 0) return true;
-  if (out.length === 1) return out[0] as Formula;
-  return { op: "and", fs: out };
+  return junction("and", fs);
 }
 
 export function or(fs: readonly Formula[]): Formula {
+  return junction("or", fs);
+}
+
+/** A flattened conjunction or disjunction: its unit (true for and, false for or) drops out, its zero absorbs. */
+function junction(op: Junction["op"], fs: readonly Formula[]): Formula {
+  const unit = op === "and";
   const out: Formula[] = [];
   for (const f of fs) {
-    if (f === false) continue;
-    if (f === true) return true;
-    if (typeof f === "object" && "op" in f && f.op === "or") out.push(...f.fs);
+    if (f === unit) continue;
+    if (f === !unit) return !unit;
+    if (typeof f === "object" && "op" in f && f.op === op) out.push(...f.fs);
     else out.push(f);
   }
-  if (out.length === 0) return false;
+  if (out.length === 0) return unit;
   if (out.length === 1) return out[0] as Formula;
-  return { op: "or", fs: out };
+  return { op, fs: out };
 }
 
 function negateAtom(atom: ElemAtom): ElemAtom {
