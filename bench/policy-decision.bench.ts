@@ -20,53 +20,11 @@ import type { GeneratedCase } from "../test/helpers/policy-arbitraries.ts";
 import { engineScopeOf, oracleScopeOf } from "../test/oracle/differential.ts";
 import { decisionEngine } from "../test/oracle/engine-under-test.ts";
 import { PolicyOracle } from "../test/oracle/z3-policy-oracle.ts";
+import { benchPolicy, putPolicyRecord } from "./bench-policy.ts";
 
-const OWNER = "111122223333";
-const FS = `arn:aws:s3files:us-west-2:${OWNER}:file-system/fs-1`;
-/** The 5-statement policy of `policy.bench.ts`: a public write (any VPC), a partner, an organization. */
-const POLICY = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Sid: "App",
-      Effect: "Allow",
-      Principal: { AWS: `arn:aws:iam::${OWNER}:role/app` },
-      Action: ["s3files:ClientMount", "s3files:ClientWrite"],
-      Resource: FS,
-    },
-    {
-      Sid: "Org",
-      Effect: "Allow",
-      Principal: "*",
-      Action: "s3files:ClientMount",
-      Resource: FS,
-      Condition: { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } },
-    },
-    {
-      Sid: "Partner",
-      Effect: "Allow",
-      Principal: { AWS: "arn:aws:iam::444455556666:root" },
-      Action: "s3files:Client*",
-      Resource: FS,
-    },
-    {
-      Sid: "AnyVpc",
-      Effect: "Allow",
-      Principal: { AWS: "*" },
-      Action: "s3files:ClientWrite",
-      Resource: FS,
-      Condition: { StringLike: { "aws:SourceVpc": "vpc-*" } },
-    },
-    {
-      Sid: "NoRootOutsideOffice",
-      Effect: "Deny",
-      Principal: "*",
-      Action: "s3files:ClientRootAccess",
-      Resource: FS,
-      Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
-    },
-  ],
-};
+const FS = `arn:aws:s3files:us-west-2:111122223333:file-system/fs-1`;
+const POLICY = benchPolicy("fs-1");
+
 const CASE: GeneratedCase = { service: "s3files", trustedAccounts: [], adminPrincipals: [], policy: POLICY };
 
 async function rate(label: string, baseline: number | undefined, seconds: number, once: () => unknown) {
@@ -153,27 +111,7 @@ function child(file: string, engine: string, timeoutMs: number) {
 
 export async function run(): Promise<void> {
   const config = parseConfig({}, RULE_IDS);
-  const record = {
-    eventVersion: "1.11",
-    userIdentity: {
-      type: "AssumedRole",
-      arn: `arn:aws:sts::${OWNER}:assumed-role/Admin/alice`,
-      accountId: OWNER,
-    },
-    eventTime: "2026-11-22T12:00:00Z",
-    eventSource: "s3files.amazonaws.com",
-    eventName: "PutFileSystemPolicy",
-    awsRegion: "us-west-2",
-    sourceIPAddress: "203.0.113.24",
-    userAgent: "bench",
-    requestParameters: { fileSystemId: "fs-1", policy: JSON.stringify(POLICY) },
-    responseElements: null,
-    requestID: "bench",
-    eventID: "bench",
-    readOnly: false,
-    eventType: "AwsApiCall",
-    recipientAccountId: OWNER,
-  };
+  const record = putPolicyRecord("fs-1", POLICY);
   const now = new Date();
   const scope = engineScopeOf(CASE);
   const edit = decisionEngine.edit(POLICY, scope);

@@ -15,52 +15,10 @@ import {
   type RequestPrincipal,
 } from "../shared/core/policy/index.ts";
 import { RULE_IDS } from "../shared/core/rules/index.ts";
+import { benchPolicy, OWNER, putPolicyRecord } from "./bench-policy.ts";
 
-const OWNER = "111122223333";
 const FS = `arn:aws:s3files:us-west-2:${OWNER}:file-system/fs-abcd123456789ef0`;
-const POLICY = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Sid: "App",
-      Effect: "Allow",
-      Principal: { AWS: `arn:aws:iam::${OWNER}:role/app` },
-      Action: ["s3files:ClientMount", "s3files:ClientWrite"],
-      Resource: FS,
-    },
-    {
-      Sid: "Org",
-      Effect: "Allow",
-      Principal: "*",
-      Action: "s3files:ClientMount",
-      Resource: FS,
-      Condition: { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } },
-    },
-    {
-      Sid: "Partner",
-      Effect: "Allow",
-      Principal: { AWS: "arn:aws:iam::444455556666:root" },
-      Action: "s3files:Client*",
-      Resource: FS,
-    },
-    {
-      Sid: "AnyVpc",
-      Effect: "Allow",
-      Principal: { AWS: "*" },
-      Action: "s3files:ClientWrite",
-      Resource: FS,
-      Condition: { StringLike: { "aws:SourceVpc": "vpc-*" } },
-    },
-    {
-      Sid: "NoRootOutsideOffice",
-      Effect: "Deny",
-      Principal: "*",
-      Action: "s3files:ClientRootAccess",
-      Resource: FS,
-      Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
-    },
-  ],
-};
+const POLICY = benchPolicy("fs-abcd123456789ef0");
 
 const PRINCIPALS: RequestPrincipal[] = [
   { kind: "anonymous" },
@@ -139,27 +97,7 @@ export async function run(): Promise<void> {
 
   // A full judgement of PutFileSystemPolicy: intake, parse, analysis, combined minimal edit and its proof.
   const config = parseConfig({}, RULE_IDS);
-  const record = {
-    eventVersion: "1.11",
-    userIdentity: {
-      type: "AssumedRole",
-      arn: `arn:aws:sts::${OWNER}:assumed-role/Admin/alice`,
-      accountId: OWNER,
-    },
-    eventTime: "2026-11-22T12:00:00Z",
-    eventSource: "s3files.amazonaws.com",
-    eventName: "PutFileSystemPolicy",
-    awsRegion: "us-west-2",
-    sourceIPAddress: "203.0.113.24",
-    userAgent: "bench",
-    requestParameters: { fileSystemId: "fs-abcd123456789ef0", policy: JSON.stringify(POLICY) },
-    responseElements: null,
-    requestID: "bench",
-    eventID: "bench",
-    readOnly: false,
-    eventType: "AwsApiCall",
-    recipientAccountId: OWNER,
-  };
+  const record = putPolicyRecord("fs-abcd123456789ef0", POLICY);
   const now = new Date();
   const check = evaluateRecord(record, { config, now });
   if (check.verdict !== "violation" || check.plan.length !== 1)
