@@ -172,6 +172,8 @@ export type ChangeDetail =
       readonly trigger: string;
       /** What is known of the bucket: from the event offline, read live by the runtime. */
       readonly state: BucketState;
+      /** A PutBucketPolicy whose policy text could not be parsed: why (the live policy is judged). */
+      readonly unparsedProblem?: string;
     }
   | IamIdentityChange;
 

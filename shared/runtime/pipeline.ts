@@ -614,7 +614,8 @@ export class RemediationPipeline {
     options: { readonly intent?: DecisionIntent | undefined; readonly saveIntent: boolean },
   ): Promise<Decision> {
     const { detail } = change;
-    const problem = detail.kind === "fs-policy-put" ? detail.unparsedProblem : undefined;
+    const problem =
+      detail.kind === "fs-policy-put" || detail.kind === "bucket-state" ? detail.unparsedProblem : undefined;
     if (problem === undefined) return this.decideLive(change, options);
     // The event's policy text cannot be parsed: the record says so, and what the live policy is.
     if (this.deps.mode === "off") {

@@ -181,8 +181,17 @@ export function bucketChange(
         parsePolicy(params.bucketPolicy);
       } catch (error) {
         if (!(error instanceof InvalidInputError)) throw error;
-        if (options.unparsedPolicy === "judge-live") return bucketState(params.bucketName, eventName, {});
-        throw new InvalidInputError(`requestParameters.bucketPolicy: ${error.message}`);
+        const problem = `requestParameters.bucketPolicy: ${error.message}`;
+        if (options.unparsedPolicy === "judge-live") {
+          return {
+            kind: "bucket-state",
+            bucket: params.bucketName,
+            trigger: eventName,
+            state: {},
+            unparsedProblem: problem,
+          };
+        }
+        throw new InvalidInputError(problem);
       }
       return bucketState(params.bucketName, eventName, { policyText: params.bucketPolicy });
     }

@@ -45,6 +45,23 @@ describe("S3 bucket intake", () => {
     });
   });
 
+  it("a truncated policy, at runtime: the bucket is judged live and the change says why the text was not used", () => {
+    const result = intakeRecord(loadFixture("synthetic-s3-PutBucketPolicy-truncated.json"), {
+      ...NO_SELF,
+      judgeUnparsedPolicyLive: true,
+    });
+    expect(result).toMatchObject({
+      status: "change",
+      change: {
+        detail: {
+          kind: "bucket-state",
+          state: {},
+          unparsedProblem: expect.stringMatching(/^requestParameters\.bucketPolicy: policy: not valid JSON/),
+        },
+      },
+    });
+  });
+
   it("DeleteBucketPolicy: known to have no policy", () => {
     const { detail } = detailOf(loadFixture("synthetic-s3-DeleteBucketPolicy.json"));
     expect(detail).toMatchObject({ kind: "bucket-state", state: { policyText: null } });
