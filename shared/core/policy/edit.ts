@@ -10,8 +10,10 @@
  * narrowed statement still grant what it must not, it is removed: removing an Allow can never
  * widen access. No edit is made for outside access without a known owner account.
  *
- * The proof is the solver's, over every request (`widening.ts`): the edited policy allows nothing
- * the current one does not, keeps every explicit Deny, and meets its goals.
+ * The proof is the solver's, over every request (`widening.ts`, `keep.ts`): the edited policy
+ * allows nothing the current one does not, keeps every explicit Deny, meets its goals, and still
+ * allows every request of the owner's and trusted accounts' principals that the goals do not take
+ * away on purpose.
  */
 import { InvalidInputError } from "../errors.ts";
 import {
@@ -24,6 +26,7 @@ import {
   problemsOf,
 } from "./analysis.ts";
 import { MAX_POLICY_CHARS, type PolicyDocument, policyFromJson, statementLabel } from "./document.ts";
+import { findLockout } from "./keep.ts";
 import { matchesAction, matchesPattern } from "./match.ts";
 import { accountPrincipals } from "./narrow.ts";
 import { describeWitness } from "./questions.ts";
@@ -370,8 +373,32 @@ export function proveNoWidening(
 }
 
 /**
- * Proves an edit: no widening, and the edited policy meets every goal (no grant left of the kinds
- * it removes, every question decided, and for TLS every client request without TLS denied).
+ * Proves that `after` locks no insider out: every request of a principal of the owner's or a
+ * trusted account that `before` allows stays allowed, except what `goals` take away on purpose
+ * (`keep.ts`). Undecided is no proof.
+ */
+export function proveKeeps(
+  before: PolicyDocument,
+  after: PolicyDocument,
+  scope: PolicyScope,
+  goals: EditGoals,
+): EditProof {
+  const outcome = findLockout(before, after, scope, goals);
+  if (outcome.status === "proved") return { ok: true };
+  if (outcome.status === "undecided")
+    return { ok: false, failure: `whether the edited policy keeps the insiders' access: ${outcome.reason}` };
+  const w = outcome.witness;
+  return {
+    ok: false,
+    failure: `the edited policy would no longer allow ${w.action} by ${describeWitness(w)}`,
+    witness: w,
+  };
+}
+
+/**
+ * Proves an edit: no widening, the edited policy meets every goal (no grant left of the kinds it
+ * removes, every question decided, and for TLS every client request without TLS denied), and it
+ * keeps what the owner's and trusted accounts were allowed (`proveKeeps`).
  */
 export function proveEdit(
   before: PolicyDocument,
@@ -399,5 +426,5 @@ export function proveEdit(
   }
   if (goals.enforceTls && scope.service === "efs" && !enforcesTls(after, scope).enforced)
     return { ok: false, failure: "the edited policy does not deny clients without TLS" };
-  return widening;
+  return proveKeeps(before, after, scope, goals);
 }

@@ -38,7 +38,7 @@ export type {
 export { MAX_POLICY_CHARS, parsePolicy, policyFromJson, statementLabel } from "./document.ts";
 export type { EditGoals, EditProof, PolicyEdit } from "./edit.ts";
 /** Minimal edits and their proof (no widening, goals met). */
-export { editPolicy, NO_EDIT_GOALS, proveEdit, proveNoWidening } from "./edit.ts";
+export { editPolicy, NO_EDIT_GOALS, proveEdit, proveKeeps, proveNoWidening } from "./edit.ts";
 /** `evaluatePolicy(policy, request)`: allowed, explicitly denied or implicitly denied, with the deciding statements. */
 export {
   type Decision,
@@ -60,6 +60,7 @@ export type {
   LabelledPolicy,
 } from "./identity.ts";
 export { fixedPrincipalOf, judgeIdentityRoot, ROOT_ACTIONS } from "./identity.ts";
+export { findLockout, type KeepExceptions } from "./keep.ts";
 export type { NarrowedPolicy } from "./narrow.ts";
 export { accountPrincipals, narrowToAccounts } from "./narrow.ts";
 export { BUCKET_PUBLIC, describeWitness, FILE_SYSTEM_PUBLIC, witnessRequest } from "./questions.ts";

@@ -392,7 +392,7 @@ function judgeUncached(
             detail.service,
             fsId,
             edit.text,
-            `edit only the offending statements (${edit.changes.join("; ")}); proved over every request (every kind of caller, client action and condition value) to grant nothing the current policy does not`,
+            `edit only the offending statements (${edit.changes.join("; ")}); proved over every request (every kind of caller, client action and condition value) to grant nothing the current policy does not, and to take nothing from principals of the owner's and trusted accounts beyond what the goals remove`,
           ),
         ];
       } else {

@@ -27,7 +27,7 @@ describe(RULE, () => {
       });
       expect(Object.keys(result.plan[0]?.params ?? {}).sort()).toEqual(["fileSystemId", "policy"]);
       expect(result.plan[0]?.reason).toMatch(
-        /proved over every request \(every kind of caller, client action and condition value\) to grant nothing the current policy does not/,
+        /proved over every request \(every kind of caller, client action and condition value\) to grant nothing the current policy does not, and to take nothing from principals of the owner's and trusted accounts beyond what the goals remove/,
       );
       const edited = plannedPolicy(result.plan[0]);
       expect(edited.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
@@ -69,6 +69,26 @@ describe(RULE, () => {
         ]),
       );
       expect(result.findings.map((f) => f.rule)).toEqual([RULE]);
+    });
+
+    it("an edit that would lock out the owner's principals is not planned, and the reason names the request", () => {
+      // NotPrincipal excluded one of the owner's roles: narrowing it would grant that role, so the
+      // edit removes the statement, and every other principal of the owner's account loses it.
+      const result = judge(
+        putPolicy([
+          {
+            Effect: "Allow",
+            NotPrincipal: { AWS: "arn:aws:iam::111122223333:role/x" },
+            Action: MOUNT,
+            Resource: S3_ARN,
+          },
+        ]),
+      );
+      expect(result.findings.map((f) => f.rule)).toEqual([RULE]);
+      expect(result.plan).toEqual([]);
+      expect(result.reason).toMatch(
+        /no edit could be proved safe \(the edited policy would no longer allow s3files:Client(Mount|Write) by a role session of account 111122223333 \(arn:aws:sts::111122223333:assumed-role\/.*\): left for a person/,
+      );
     });
 
     it("notify mode keeps the finding and drops the plan", () => {

@@ -1,0 +1,179 @@
+/**
+ * "Does the edited policy still allow what it must keep?" An edit must not lock out the people the
+ * policy is for: every request the current policy allows to a principal of the owner's account or
+ * of a trusted account must stay allowed, except what a goal of the edit takes away on purpose:
+ * - `ClientRootAccess` by a caller outside the admin principals, when root outside the admins is a goal;
+ * - requests without TLS, when enforcing TLS is a goal;
+ * - whatever a restored protective Deny refuses.
+ * Decided over the whole request space by the solver, like `findWidening`: a proof, or a witness
+ * request the evaluator confirms (the current policy allows it, the edited one does not).
+ *
+ * Anonymous clients, AWS services, organization members and principals of other accounts are not
+ * insiders: what an edit takes from them is the edit's purpose (or of no concern here), never a lockout.
+ */
+import { askFileSystem } from "./analysis.ts";
+import type { PolicyDocument, PolicyStatement } from "./document.ts";
+import { evaluatePolicy } from "./evaluate.ts";
+import {
+  allowedF,
+  and,
+  anyAllowF,
+  anyDenyF,
+  type Formula,
+  type Frame,
+  keyEquals,
+  not,
+  or,
+  type PrincipalKind,
+  principalIn,
+  statementF,
+  variablesOf,
+} from "./formula.ts";
+import { classF, FILE_SYSTEM_PUBLIC, mentionsOf, type Trust, witnessRequest } from "./questions.ts";
+import { ownerAccountOf, type PolicyScope, rootActionOf } from "./scope.ts";
+import type { Outcome, Witness } from "./solver.ts";
+
+/** What the edit's goals take away on purpose (the fields of `EditGoals` the keep question reads). */
+export interface KeepExceptions {
+  readonly rootOutsideAdmins: boolean;
+  readonly enforceTls: boolean;
+  readonly restoreDenies: readonly Readonly<Record<string, unknown>>[];
+}
+
+/**
+ * Insiders are callers with an account (no anonymous or service frame to ask about), role sessions
+ * first: a witness then names the caller an NFS client most often is.
+ */
+const INSIDER_KINDS: readonly PrincipalKind[] = ["session", "user", "federated", "root"];
+
+function sameText(a: PolicyStatement, b: PolicyStatement): boolean {
+  return a.effect === b.effect && JSON.stringify(a.raw) === JSON.stringify(b.raw);
+}
+
+/** A Deny that applies only to requests without TLS (`Bool aws:SecureTransport false`, a key always present). */
+function deniesOnlyWithoutTls(statement: PolicyStatement): boolean {
+  return statement.conditions.some(
+    (c) =>
+      c.base === "Bool" &&
+      c.set === undefined &&
+      c.keyLower === "aws:securetransport" &&
+      c.values.length > 0 &&
+      c.values.every((v) => v.toLowerCase() === "false"),
+  );
+}
+
+/**
+ * Looks for a request of an insider (a principal of the owner's or a trusted account) that `before`
+ * allows and `after` does not, outside what `exceptions` take away on purpose: "proved" means the
+ * edit locks no insider out.
+ *
+ * The question is split where the split is exact, as in `findWidening`: a request is lost either
+ * because a Deny of `after` not kept verbatim applies to it, or because no Deny of `after` applies
+ * and no Allow of `after` does, while an Allow of `before` did; that Allow cannot be one kept
+ * verbatim (it would still apply), so only changed and removed Allows are asked about. An Allow
+ * whose edited counterpart provably grants every insider request it granted needs no more.
+ */
+export function findLockout(
+  before: PolicyDocument,
+  after: PolicyDocument,
+  scope: PolicyScope,
+  exceptions: KeepExceptions,
+): Outcome {
+  const vBefore = variablesOf(before);
+  const vAfter = variablesOf(after);
+  const verbatim = (statement: PolicyStatement, others: readonly PolicyStatement[]) =>
+    vBefore === vAfter && others.some((o) => sameText(o, statement));
+  const restoredTexts = exceptions.restoreDenies.map((d) => JSON.stringify(d));
+  const restored = after.statements.filter(
+    (s) => s.effect === "Deny" && restoredTexts.includes(JSON.stringify(s.raw)),
+  );
+  // Denies the edit adds on purpose: whatever they refuse is excepted by definition.
+  const onPurpose = (deny: PolicyStatement) =>
+    restored.includes(deny) || (exceptions.enforceTls && deniesOnlyWithoutTls(deny));
+  const newDenies = after.statements.filter(
+    (s) => s.effect === "Deny" && !verbatim(s, before.statements) && !onPurpose(s),
+  );
+  const changedAllows = before.statements.filter(
+    (s) => s.effect === "Allow" && !verbatim(s, after.statements),
+  );
+  if (newDenies.length === 0 && changedAllows.length === 0) return { status: "proved" };
+
+  const trust: Trust = { owner: ownerAccountOf(before, scope), trusted: scope.trustedAccounts };
+  if (trust.owner === undefined && trust.trusted.length === 0) return { status: "proved" };
+  const mentions = mentionsOf([before], FILE_SYSTEM_PUBLIC);
+  const insider = (frame: Frame) =>
+    or([
+      classF("owner", frame, trust, mentions, FILE_SYSTEM_PUBLIC),
+      classF("trusted", frame, trust, mentions, FILE_SYSTEM_PUBLIC),
+    ]);
+  const root = rootActionOf(scope.service);
+  const excepted = (frame: Frame): Formula =>
+    or([
+      exceptions.rootOutsideAdmins && frame.action?.toLowerCase() === root.toLowerCase()
+        ? not(principalIn(frame, scope.adminPrincipals))
+        : false,
+      exceptions.enforceTls ? keyEquals("aws:securetransport", ["false"]) : false,
+      ...restored.map((deny) => statementF(deny, frame, vAfter)),
+    ]);
+  const kept = (frame: Frame) => and([insider(frame), not(excepted(frame))]);
+  const insiders = [...(trust.owner ? [trust.owner] : []), ...trust.trusted];
+  const confirm = (witness: Witness) => {
+    const { principal } = witness;
+    if (principal.kind !== "aws" || !insiders.includes(principal.account)) return false;
+    const request = witnessRequest(witness);
+    if (evaluatePolicy(before, request).decision !== "allowed") return false;
+    const now = evaluatePolicy(after, request);
+    if (now.decision === "allowed") return false;
+    if (now.deniedBy.some((d) => restored.includes(d))) return false;
+    return !(exceptions.enforceTls && witness.context.get("aws:securetransport") === "false");
+  };
+  const ask = (build: (frame: Frame) => Formula, accept: (witness: Witness) => boolean) =>
+    askFileSystem([before, after], scope, build, accept, { kinds: INSIDER_KINDS });
+
+  let undecided: Outcome | undefined;
+  const settle = (outcome: Outcome): Outcome | undefined => {
+    if (outcome.status === "witness") return outcome;
+    if (outcome.status === "undecided") undecided = outcome;
+    return undefined;
+  };
+  for (const deny of newDenies) {
+    const found = settle(
+      ask((frame) => and([kept(frame), statementF(deny, frame, vAfter), allowedF(before, frame)]), confirm),
+    );
+    if (found) return found;
+  }
+  const changedAfter = after.statements.filter(
+    (s) => s.effect === "Allow" && !verbatim(s, before.statements),
+  );
+  for (const allow of changedAllows) {
+    // Covered by its edited counterpart (e.g. the statement narrowed to the insiders' accounts):
+    // a proof is enough, so no evaluator is spent on a request it finds.
+    const counterparts = changedAfter.filter((s) => s.sid === allow.sid);
+    if (
+      counterparts.some(
+        (edited) =>
+          ask(
+            (frame) =>
+              and([kept(frame), statementF(allow, frame, vBefore), not(statementF(edited, frame, vAfter))]),
+            () => true,
+          ).status === "proved",
+      )
+    )
+      continue;
+    const found = settle(
+      ask(
+        (frame) =>
+          and([
+            kept(frame),
+            statementF(allow, frame, vBefore),
+            not(anyDenyF(before, frame)),
+            not(anyDenyF(after, frame)),
+            not(anyAllowF(after, frame)),
+          ]),
+        confirm,
+      ),
+    );
+    if (found) return found;
+  }
+  return undecided ?? { status: "proved" };
+}
