@@ -6,7 +6,8 @@
  * the trusted accounts' principals (a condition key such as `aws:PrincipalAccount` is not on the
  * EFS guide's list of keys enforced for NFS clients), a named untrusted principal is taken out of
  * its statement, and `ClientRootAccess` is taken out of the actions (a wildcard action is spelt
- * out without it). Every other statement, every Sid and every Deny stays as it was. Should a
+ * out without it; the admin principals it let in keep root through a statement of their own).
+ * Every other statement, every Sid and every Deny stays as it was. Should a
  * narrowed statement still grant what it must not, it is removed: removing an Allow can never
  * widen access. No edit is made for outside access without a known owner account.
  *
@@ -25,7 +26,14 @@ import {
   type PolicyAnalysis,
   problemsOf,
 } from "./analysis.ts";
-import { MAX_POLICY_CHARS, type PolicyDocument, policyFromJson, statementLabel } from "./document.ts";
+import {
+  MAX_POLICY_CHARS,
+  type PolicyDocument,
+  type PolicyStatement,
+  policyFromJson,
+  statementLabel,
+} from "./document.ts";
+import { principalApplies, type RequestPrincipal } from "./evaluate.ts";
 import { findLockout } from "./keep.ts";
 import { matchesAction, matchesPattern } from "./match.ts";
 import { accountPrincipals } from "./narrow.ts";
@@ -203,6 +211,57 @@ function dropRootAction(raw: RawStatement, scope: PolicyScope): boolean {
   return true;
 }
 
+/**
+ * Root access the edit must not take: when `ClientRootAccess` leaves a statement, the admin
+ * principals of the owner's and trusted accounts that the statement's Principal element let in keep
+ * it through a statement of their own, with the same Resource and conditions (a subset of what the
+ * statement granted; the proof checks it). Undefined when the statement let no such admin in.
+ */
+function adminRootStatement(
+  statement: PolicyStatement,
+  raw: RawStatement,
+  scope: PolicyScope,
+  accounts: readonly string[],
+): { statement: RawStatement; admins: string[] } | undefined {
+  const admins = scope.adminPrincipals.filter((arn) => {
+    const principal = adminAsCaller(arn);
+    return (
+      principal !== undefined &&
+      accounts.includes(principal.account) &&
+      principalApplies(statement, principal)
+    );
+  });
+  if (admins.length === 0) return undefined;
+  const { Sid, Principal, NotPrincipal, Action, NotAction, ...rest } = raw;
+  return {
+    statement: {
+      ...(typeof Sid === "string" && /^[A-Za-z0-9]+$/.test(Sid) ? { Sid: `${Sid}AdminRoot` } : {}),
+      ...rest,
+      Effect: "Allow",
+      Principal: { AWS: single(admins) },
+      Action: rootActionOf(scope.service),
+    },
+    admins,
+  };
+}
+
+/** An admin principal ARN as the caller it stands for (a role: one of its sessions). */
+function adminAsCaller(arn: string): Extract<RequestPrincipal, { kind: "aws" }> | undefined {
+  const parts = arn.split(":");
+  const account = parts[4];
+  const resource = parts[5] ?? "";
+  if (account === undefined || !/^\d{12}$/.test(account)) return undefined;
+  const role = /^role\/(?:.*\/)?([^/]+)$/.exec(resource);
+  if (role)
+    return {
+      kind: "aws",
+      arn: `arn:${parts[1]}:sts::${account}:assumed-role/${role[1]}/admin-session`,
+      account,
+      roleArn: arn,
+    };
+  return { kind: "aws", arn, account };
+}
+
 /** The grants an edit with these goals must remove. */
 export function violatingGrants(analysis: PolicyAnalysis, goals: EditGoals): AccessGrant[] {
   const problems = problemsOf(analysis);
@@ -262,6 +321,7 @@ export function editPolicy(
       "the owner account is unknown (not in the change, nor in the policy's Resource): no edit without it",
     );
   const changes: string[] = [];
+  const adminRoot: RawStatement[] = [];
   const accounts = allowedAccounts(owner, scope);
   let statements: (RawStatement | undefined)[] = policy.statements.map(
     (s) => structuredClone(s.raw) as RawStatement,
@@ -292,15 +352,22 @@ export function editPolicy(
       }
     }
     if (root.has(statement.index)) {
+      const kept = adminRootStatement(statement, raw, scope, accounts);
       if (dropRootAction(raw, scope))
         changes.push(`${label}: ${rootActionOf(scope.service)} removed from its actions`);
       else {
         statements[i] = undefined;
         changes.push(`${label}: removed (it granted only root access)`);
       }
+      if (kept && !adminRoot.some((s) => sameJson(s, kept.statement))) {
+        adminRoot.push(kept.statement);
+        changes.push(
+          `${label}: ${rootActionOf(scope.service)} kept for the admin principal(s) ${kept.admins.join(", ")} in a statement of their own`,
+        );
+      }
     }
   });
-  const added: RawStatement[] = [];
+  const added: RawStatement[] = [...adminRoot];
   for (const deny of goals.restoreDenies) {
     if (!statements.some((s) => s !== undefined && sameJson(s, deny))) {
       added.push(structuredClone(deny) as RawStatement);

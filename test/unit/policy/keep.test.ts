@@ -140,21 +140,47 @@ describe("an edit keeps what the owner's and trusted accounts were allowed", () 
     expect(evaluatePolicy(before, witnessRequest(witness)).decision).toBe("allowed");
   });
 
-  it("taking ClientRootAccess from everyone, the owner's admin role included, is not proved", () => {
+  it("taking ClientRootAccess from a statement keeps it for the admin principals it let in, with proof", () => {
+    const admin = `arn:aws:iam::${OWNER}:role/admin`;
     const before = policy({
-      ...allow("*", ["s3files:ClientWrite", "s3files:ClientRootAccess"]),
+      ...allow("*", ["s3files:ClientWrite", "s3files:ClientRootAccess"], {
+        IpAddress: { "aws:SourceIp": "10.0.0.0/8" },
+      }),
       Sid: "Open",
     });
-    const s = scope({ adminPrincipals: [`arn:aws:iam::${OWNER}:role/admin`] });
+    const s = scope({ adminPrincipals: [admin, "arn:aws:iam::777788889999:role/admin"] });
+    // Act
     const edit = editPolicy(before, s, ALL_GOALS);
-    // Root is taken from everyone, the admin role included: the admin's root was the owner's to keep.
-    const proof = proveEdit(before, edit.policy, s, ALL_GOALS);
+    // Assess: the admin of the owner's account keeps root, under the statement's own conditions;
+    // the admin of an untrusted account is no insider and gets nothing.
+    const kept = (edit.policy.raw.Statement as Record<string, unknown>[])[1];
+    expect(kept).toEqual({
+      Sid: "OpenAdminRoot",
+      Effect: "Allow",
+      Principal: { AWS: admin },
+      Action: "s3files:ClientRootAccess",
+      Resource: S3FS_ARN,
+      Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } },
+    });
+    expect(edit.changes).toContain(
+      `statement "Open": s3files:ClientRootAccess kept for the admin principal(s) ${admin} in a statement of their own`,
+    );
+    expect(proveEdit(before, edit.policy, s, ALL_GOALS)).toEqual({ ok: true });
+    const fromOffice = { "aws:SourceIp": "10.1.2.3" };
+    expect(decide(edit.policy, session(OWNER, "admin"), "s3files:ClientRootAccess", fromOffice)).toBe(
+      "allowed",
+    );
+    expect(decide(edit.policy, session(OWNER, "app"), "s3files:ClientRootAccess", fromOffice)).toBe(
+      "implicit-deny",
+    );
+    // Without that statement, the admin's root is lost: the edit would not be proved.
+    const withoutIt = policyFromJson({
+      ...edit.policy.raw,
+      Statement: (edit.policy.raw.Statement as unknown[]).filter((_, i) => i !== 1),
+    });
+    const proof = proveEdit(before, withoutIt, s, ALL_GOALS);
     expect(proof.ok).toBe(false);
     expect(proof.failure).toMatch(/would no longer allow s3files:ClientRootAccess by .*role\/admin/);
-    // With no admin principals, root outside the admins is all root: taken on purpose.
-    const open = editPolicy(before, scope(), ALL_GOALS);
-    expect(proveEdit(before, open.policy, scope(), ALL_GOALS)).toEqual({ ok: true });
-    expect(decide(open.policy, session(OWNER, "app"), "s3files:ClientWrite")).toBe("allowed");
   });
 
   it("narrowing a public statement to the owner's account keeps the owner's access, and takes it from other accounts' organization members", () => {
