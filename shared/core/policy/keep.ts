@@ -71,7 +71,9 @@ function deniesOnlyWithoutTls(statement: PolicyStatement): boolean {
  * because a Deny of `after` not kept verbatim applies to it, or because no Deny of `after` applies
  * and no Allow of `after` does, while an Allow of `before` did; that Allow cannot be one kept
  * verbatim (it would still apply), so only changed and removed Allows are asked about. An Allow
- * whose edited counterpart provably grants every insider request it granted needs no more.
+ * that names only other accounts' principals, or whose edited counterpart differs only in a
+ * Principal taking in every insider account, needs no question; one whose edited counterpart
+ * provably grants every insider request it granted needs no more.
  */
 export function findLockout(
   before: PolicyDocument,
@@ -146,9 +148,15 @@ export function findLockout(
     (s) => s.effect === "Allow" && !verbatim(s, before.statements),
   );
   for (const allow of changedAllows) {
-    // Covered by its edited counterpart (e.g. the statement narrowed to the insiders' accounts):
-    // a proof is enough, so no evaluator is spent on a request it finds.
+    // Its Principal names only other accounts' principals: it granted no insider anything.
+    if (namesOnlyOutsiders(allow, insiders)) continue;
     const counterparts = changedAfter.filter((s) => s.sid === allow.sid);
+    // Its edited counterpart differs only in a Principal that takes in every insider: it grants
+    // every insider request the statement did (the usual narrowing, decided without a question).
+    if (vBefore === vAfter && counterparts.some((edited) => narrowedKeepingInsiders(allow, edited, insiders)))
+      continue;
+    // Covered by its edited counterpart: a proof is enough, so no evaluator is spent on a request
+    // it finds.
     if (
       counterparts.some(
         (edited) =>
@@ -176,4 +184,46 @@ export function findLockout(
     if (found) return found;
   }
   return undecided ?? { status: "proved" };
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const ROOT_ARN = /^arn:[^:]+:iam::(\d{12}):root$/;
+
+/** The account a fixed Principal value stands for as a whole (an account id or its root ARN). */
+function wholeAccountOf(value: string): string | undefined {
+  return ACCOUNT_ID.test(value) ? value : ROOT_ARN.exec(value)?.[1];
+}
+
+/** A statement whose Principal names only fixed principals of accounts outside `insiders`. */
+function namesOnlyOutsiders(statement: PolicyStatement, insiders: readonly string[]): boolean {
+  if (statement.principals === undefined) return false;
+  return statement.principals.every((entry) => {
+    if (entry.type !== "AWS") return true;
+    if (entry.value.includes("*") || entry.value.includes("?")) return false;
+    const account = wholeAccountOf(entry.value) ?? entry.value.split(":")[4];
+    return account !== undefined && ACCOUNT_ID.test(account) && !insiders.includes(account);
+  });
+}
+
+/**
+ * `edited` is `original` with only its Principal (or NotPrincipal) replaced by one that takes in
+ * every principal of every insider account: for insiders it applies wherever `original` did.
+ */
+function narrowedKeepingInsiders(
+  original: PolicyStatement,
+  edited: PolicyStatement,
+  insiders: readonly string[],
+): boolean {
+  if (edited.principals === undefined) return false;
+  const rest = (raw: Readonly<Record<string, unknown>>) => {
+    const { Principal, NotPrincipal, ...others } = raw;
+    return JSON.stringify(others);
+  };
+  if (rest(original.raw) !== rest(edited.raw)) return false;
+  const principals = edited.principals;
+  return insiders.every((account) =>
+    principals.some(
+      (entry) => entry.type === "AWS" && (entry.value === "*" || wholeAccountOf(entry.value) === account),
+    ),
+  );
 }

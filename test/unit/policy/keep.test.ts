@@ -255,6 +255,24 @@ describe("what the goals take away on purpose", () => {
     expect(findLockout(before, kept, s, goals)).toEqual({ status: "proved" });
   });
 
+  it("a Principal narrowed to the owner alone locks out a trusted account; one naming only outsiders keeps nobody", () => {
+    const open = allow("*", "s3files:ClientWrite");
+    const toOwner = allow({ AWS: `arn:aws:iam::${OWNER}:root` }, "s3files:ClientWrite");
+    const trusted = scope({ trustedAccounts: [PARTNER] });
+    expect(findLockout(policy(open), policy(toOwner), scope(), NO_EDIT_GOALS)).toEqual({ status: "proved" });
+    const locked = findLockout(policy(open), policy(toOwner), trusted, NO_EDIT_GOALS);
+    expect(locked.status === "witness" && locked.witness.principal).toMatchObject({ account: PARTNER });
+    // A statement of the partner's role alone, removed: a lockout only when the partner is trusted.
+    const partner = allow({ AWS: `arn:aws:iam::${PARTNER}:role/reader` }, "s3files:ClientMount");
+    expect(findLockout(policy(toOwner, partner), policy(toOwner), scope(), NO_EDIT_GOALS)).toEqual({
+      status: "proved",
+    });
+    const lost = findLockout(policy(toOwner, partner), policy(toOwner), trusted, NO_EDIT_GOALS);
+    expect(lost.status === "witness" && lost.witness.principal).toMatchObject({
+      roleArn: `arn:aws:iam::${PARTNER}:role/reader`,
+    });
+  });
+
   it("an edit that changes no Allow and adds no Deny asks nothing", () => {
     const before = policy(owner, deny("*", "s3files:ClientRootAccess"));
     expect(
