@@ -20,6 +20,7 @@ import {
   AWS_KINDS,
   accountIn,
   and,
+  andThen,
   anyAllowF,
   anyDenyF,
   type Formula,
@@ -114,7 +115,7 @@ export function askFileSystem(
     ...fileSystemSpace(scope, options.actions),
     ...(options.kinds ? { kinds: options.kinds } : {}),
   };
-  return findRequest(space, (frame) => and([domain(frame), build(frame)]), {
+  return findRequest(space, (frame) => andThen(domain(frame), () => [build(frame)]), {
     confirm: confirmWitness(policies, accept),
     multivalued: multivaluedKeysOf(policies),
   });
@@ -227,7 +228,10 @@ export function analyzePolicy(
           [policy],
           scope,
           (frame) =>
-            and([statementF(statement, frame, variables), not(anyDenyF(policy, frame)), extra(frame)]),
+            andThen(statementF(statement, frame, variables), () => [
+              not(anyDenyF(policy, frame)),
+              extra(frame),
+            ]),
           accept,
           { actions: [action] },
         );
@@ -278,8 +282,7 @@ export function analyzePolicy(
             [policy],
             scope,
             (frame) =>
-              and([
-                statementF(deny, frame, variables),
+              andThen(statementF(deny, frame, variables), () => [
                 anyAllowF(policy, frame),
                 classF(cls, frame, trust, mentions, FILE_SYSTEM_PUBLIC),
               ]),

@@ -37,6 +37,7 @@ import {
   type FixedPrincipal,
   type Formula,
   type Frame,
+  frameOf,
   type Junction,
   type KeyLit,
   type PrincipalKind,
@@ -979,13 +980,7 @@ export function findRequest(
       if (space.fixedPrincipal && space.fixedPrincipal.kind !== kind) continue;
       if (kind !== "anonymous" && kind !== "service" && !AWS_KINDS.includes(kind)) continue;
       for (const action of space.actions ?? [undefined]) {
-        const frame: Frame = {
-          kind,
-          partition: space.partition,
-          action,
-          resource: space.resource,
-          ...(space.fixedPrincipal ? { fixed: space.fixedPrincipal } : {}),
-        };
+        const frame = frameOf(kind, space.partition, action, space.resource, space.fixedPrincipal);
         const formula = build(frame);
         if (formula === false) continue;
         const search = new Search(frame, multivalued, budget);
