@@ -723,17 +723,17 @@ class Search {
 
   check(name: string): Check {
     const list = this.listOf(name);
-    const scopeOfCheck = name.startsWith("k:")
-      ? `${name}${this.multivalued.has(name.slice(2)) ? "*" : ""}`
-      : name === "principal"
-        ? `p${this.frame.kind}${this.frame.fixed ? "f" : ""}`
-        : `${name}${name === "action" ? (this.frame.action ?? "") : (this.frame.resource ?? "")}`;
     // This search's own memo first, keyed by the literals in the order they were added (cheap);
     // then the shared one, keyed canonically.
     let quick = `${name}#`;
     for (const lit of list) quick += `${litId(lit)},`;
     const local = this.localMemo.get(quick);
     if (local) return local;
+    const scopeOfCheck = name.startsWith("k:")
+      ? `${name}${this.multivalued.has(name.slice(2)) ? "*" : ""}`
+      : name === "principal"
+        ? `p${this.frame.kind}${this.frame.fixed ? "f" : ""}`
+        : `${name}${name === "action" ? (this.frame.action ?? "") : (this.frame.resource ?? "")}`;
     const memoKey = `${scopeOfCheck}#${[...new Set(list.map(litId))].sort((a, b) => a - b).join(",")}`;
     const known = checkMemo.get(memoKey);
     if (known) {
