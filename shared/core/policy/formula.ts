@@ -627,12 +627,37 @@ class PerFrame<K extends object> {
   }
 }
 
-/** Formulas are immutable: one per statement and frame, shared by every question of a judgement. */
-const statementFormulas = new PerFrame<PolicyStatement>();
+/**
+ * Formulas are immutable: one per statement text and frame, shared by every question. By text, not
+ * by object: an edited policy is parsed anew, yet most of its statements are the current policy's,
+ * word for word (and a warm function sees the same statements again and again). Bounded.
+ */
+const statementFormulas = new PerFrame<object>();
+const STATEMENT_LIMIT = 2_000;
+const statementIdentities = new Map<string, object>();
+const identityOfStatement = new WeakMap<PolicyStatement, object>();
+
+/** One object per statement text (what its formulas are remembered by). */
+function statementIdentity(statement: PolicyStatement): object {
+  let identity = identityOfStatement.get(statement);
+  if (identity === undefined) {
+    // Whether the statement names principals at all depends on the policy kind, not only its text.
+    const open = statement.principals === undefined && statement.notPrincipals === undefined;
+    const text = `${open ? "i" : "r"}${JSON.stringify(statement.raw)}`;
+    identity = statementIdentities.get(text);
+    if (identity === undefined) {
+      identity = {};
+      if (statementIdentities.size >= STATEMENT_LIMIT) statementIdentities.clear();
+      statementIdentities.set(text, identity);
+    }
+    identityOfStatement.set(statement, identity);
+  }
+  return identity;
+}
 
 /** The formula "this statement applies" for one frame. */
 export function statementF(statement: PolicyStatement, frame: Frame, variables: boolean): Formula {
-  return statementFormulas.get(statement, frame, variables, () =>
+  return statementFormulas.get(statementIdentity(statement), frame, variables, () =>
     buildStatementF(statement, frame, variables),
   );
 }
