@@ -402,6 +402,8 @@ const MATCH_MEMO_LIMIT = 20_000;
 const matchMemo = new Map<string, boolean>();
 
 function memoMatch(kind: "a" | "r", pattern: string, value: string, match: () => boolean): boolean {
+  // Without a wildcard the comparison is as cheap as the look-up.
+  if (!pattern.includes("*") && !pattern.includes("?")) return match();
   // Length-prefixed: no pattern text can make two pairs share a key.
   const key = `${kind}${pattern.length}:${pattern}${value}`;
   let known = matchMemo.get(key);
@@ -573,38 +575,52 @@ function typedHolds(atom: Extract<ElemAtom, { t: "typed" }>, value: string): boo
 
 const FRAME_LIMIT = 1_024;
 /** Interned frames: by what a question fixes (partition, resource, caller), then kind, then action. */
-const frames = new Map<string, Map<PrincipalKind, Map<string | undefined, Frame>>>();
+const frames = new Map<string, FrameTable>();
+
+/** The frames of one space (partition, resource, caller), by kind and action. */
+export class FrameTable {
+  private readonly byKind = new Map<PrincipalKind, Map<string | undefined, Frame>>();
+
+  constructor(
+    private readonly partition: string,
+    private readonly resource: string | undefined,
+    private readonly fixed: FixedPrincipal | undefined,
+  ) {}
+
+  frame(kind: PrincipalKind, action: string | undefined): Frame {
+    let byAction = this.byKind.get(kind);
+    if (byAction === undefined) {
+      byAction = new Map();
+      this.byKind.set(kind, byAction);
+    }
+    let frame = byAction.get(action);
+    if (frame === undefined) {
+      const { partition, resource, fixed } = this;
+      frame = { kind, partition, action, resource, ...(fixed ? { fixed } : {}) };
+      byAction.set(action, frame);
+    }
+    return frame;
+  }
+}
 
 /**
- * The one frame object for these values: frames are interned, so the formulas built for a frame
+ * The one frame table for these values: frames are interned, so the formulas built for a frame
  * are remembered by its identity (a look-up per statement and frame, no key to build). Bounded.
  */
-export function frameOf(
-  kind: PrincipalKind,
+export function frameTable(
   partition: string,
-  action: string | undefined,
   resource: string | undefined,
   fixed?: FixedPrincipal,
-): Frame {
+): FrameTable {
   const fixedKey = fixed ? `${fixed.kind}|${fixed.arn}|${fixed.account}|${fixed.name}` : "";
-  const spaceKey = `${partition}|${resource ?? "*"}|${fixedKey}`;
-  let byKind = frames.get(spaceKey);
-  if (byKind === undefined) {
+  const key = `${partition}|${resource ?? "*"}|${fixedKey}`;
+  let table = frames.get(key);
+  if (table === undefined) {
     if (frames.size >= FRAME_LIMIT) frames.clear();
-    byKind = new Map();
-    frames.set(spaceKey, byKind);
+    table = new FrameTable(partition, resource, fixed);
+    frames.set(key, table);
   }
-  let byAction = byKind.get(kind);
-  if (byAction === undefined) {
-    byAction = new Map();
-    byKind.set(kind, byAction);
-  }
-  let frame = byAction.get(action);
-  if (frame === undefined) {
-    frame = { kind, partition, action, resource, ...(fixed ? { fixed } : {}) };
-    byAction.set(action, frame);
-  }
-  return frame;
+  return table;
 }
 
 /** Per-frame formulas of an immutable object (a statement, a policy), with and without policy variables. */
@@ -627,12 +643,37 @@ class PerFrame<K extends object> {
   }
 }
 
-/** Formulas are immutable: one per statement and frame, shared by every question of a judgement. */
-const statementFormulas = new PerFrame<PolicyStatement>();
+/**
+ * Formulas are immutable: one per statement text and frame, shared by every question. By text, not
+ * by object: an edited policy is parsed anew, yet most of its statements are the current policy's,
+ * word for word (and a warm function sees the same statements again and again). Bounded.
+ */
+const statementFormulas = new PerFrame<object>();
+const STATEMENT_LIMIT = 2_000;
+const statementIdentities = new Map<string, object>();
+const identityOfStatement = new WeakMap<PolicyStatement, object>();
+
+/** One object per statement text (what its formulas are remembered by). */
+function statementIdentity(statement: PolicyStatement): object {
+  let identity = identityOfStatement.get(statement);
+  if (identity === undefined) {
+    // Whether the statement names principals at all depends on the policy kind, not only its text.
+    const open = statement.principals === undefined && statement.notPrincipals === undefined;
+    const text = `${open ? "i" : "r"}${JSON.stringify(statement.raw)}`;
+    identity = statementIdentities.get(text);
+    if (identity === undefined) {
+      identity = {};
+      if (statementIdentities.size >= STATEMENT_LIMIT) statementIdentities.clear();
+      statementIdentities.set(text, identity);
+    }
+    identityOfStatement.set(statement, identity);
+  }
+  return identity;
+}
 
 /** The formula "this statement applies" for one frame. */
 export function statementF(statement: PolicyStatement, frame: Frame, variables: boolean): Formula {
-  return statementFormulas.get(statement, frame, variables, () =>
+  return statementFormulas.get(statementIdentity(statement), frame, variables, () =>
     buildStatementF(statement, frame, variables),
   );
 }

@@ -90,7 +90,7 @@ function resolvedPieces(pattern: string, context: ContextValues): PatternPiece[]
   return pieces;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 const compiled = new Map<string, Glob>();
 const CACHE_LIMIT = 10_000;
