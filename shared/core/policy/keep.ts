@@ -11,9 +11,9 @@
  * Anonymous clients, AWS services, organization members and principals of other accounts are not
  * insiders: what an edit takes from them is the edit's purpose (or of no concern here), never a lockout.
  */
-import { askFileSystem } from "./analysis.ts";
+import { fileSystemAsker } from "./analysis.ts";
 import type { PolicyDocument, PolicyStatement } from "./document.ts";
-import { evaluatePolicy } from "./evaluate.ts";
+import { actionApplies, evaluatePolicy } from "./evaluate.ts";
 import {
   allowedF,
   and,
@@ -29,8 +29,8 @@ import {
   statementF,
   variablesOf,
 } from "./formula.ts";
-import { classF, FILE_SYSTEM_PUBLIC, mentionsOf, type Trust, witnessRequest } from "./questions.ts";
-import { ownerAccountOf, type PolicyScope, rootActionOf } from "./scope.ts";
+import { classF, FILE_SYSTEM_PUBLIC, type Mentions, type Trust, witnessRequest } from "./questions.ts";
+import { clientActions, ownerAccountOf, type PolicyScope, rootActionOf } from "./scope.ts";
 import type { Outcome, Witness } from "./solver.ts";
 
 /** What the edit's goals take away on purpose (the fields of `EditGoals` the keep question reads). */
@@ -46,8 +46,28 @@ export interface KeepExceptions {
  */
 const INSIDER_KINDS: readonly PrincipalKind[] = ["session", "user", "federated", "root"];
 
+const NO_MENTIONS: Mentions = {
+  namedAccounts: [],
+  fixed: new Map(),
+  orgIds: [],
+  ipRanges: [],
+  userIdRoles: [],
+};
+
+/** A statement's text, computed once: every statement of one policy is compared with the other's. */
+const statementTexts = new WeakMap<PolicyStatement, string>();
+
+function textOf(statement: PolicyStatement): string {
+  let text = statementTexts.get(statement);
+  if (text === undefined) {
+    text = JSON.stringify(statement.raw);
+    statementTexts.set(statement, text);
+  }
+  return text;
+}
+
 function sameText(a: PolicyStatement, b: PolicyStatement): boolean {
-  return a.effect === b.effect && JSON.stringify(a.raw) === JSON.stringify(b.raw);
+  return a.effect === b.effect && textOf(a) === textOf(b);
 }
 
 /** A Deny that applies only to requests without TLS (`Bool aws:SecureTransport false`, a key always present). */
@@ -71,9 +91,10 @@ function deniesOnlyWithoutTls(statement: PolicyStatement): boolean {
  * because a Deny of `after` not kept verbatim applies to it, or because no Deny of `after` applies
  * and no Allow of `after` does, while an Allow of `before` did; that Allow cannot be one kept
  * verbatim (it would still apply), so only changed and removed Allows are asked about. An Allow
- * that names only other accounts' principals, or whose edited counterpart differs only in a
- * Principal taking in every insider account, needs no question; one whose edited counterpart
- * provably grants every insider request it granted needs no more.
+ * that names only other accounts' principals needs no question; one whose edited counterpart
+ * differs only in a Principal taking in every insider account and in actions taken out is asked
+ * about those actions alone; one whose edited counterpart provably grants every insider request it
+ * granted needs no more.
  */
 export function findLockout(
   before: PolicyDocument,
@@ -86,9 +107,7 @@ export function findLockout(
   const verbatim = (statement: PolicyStatement, others: readonly PolicyStatement[]) =>
     vBefore === vAfter && others.some((o) => sameText(o, statement));
   const restoredTexts = exceptions.restoreDenies.map((d) => JSON.stringify(d));
-  const restored = after.statements.filter(
-    (s) => s.effect === "Deny" && restoredTexts.includes(JSON.stringify(s.raw)),
-  );
+  const restored = after.statements.filter((s) => s.effect === "Deny" && restoredTexts.includes(textOf(s)));
   // Denies the edit adds on purpose: whatever they refuse is excepted by definition.
   const onPurpose = (deny: PolicyStatement) =>
     restored.includes(deny) || (exceptions.enforceTls && deniesOnlyWithoutTls(deny));
@@ -102,7 +121,8 @@ export function findLockout(
 
   const trust: Trust = { owner: ownerAccountOf(before, scope), trusted: scope.trustedAccounts };
   if (trust.owner === undefined && trust.trusted.length === 0) return { status: "proved" };
-  const mentions = mentionsOf([before], FILE_SYSTEM_PUBLIC);
+  // The owner and trusted classes read no mentions of the policy.
+  const mentions = NO_MENTIONS;
   const insider = (frame: Frame) =>
     or([
       classF("owner", frame, trust, mentions, FILE_SYSTEM_PUBLIC),
@@ -129,8 +149,30 @@ export function findLockout(
     if (now.deniedBy.some((d) => restored.includes(d))) return false;
     return !(exceptions.enforceTls && witness.context.get("aws:securetransport") === "false");
   };
-  const ask = (build: (frame: Frame) => Formula, accept: (witness: Witness) => boolean) =>
-    askFileSystem([before, after], scope, build, accept, { kinds: INSIDER_KINDS });
+  // What every question shares (the space, the witness check) is worked out once per kind of check.
+  let proves: ReturnType<typeof fileSystemAsker> | undefined;
+  let finds: ReturnType<typeof fileSystemAsker> | undefined;
+  const ask = (build: (frame: Frame) => Formula, confirmed: boolean, actions?: readonly string[]) => {
+    if (confirmed) finds ??= fileSystemAsker([before, after], scope, confirm);
+    else proves ??= fileSystemAsker([before, after], scope, () => true);
+    const asker = (confirmed ? finds : proves) as ReturnType<typeof fileSystemAsker>;
+    // Every question is about requests to keep; a frame with none (e.g. root when it is taken
+    // from everyone) builds nothing more.
+    return asker(
+      (frame) => {
+        const keep = kept(frame);
+        return keep === false ? false : and([keep, build(frame)]);
+      },
+      { kinds: INSIDER_KINDS, ...(actions ? { actions } : {}) },
+    );
+  };
+  // Root by an insider is all taken on purpose when no admin principal is an insider.
+  const rootAllTaken =
+    exceptions.rootOutsideAdmins &&
+    !scope.adminPrincipals.some((arn) => {
+      const account = arn.split(":")[4];
+      return account === undefined || !ACCOUNT_ID.test(account) || insiders.includes(account);
+    });
 
   let undecided: Outcome | undefined;
   const settle = (outcome: Outcome): Outcome | undefined => {
@@ -140,7 +182,7 @@ export function findLockout(
   };
   for (const deny of newDenies) {
     const found = settle(
-      ask((frame) => and([kept(frame), statementF(deny, frame, vAfter), allowedF(before, frame)]), confirm),
+      ask((frame) => and([statementF(deny, frame, vAfter), allowedF(before, frame)]), true),
     );
     if (found) return found;
   }
@@ -151,19 +193,26 @@ export function findLockout(
     // Its Principal names only other accounts' principals: it granted no insider anything.
     if (namesOnlyOutsiders(allow, insiders)) continue;
     const counterparts = changedAfter.filter((s) => s.sid === allow.sid);
-    // Its edited counterpart differs only in a Principal that takes in every insider: it grants
-    // every insider request the statement did (the usual narrowing, decided without a question).
-    if (vBefore === vAfter && counterparts.some((edited) => narrowedKeepingInsiders(allow, edited, insiders)))
-      continue;
+    // An edited counterpart that differs only in a Principal taking in every insider account and in
+    // actions taken out grants every insider request the statement did, but for those actions
+    // (the usual narrowing and root removal): only they are asked about, or none.
+    let actions: readonly string[] | undefined;
+    if (vBefore === vAfter)
+      for (const edited of counterparts) {
+        const lost = actionsTakenOut(allow, edited, insiders, clientActions(scope.service));
+        if (lost !== undefined && (actions === undefined || lost.length < actions.length)) actions = lost;
+      }
+    if (rootAllTaken) actions = actions?.filter((a) => a.toLowerCase() !== root.toLowerCase());
+    if (actions?.length === 0) continue;
     // Covered by its edited counterpart: a proof is enough, so no evaluator is spent on a request
     // it finds.
     if (
+      actions === undefined &&
       counterparts.some(
         (edited) =>
           ask(
-            (frame) =>
-              and([kept(frame), statementF(allow, frame, vBefore), not(statementF(edited, frame, vAfter))]),
-            () => true,
+            (frame) => and([statementF(allow, frame, vBefore), not(statementF(edited, frame, vAfter))]),
+            false,
           ).status === "proved",
       )
     )
@@ -172,13 +221,13 @@ export function findLockout(
       ask(
         (frame) =>
           and([
-            kept(frame),
             statementF(allow, frame, vBefore),
             not(anyDenyF(before, frame)),
             not(anyDenyF(after, frame)),
             not(anyAllowF(after, frame)),
           ]),
-        confirm,
+        true,
+        actions,
       ),
     );
     if (found) return found;
@@ -206,24 +255,33 @@ function namesOnlyOutsiders(statement: PolicyStatement, insiders: readonly strin
 }
 
 /**
- * `edited` is `original` with only its Principal (or NotPrincipal) replaced by one that takes in
- * every principal of every insider account: for insiders it applies wherever `original` did.
+ * When `edited` is `original` with at most its Principal (or NotPrincipal) replaced by one that
+ * takes in every principal of every insider account, and its actions changed: the client actions
+ * `original` applied to and `edited` no longer does (for insiders it applies wherever `original`
+ * did, for every other action). Undefined when the two differ in anything else.
  */
-function narrowedKeepingInsiders(
+function actionsTakenOut(
   original: PolicyStatement,
   edited: PolicyStatement,
   insiders: readonly string[],
-): boolean {
-  if (edited.principals === undefined) return false;
+  actions: readonly string[],
+): string[] | undefined {
   const rest = (raw: Readonly<Record<string, unknown>>) => {
-    const { Principal, NotPrincipal, ...others } = raw;
+    const { Principal, NotPrincipal, Action, NotAction, ...others } = raw;
     return JSON.stringify(others);
   };
-  if (rest(original.raw) !== rest(edited.raw)) return false;
+  if (rest(original.raw) !== rest(edited.raw)) return undefined;
+  const samePrincipal =
+    JSON.stringify(original.raw.Principal) === JSON.stringify(edited.raw.Principal) &&
+    JSON.stringify(original.raw.NotPrincipal) === JSON.stringify(edited.raw.NotPrincipal);
   const principals = edited.principals;
-  return insiders.every((account) =>
-    principals.some(
-      (entry) => entry.type === "AWS" && (entry.value === "*" || wholeAccountOf(entry.value) === account),
-    ),
-  );
+  const takesInInsiders =
+    principals !== undefined &&
+    insiders.every((account) =>
+      principals.some(
+        (entry) => entry.type === "AWS" && (entry.value === "*" || wholeAccountOf(entry.value) === account),
+      ),
+    );
+  if (!samePrincipal && !takesInInsiders) return undefined;
+  return actions.filter((action) => actionApplies(original, action) && !actionApplies(edited, action));
 }

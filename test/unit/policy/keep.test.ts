@@ -273,6 +273,18 @@ describe("what the goals take away on purpose", () => {
     });
   });
 
+  it("an action taken out of a statement is a lockout unless a goal takes it", () => {
+    const both = allow({ AWS: `arn:aws:iam::${OWNER}:root` }, ["s3files:ClientMount", "s3files:ClientWrite"]);
+    const mountOnly = { ...both, Action: "s3files:ClientMount" };
+    const outcome = findLockout(policy(both), policy(mountOnly), scope(), ALL_GOALS);
+    expect(outcome.status === "witness" && outcome.witness.action).toBe("s3files:ClientWrite");
+    // The same write granted by another statement of the edited policy: nothing lost.
+    const elsewhere = allow({ AWS: `arn:aws:iam::${OWNER}:root` }, "s3files:ClientWrite");
+    expect(findLockout(policy(both), policy(mountOnly, elsewhere), scope(), ALL_GOALS)).toEqual({
+      status: "proved",
+    });
+  });
+
   it("an edit that changes no Allow and adds no Deny asks nothing", () => {
     const before = policy(owner, deny("*", "s3files:ClientRootAccess"));
     expect(
