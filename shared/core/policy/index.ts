@@ -37,7 +37,7 @@ export type {
  */
 export { MAX_POLICY_CHARS, parsePolicy, policyFromJson, statementLabel } from "./document.ts";
 export type { EditGoals, EditProof, PolicyEdit } from "./edit.ts";
-/** Minimal edits and their proof (no widening, goals met). */
+/** Minimal edits and their proof (no widening, goals met, the owner's and trusted accounts' access kept). */
 export { editPolicy, NO_EDIT_GOALS, proveEdit, proveKeeps, proveNoWidening } from "./edit.ts";
 /** `evaluatePolicy(policy, request)`: allowed, explicitly denied or implicitly denied, with the deciding statements. */
 export {
@@ -60,6 +60,7 @@ export type {
   LabelledPolicy,
 } from "./identity.ts";
 export { fixedPrincipalOf, judgeIdentityRoot, ROOT_ACTIONS } from "./identity.ts";
+/** "Does the edited policy still allow what it must keep?": a lockout witness, or a proof there is none. */
 export { findLockout, type KeepExceptions } from "./keep.ts";
 export type { NarrowedPolicy } from "./narrow.ts";
 export { accountPrincipals, narrowToAccounts } from "./narrow.ts";

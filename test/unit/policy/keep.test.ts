@@ -12,6 +12,7 @@ import {
   proveEdit,
   proveKeeps,
   type RequestPrincipal,
+  withJudgementBudget,
   witnessRequest,
 } from "../../../shared/core/policy/index.ts";
 import {
@@ -283,6 +284,20 @@ describe("what the goals take away on purpose", () => {
     expect(findLockout(policy(both), policy(mountOnly, elsewhere), scope(), ALL_GOALS)).toEqual({
       status: "proved",
     });
+  });
+
+  it("a keep question left undecided is no proof", () => {
+    const both = allow({ AWS: `arn:aws:iam::${OWNER}:root` }, ["s3files:ClientMount", "s3files:ClientWrite"]);
+    const mountOnly = { ...both, Action: "s3files:ClientMount" };
+    // The judgement's whole budget is one search step: the question cannot be finished.
+    const { result } = withJudgementBudget(
+      () => proveKeeps(policy(both), policy(mountOnly), scope(), ALL_GOALS),
+      1,
+    );
+    expect(result.ok).toBe(false);
+    expect(result.failure).toMatch(
+      /^whether the edited policy keeps the insiders' access: too complex to decide/,
+    );
   });
 
   it("an edit that changes no Allow and adds no Deny asks nothing", () => {
