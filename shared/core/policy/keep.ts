@@ -54,20 +54,23 @@ const NO_MENTIONS: Mentions = {
   userIdRoles: [],
 };
 
-/** A statement's text, computed once: every statement of one policy is compared with the other's. */
-const statementTexts = new WeakMap<PolicyStatement, string>();
-
-function textOf(statement: PolicyStatement): string {
-  let text = statementTexts.get(statement);
-  if (text === undefined) {
-    text = JSON.stringify(statement.raw);
-    statementTexts.set(statement, text);
-  }
-  return text;
+/** Two JSON values are equal (a statement kept verbatim): early out on the first difference. */
+function sameJsonValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every(
+    (k) =>
+      Object.hasOwn(b, k) &&
+      sameJsonValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }
 
 function sameText(a: PolicyStatement, b: PolicyStatement): boolean {
-  return a.effect === b.effect && textOf(a) === textOf(b);
+  return a.effect === b.effect && sameJsonValue(a.raw, b.raw);
 }
 
 /** A Deny that applies only to requests without TLS (`Bool aws:SecureTransport false`, a key always present). */
@@ -106,8 +109,9 @@ export function findLockout(
   const vAfter = variablesOf(after);
   const verbatim = (statement: PolicyStatement, others: readonly PolicyStatement[]) =>
     vBefore === vAfter && others.some((o) => sameText(o, statement));
-  const restoredTexts = exceptions.restoreDenies.map((d) => JSON.stringify(d));
-  const restored = after.statements.filter((s) => s.effect === "Deny" && restoredTexts.includes(textOf(s)));
+  const restored = after.statements.filter(
+    (s) => s.effect === "Deny" && exceptions.restoreDenies.some((d) => sameJsonValue(d, s.raw)),
+  );
   // Denies the edit adds on purpose: whatever they refuse is excepted by definition.
   const onPurpose = (deny: PolicyStatement) =>
     restored.includes(deny) || (exceptions.enforceTls && deniesOnlyWithoutTls(deny));
@@ -268,12 +272,12 @@ function actionsTakenOut(
 ): string[] | undefined {
   const rest = (raw: Readonly<Record<string, unknown>>) => {
     const { Principal, NotPrincipal, Action, NotAction, ...others } = raw;
-    return JSON.stringify(others);
+    return others;
   };
-  if (rest(original.raw) !== rest(edited.raw)) return undefined;
+  if (!sameJsonValue(rest(original.raw), rest(edited.raw))) return undefined;
   const samePrincipal =
-    JSON.stringify(original.raw.Principal) === JSON.stringify(edited.raw.Principal) &&
-    JSON.stringify(original.raw.NotPrincipal) === JSON.stringify(edited.raw.NotPrincipal);
+    sameJsonValue(original.raw.Principal, edited.raw.Principal) &&
+    sameJsonValue(original.raw.NotPrincipal, edited.raw.NotPrincipal);
   const principals = edited.principals;
   const takesInInsiders =
     principals !== undefined &&
