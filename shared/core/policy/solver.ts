@@ -28,6 +28,7 @@ import { parseDate } from "./conditions.ts";
 import type { PolicyDocument } from "./document.ts";
 import type { RequestPrincipal } from "./evaluate.ts";
 import {
+  ANONYMOUS_CARRIES_IDS,
   AWS_KINDS,
   atomHolds,
   DERIVED_KEYS,
@@ -631,11 +632,18 @@ const PRINCIPAL_PARTS: Record<PrincipalKind, readonly Sym[]> = {
   service: ["SVC"],
 };
 
-interface Stores {
-  principal: TmplLit[];
-  action: TmplLit[];
-  resource: TmplLit[];
-  keys: Map<string, KeyLit[]>;
+/** Store names of context keys (`k:` and the key), interned: one string per key, no concatenation per look-up. */
+const KEY_STORE_LIMIT = 10_000;
+const keyStoreNames = new Map<string, string>();
+
+function keyStoreName(key: string): string {
+  let name = keyStoreNames.get(key);
+  if (name === undefined) {
+    name = `k:${key}`;
+    if (keyStoreNames.size >= KEY_STORE_LIMIT) keyStoreNames.clear();
+    keyStoreNames.set(key, name);
+  }
+  return name;
 }
 
 /**
@@ -700,12 +708,19 @@ function computeLitKey(lit: KeyLit | TmplLit): string {
 }
 
 class Search {
-  private readonly stores: Stores = { principal: [], action: [], resource: [], keys: new Map() };
+  /** The literals chosen so far, per variable: `principal`, `action`, `resource`, or `k:` and a context key. */
+  private readonly stores = new Map<string, (KeyLit | TmplLit)[]>([
+    ["principal", []],
+    ["action", []],
+    ["resource", []],
+  ]);
   private readonly localMemo = new Map<string, Check>();
   /** Truth values chosen for opaque literals (conditions with policy variables). */
   private readonly opaques = new Map<string, boolean>();
   unknown = false;
   solution: Map<string, Check> | undefined;
+  /** The opaque literals' values in the solution. */
+  chosen: ReadonlyMap<string, boolean> = new Map();
 
   constructor(
     private readonly frame: Frame,
@@ -714,21 +729,16 @@ class Search {
   ) {}
 
   private storeKey(lit: KeyLit | TmplLit): string {
-    if (lit.lit === "key") return `k:${lit.key}`;
-    return lit.group;
+    return lit.lit === "key" ? keyStoreName(lit.key) : lit.group;
   }
 
   private listOf(name: string): (KeyLit | TmplLit)[] {
-    if (name.startsWith("k:")) {
-      const key = name.slice(2);
-      let list = this.stores.keys.get(key);
-      if (!list) {
-        list = [];
-        this.stores.keys.set(key, list);
-      }
-      return list;
+    let list = this.stores.get(name);
+    if (list === undefined) {
+      list = [];
+      this.stores.set(name, list);
     }
-    return this.stores[name as "principal" | "action" | "resource"];
+    return list;
   }
 
   check(name: string): Check {
@@ -805,10 +815,10 @@ class Search {
   /** Depth-first search for a set of literals, one choice per disjunction, that is consistent. */
   run(pending: readonly Formula[]): boolean {
     this.budget.spend();
-    const added: { name: string }[] = [];
+    const added: string[] = [];
     const chosen: string[] = [];
     const undo = () => {
-      for (const { name } of added.reverse()) this.listOf(name).pop();
+      for (const name of added.reverse()) this.listOf(name).pop();
       for (const name of chosen) this.opaques.delete(name);
     };
     const work = [...pending];
@@ -842,7 +852,7 @@ class Search {
       const list = this.listOf(name);
       if (list.includes(f)) continue;
       list.push(f);
-      added.push({ name });
+      added.push(name);
       touched.add(name);
     }
     for (const name of touched) {
@@ -854,12 +864,8 @@ class Search {
     if (ors.length === 0) {
       const checks = new Map<string, Check>();
       let unknown = false;
-      for (const name of [
-        "principal",
-        "action",
-        "resource",
-        ...[...this.stores.keys.keys()].map((k) => `k:${k}`),
-      ]) {
+      // Every variable (the three groups first: the stores keep their order of creation).
+      for (const name of this.stores.keys()) {
         const c = this.check(name);
         if (c.status === "unknown") unknown = true;
         checks.set(name, c);
@@ -870,6 +876,7 @@ class Search {
         return false;
       }
       this.solution = checks;
+      this.chosen = new Map(this.opaques);
       return true;
     }
     // Look ahead: drop the choices of each disjunction that contradict what is already chosen (so
@@ -927,7 +934,11 @@ function instantiate(template: Template | undefined, values: ReadonlyMap<Sym, st
   return template.map((p) => (typeof p === "string" ? p : (values.get(p.sym) ?? ""))).join("");
 }
 
-function buildWitness(frame: Frame, checks: Map<string, Check>): Witness {
+function buildWitness(
+  frame: Frame,
+  checks: Map<string, Check>,
+  chosen: ReadonlyMap<string, boolean>,
+): Witness {
   const values = new Map<Sym, string>();
   const parts = frame.fixed ? fixedParts(frame.kind) : PRINCIPAL_PARTS[frame.kind];
   const principalValues = (checks.get("principal") as { value: string[] } | undefined)?.value ?? [];
@@ -950,6 +961,10 @@ function buildWitness(frame: Frame, checks: Map<string, Check>): Witness {
     context.set(name.slice(2), check.value as string | readonly string[]);
   }
   if (!context.has("aws:securetransport")) context.set("aws:securetransport", "true");
+  if (frame.kind === "anonymous" && chosen.get(ANONYMOUS_CARRIES_IDS) === true) {
+    context.set("aws:principaltype", "Anonymous");
+    context.set("aws:userid", "anonymous");
+  }
   return { kind: frame.kind, principal: principalOf(frame, values), action, resource, context };
 }
 
@@ -1012,7 +1027,7 @@ export function findRequest(
         if (formula === false) continue;
         const search = new Search(frame, multivalued, budget);
         if (search.run([formula]) && search.solution) {
-          const witness = buildWitness(frame, search.solution);
+          const witness = buildWitness(frame, search.solution, search.chosen);
           const confirmed = options.confirm ? options.confirm(witness) : witness;
           if (confirmed) return { status: "witness", witness: confirmed };
           undecided = "a request the policy variables allow could not be confirmed by the evaluator";
