@@ -27,6 +27,7 @@ import {
   type PrincipalKind,
   principalIn,
   statementF,
+  statementIdentity,
   variablesOf,
 } from "./formula.ts";
 import { classF, FILE_SYSTEM_PUBLIC, type Mentions, type Trust, witnessRequest } from "./questions.ts";
@@ -69,8 +70,9 @@ function sameJsonValue(a: unknown, b: unknown): boolean {
   );
 }
 
+/** Kept word for word (the identity the widening proof has already given each statement). */
 function sameText(a: PolicyStatement, b: PolicyStatement): boolean {
-  return a.effect === b.effect && sameJsonValue(a.raw, b.raw);
+  return a.effect === b.effect && statementIdentity(a) === statementIdentity(b);
 }
 
 /** A Deny that applies only to requests without TLS (`Bool aws:SecureTransport false`, a key always present). */
