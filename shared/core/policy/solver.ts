@@ -509,34 +509,37 @@ function clauseHolds(clause: ProductClause, text: string): boolean {
  * "the value is one of these texts" (a matched value without wildcards, or a list of them), the
  * value is one of those texts, each checked on the other clauses' automata. Otherwise the clauses
  * become the product's (patterns excluded on one key: one union automaton) and the product is
- * searched; a clause that does not fit the product is branched on.
+ * searched; a clause that does not fit the product is branched on. Without `direct` (the general
+ * path, for tests), every atom is its own literal and every clause is branched on.
  */
 function solveStrings(
   units: readonly GlobAtom[],
   clauses: readonly (readonly GlobAtom[])[],
   budget: Budget,
+  direct = true,
 ): Check {
   const product: ProductClause[] = [];
   const branch: (readonly GlobAtom[])[] = [];
   const excluded: Glob[] = [];
   for (const atom of units) {
     if (!atom.neg) for (const glob of atom.globs) product.push([positiveLit([glob])]);
-    else if (atom.globs.length === 1) excluded.push(atom.globs[0] as Glob);
+    else if (atom.globs.length === 1 && direct) excluded.push(atom.globs[0] as Glob);
     else product.push(atom.globs.map((glob) => negatedLit([glob])));
   }
   for (const part of unionParts([...new Set(excluded)])) product.push([negatedLit(part)]);
   for (const clause of clauses) {
-    const converted = clauseToProduct(clause);
+    const converted = direct ? clauseToProduct(clause) : undefined;
     if (converted) product.push(...converted);
     else branch.push(clause);
   }
-  return solveValueProduct(product, branch, budget);
+  return solveValueProduct(product, branch, budget, direct);
 }
 
 function solveValueProduct(
   product: readonly ProductClause[],
   branch: readonly (readonly GlobAtom[])[],
   budget: Budget,
+  direct: boolean,
 ): Check {
   if (branch.length > 0) {
     // Branch on the smallest clause that does not fit the product: one of its atoms holds.
@@ -549,14 +552,14 @@ function solveValueProduct(
       const chosen: ProductClause[] = atom.neg
         ? [atom.globs.map((glob) => negatedLit([glob]))]
         : atom.globs.map((glob) => [positiveLit([glob])]);
-      const result = solveValueProduct([...product, ...chosen], rest, budget);
+      const result = solveValueProduct([...product, ...chosen], rest, budget, direct);
       if (result.status === "sat") return result;
     }
     return UNSAT;
   }
   // The fewest fixed values some clause allows, if any clause allows only fixed values.
   let fixed: string[] | undefined;
-  for (const clause of product) {
+  for (const clause of direct ? product : []) {
     const lit = clause[0] as ProductLit;
     if (clause.length !== 1 || lit.neg) continue;
     const texts = lit.automaton.globs.map(exactText);
@@ -577,8 +580,8 @@ function solveValueProduct(
   return { status: "sat", value: (result.value as string[])[0] as string };
 }
 
-function stringsFor(atoms: readonly GlobAtom[], budget: Budget): Check {
-  return solveStrings(atoms, [], budget);
+function stringsFor(atoms: readonly GlobAtom[], budget: Budget, direct = true): Check {
+  return solveStrings(atoms, [], budget, direct);
 }
 
 function numberCandidates(values: readonly number[]): string[] {
@@ -665,7 +668,7 @@ function addressCandidates(values: readonly string[]): string[] {
 const JUNK = "x-unparsed";
 
 /** One value satisfying a conjunction of element atoms. */
-function solveElement(atoms: readonly ElemAtom[], budget: Budget): Check {
+function solveElement(atoms: readonly ElemAtom[], budget: Budget, direct = true): Check {
   const globs: GlobAtom[] = [];
   const typed: TypedAtom[] = [];
   for (const atom of atoms) {
@@ -674,7 +677,7 @@ function solveElement(atoms: readonly ElemAtom[], budget: Budget): Check {
     } else if (atom.t === "glob") globs.push(atom);
     else if (atom.t === "typed") typed.push(atom);
   }
-  if (typed.length === 0) return stringsFor(globs, budget);
+  if (typed.length === 0) return stringsFor(globs, budget, direct);
   const sorts = new Set(typed.map((a) => a.sort));
   const positive = new Set(typed.filter((a) => !a.neg).map((a) => a.sort));
   const candidates: string[] = [];
@@ -686,7 +689,7 @@ function solveElement(atoms: readonly ElemAtom[], budget: Budget): Check {
       ),
     );
   if (positive.size === 0) {
-    const text = stringsFor(globs, budget);
+    const text = stringsFor(globs, budget, direct);
     if (text.status === "unsat") return UNSAT;
     if (text.status === "sat") candidates.push(text.value as string);
     candidates.push(JUNK);
@@ -744,17 +747,18 @@ function solveCnfByBranching(
   units: readonly ElemAtom[],
   clauses: readonly (readonly ElemAtom[])[],
   budget: Budget,
+  direct = true,
 ): Check {
   let unknown = false;
   const chosen: ElemAtom[] = [...units];
   const go = (i: number): Check => {
     budget.spend();
-    if (i === clauses.length) return solveElement(chosen, budget);
+    if (i === clauses.length) return solveElement(chosen, budget, direct);
     const clause = clauses[i] as readonly ElemAtom[];
     for (const atom of clause) {
       chosen.push(atom);
       // Prune early: the atoms chosen so far must agree.
-      const partial = solveElement(chosen, budget);
+      const partial = solveElement(chosen, budget, direct);
       if (partial.status !== "unsat") {
         const result = go(i + 1);
         if (result.status === "sat") return result;
@@ -767,6 +771,26 @@ function solveCnfByBranching(
   const result = go(0);
   if (result.status === "sat") return result;
   return unknown ? UNKNOWN_CHECK : UNSAT;
+}
+
+export type ValueCheck = Check;
+
+/**
+ * One value of a key satisfying a CNF of element atoms (`units` all hold; each clause, one of its
+ * atoms): by the solver's own paths, or by the general path alone (one atom of each clause at a
+ * time, every atom its own automaton, numbers, dates and addresses by their candidates), so tests
+ * can hold the two to the same answers.
+ */
+export function solveValue(
+  units: readonly ElemAtom[],
+  clauses: readonly (readonly ElemAtom[])[],
+  path: "direct" | "general" = "direct",
+  steps = DEFAULT_BUDGET,
+): ValueCheck {
+  const budget = new Budget(steps);
+  return path === "direct"
+    ? solveCnf(units, clauses, budget)
+    : solveCnfByBranching(units, clauses, budget, false);
 }
 
 /** A candidate's place on its sort's line: a number, or an address with IPv6 after every IPv4. */
