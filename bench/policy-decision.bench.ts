@@ -21,7 +21,7 @@ import { RULE_IDS } from "../shared/core/rules/index.ts";
 import { engineScopeOf, oracleScopeOf } from "../test/oracle/differential.ts";
 import { decisionEngine } from "../test/oracle/engine-under-test.ts";
 import { PolicyOracle } from "../test/oracle/z3-policy-oracle.ts";
-import { putPolicyRecord } from "./bench-policy.ts";
+import { benchPolicyVariant, putPolicyRecord } from "./bench-policy.ts";
 import { adversarialPolicies, BENCH_CASE } from "./policy-adversarial.ts";
 
 const CASE = BENCH_CASE;
@@ -63,8 +63,17 @@ export async function run(): Promise<void> {
   console.log(
     "uncached PutFileSystemPolicy judgement with edit and proof (5-statement policy; target >= 5,000/s)",
   );
+  // A fresh configuration each round: judgements are remembered per configuration object.
+  const variants = Array.from({ length: 50_000 }, (_, i) => {
+    const { fileSystemId, policy } = benchPolicyVariant(i + 1);
+    return putPolicyRecord(fileSystemId, policy);
+  });
+  let next = 0;
+  await rate("evaluateRecord, a different policy each round (all cold)", undefined, 3, () =>
+    evaluateRecord(variants[next++ % variants.length] as typeof record, { config: { ...config }, now }),
+  );
   const baseline = await rate(
-    "baseline: evaluateRecord (the product's judgement, edit, proof)",
+    "evaluateRecord, the same policy each round (engine memos warm)",
     undefined,
     3,
     () => evaluateRecord(record, { config: { ...config }, now }),
