@@ -268,14 +268,10 @@ const ONE = 1;
 const STAR = 2;
 const END = 3;
 
-/** Positions whose sets the automata have computed since the count was last read (see `automatonWork`). */
-let work = 0;
-
-/** Work done by the automata (positions visited computing new states) since the last call. */
-export function automatonWork(): number {
-  const done = work;
-  work = 0;
-  return done;
+/** The characters a state's literals compare with (see `Automaton.mentionsOf`). */
+export interface Mentions {
+  readonly exact: readonly string[];
+  readonly folded: readonly string[];
 }
 
 /**
@@ -307,6 +303,8 @@ export class Automaton {
   private readonly building: Int32Array;
   private readonly charIds = new Map<string, number>();
   private readonly charList: string[] = [];
+  private readonly mentions: (Mentions | undefined)[] = [];
+  private readonly feeds = new Map<string, Map<number, number>>();
   /**
    * Positions every state holds: the stars of any character in the start state and what they
    * skip to. Such a star never leaves (it takes every character), so no state lists them: a state
@@ -395,6 +393,27 @@ export class Automaton {
     return this.stepCode(state, this.code(ch));
   }
 
+  /** The state after reading a text (remembered: templates feed the same few texts again and again). */
+  feed(state: number, text: string): number {
+    if (state === Automaton.DEAD || text === "") return state;
+    let byState = this.feeds.get(text);
+    if (byState === undefined) {
+      byState = new Map();
+      this.feeds.set(text, byState);
+    }
+    let end = byState.get(state);
+    if (end === undefined) {
+      end = state;
+      for (const ch of text) {
+        end = this.step(end, ch);
+        if (end === Automaton.DEAD) break;
+      }
+      byState.set(state, end);
+      internedCells++;
+    }
+    return end;
+  }
+
   /** A number for a character, for `stepCode` (a solver that steps many states looks it up once). */
   code(ch: string): number {
     let c = this.charIds.get(ch);
@@ -415,6 +434,29 @@ export class Automaton {
     const next = this.compute(state, c);
     this.table[state * this.width + c] = next;
     return next;
+  }
+
+  /**
+   * The characters the state's literals compare with: `exact` as they are, `folded` after
+   * lower-casing (ignore-case globs). Any other character of one class (a digit, `:`, anything
+   * else) takes the state to the same next state, so a search need try only these and one of each
+   * class besides.
+   */
+  mentionsOf(state: number): Mentions {
+    let known = this.mentions[state];
+    if (known === undefined) {
+      const exact = new Set<string>();
+      const folded = new Set<string>();
+      const add = (p: number) => {
+        if (this.kinds[p] === LIT) (this.fold[p] === 1 ? folded : exact).add(this.chars[p] as string);
+      };
+      for (const p of this.sets[state] ?? []) add(p);
+      if (state !== Automaton.DEAD) for (const p of this.persistent) add(p);
+      known = { exact: [...exact], folded: [...folded] };
+      this.mentions[state] = known;
+      internedCells += exact.size + folded.size;
+    }
+    return known;
   }
 
   /** Number of states found so far. */
@@ -445,7 +487,6 @@ export class Automaton {
 
   /** Adds to `building` (from `size`) the positions `set` steps to on `ch`, persistent ones aside; the new size. */
   private stepSet(set: Int32Array, ch: string, from: number): number {
-    work += set.length;
     let lower: string | undefined;
     let size = from;
     for (let k = 0; k < set.length; k++) {

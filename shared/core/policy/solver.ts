@@ -45,7 +45,16 @@ import {
   type Template,
   type TmplLit,
 } from "./formula.ts";
-import { Automaton, automatonOf, automatonWork, CharClass, compileGlob, type Glob, globId } from "./glob.ts";
+import {
+  Automaton,
+  automatonOf,
+  CharClass,
+  classAccepts,
+  compileGlob,
+  type Glob,
+  globId,
+  type Mentions,
+} from "./glob.ts";
 
 /** A request the evaluator can check. */
 export interface Witness {
@@ -164,16 +173,33 @@ const FRESH_LETTERS = "xqzjkvwybcdfghmnprstlaeiou";
 const FRESH_DIGITS = "2357468910";
 const FRESH_OTHERS = "-_.~+=@#%&!";
 
+/** The characters a glob's literals name, and whether a wildcard of it excludes `:` (remembered per glob). */
+const globCharacters = new WeakMap<Glob, { readonly chars: readonly string[]; readonly notColon: boolean }>();
+
+function charactersOf(glob: Glob) {
+  let known = globCharacters.get(glob);
+  if (known === undefined) {
+    const chars = new Set<string>();
+    let notColon = false;
+    for (const token of glob.tokens) {
+      if (token.kind === "lit") chars.add(token.ch);
+      else if (token.cls === CharClass.NotColon) notColon = true;
+    }
+    known = { chars: [...chars], notColon };
+    globCharacters.set(glob, known);
+  }
+  return known;
+}
+
 function alphabetOf(globs: Iterable<Glob>): string[] {
   const mentioned = new Set<string>();
   let anyIgnoreCase = false;
   let notColon = false;
   for (const glob of globs) {
     if (glob.ignoreCase) anyIgnoreCase = true;
-    for (const token of glob.tokens) {
-      if (token.kind === "lit") mentioned.add(token.ch);
-      else if (token.cls === CharClass.NotColon) notColon = true;
-    }
+    const { chars, notColon: excludesColon } = charactersOf(glob);
+    for (const ch of chars) mentioned.add(ch);
+    if (excludesColon) notColon = true;
   }
   const chars = new Set<string>();
   for (const ch of mentioned) {
@@ -204,25 +230,37 @@ interface Track {
 }
 
 function feed(automaton: Automaton, state: number, text: string): number {
-  let s = state;
-  for (const ch of text) {
-    if (s === Automaton.DEAD) return s;
-    s = automaton.step(s, ch);
-  }
-  return s;
+  return automaton.feed(state, text);
 }
 
 /** A track's state once its clause holds for good (a negated literal that can no longer match). */
 const SETTLED = -1;
 
-/** Appends a state number to a memo key (two UTF-16 units: unambiguous for any 32-bit number). */
-function keyOf(phase: number, domain: number, states: Int32Array): string {
-  let key = String.fromCharCode(phase, domain >>> 16, domain & 0xffff);
-  for (let i = 0; i < states.length; i++) {
-    const s = states[i] as number;
-    key += String.fromCharCode(s >>> 16, s & 0xffff);
+/** A hash of a product state (phase, domain state, track states). */
+function hashOf(phase: number, domain: number, states: Int32Array): number {
+  let h = Math.imul(phase + 1, 0x9e3779b1) ^ Math.imul(domain + 7, 0x85ebca6b);
+  for (let i = 0; i < states.length; i++) h = Math.imul(h ^ (states[i] as number), 0x27d4eb2f) + i;
+  return h | 0;
+}
+
+function sameStates(a: Int32Array, b: Int32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** True when one clause says a text matches an automaton and another that the same text does not. */
+function contradicts(clauses: readonly ProductClause[]): boolean {
+  const units = new Map<Automaton, { template: string; neg: boolean }[]>();
+  for (const clause of clauses) {
+    if (clause.length !== 1) continue;
+    const lit = clause[0] as ProductLit;
+    const template = templateKeyOf(lit.template);
+    const seen = units.get(lit.automaton) ?? [];
+    if (seen.some((u) => u.template === template && u.neg !== lit.neg)) return true;
+    seen.push({ template, neg: lit.neg });
+    units.set(lit.automaton, seen);
   }
-  return key;
+  return false;
 }
 
 /**
@@ -238,7 +276,7 @@ function solveProduct(
   clauses: readonly ProductClause[],
   budget: Budget,
 ): Check {
-  if (clauses.some((c) => c.length === 0)) return UNSAT;
+  if (clauses.some((c) => c.length === 0) || contradicts(clauses)) return UNSAT;
   const tracks: Track[] = [];
   const reading: number[][] = parts.map(() => []);
   const clauseTracks: number[][] = [];
@@ -272,12 +310,17 @@ function solveProduct(
   // Each automaton's number for each character of the alphabet, looked up once.
   const codes = domainAutomata.map((a) => alphabet.map((ch) => a.code(ch)));
   const trackCodes = tracks.map((t) => alphabet.map((ch) => t.automaton.code(ch)));
-  automatonWork();
   const trackCost = 1 + (tracks.length >> 4);
+  const tryAlso = characterRepresentatives(alphabet);
+  const trackAutomata = tracks.map((t) => t.automaton);
 
-  // Settles the clauses that hold for good; false when one can no longer hold.
-  const settle = (states: Int32Array): boolean => {
-    for (const ids of clauseTracks) {
+  // Settles the clauses that hold for good; false when one can no longer hold. Only the clauses
+  // of tracks that moved need a look (`touched`: every clause, or those of one phase's readers).
+  const allClauses = clauseTracks.map((_, ci) => ci);
+  const touchedBy = reading.map((ids) => [...new Set(ids.map((i) => (tracks[i] as Track).clause))]);
+  const settle = (states: Int32Array, touched: readonly number[]): boolean => {
+    for (const ci of touched) {
+      const ids = clauseTracks[ci] as number[];
       if (states[ids[0] as number] === SETTLED) continue;
       let alive = false;
       let holds = false;
@@ -311,12 +354,22 @@ function solveProduct(
   const nodeDomain: number[] = [];
   const nodeParent: number[] = [];
   const nodeVia: (string | null)[] = [];
-  const seen = new Set<string>();
+  // Nodes by the hash of their state: a state met again is not searched twice.
+  const seen = new Map<number, number[]>();
   const push = (phase: number, states: Int32Array, domain: number, parent: number, via: string | null) => {
-    const key = keyOf(phase, domain, states);
-    if (seen.has(key)) return;
+    const hash = hashOf(phase, domain, states);
+    const same = seen.get(hash);
+    if (same !== undefined)
+      for (const n of same)
+        if (
+          nodePhase[n] === phase &&
+          nodeDomain[n] === domain &&
+          sameStates(nodeStates[n] as Int32Array, states)
+        )
+          return;
     budget.spend(trackCost);
-    seen.add(key);
+    if (same === undefined) seen.set(hash, [nodeStates.length]);
+    else same.push(nodeStates.length);
     nodeStates.push(states.slice());
     nodePhase.push(phase);
     nodeDomain.push(domain);
@@ -324,7 +377,7 @@ function solveProduct(
     nodeVia.push(via);
   };
   const first = Int32Array.from(tracks, (t) => feed(t.automaton, t.automaton.start, t.prefix));
-  if (!settle(first)) return UNSAT;
+  if (!settle(first, allClauses)) return UNSAT;
   push(0, first, parts.length > 0 ? (domainAutomata[0] as Automaton).start : 0, -1, null);
 
   // The states of the next node, built in place (a node keeps its own copy only if it is new).
@@ -347,15 +400,17 @@ function solveProduct(
         const t = tracks[i] as Track;
         if (s > 0) next[i] = feed(t.automaton, s, t.after[phase] as string);
       }
-      if (settle(next)) {
+      if (settle(next, touchedBy[phase] as number[])) {
         const nextPhase = phase + 1;
         const start = nextPhase < parts.length ? (domainAutomata[nextPhase] as Automaton).start : 0;
         push(nextPhase, next, start, head, null);
       }
     }
-    // Or read one more character of it.
+    // Or read one more character of it: a step per character tried (a look-up per track once the
+    // automata know the transition), whatever earlier questions built.
     const domainCodes = codes[phase] as number[];
-    for (let j = 0; j < alphabet.length; j++) {
+    const characters = tryAlso(domain.mentionsOf(domainState), trackAutomata, states, readers);
+    for (const j of characters) {
       budget.spend(trackCost);
       const nextDomain = domain.stepCode(domainState, domainCodes[j] as number);
       if (nextDomain === Automaton.DEAD) continue;
@@ -365,11 +420,9 @@ function solveProduct(
         if (s > 0)
           next[i] = (tracks[i] as Track).automaton.stepCode(s, (trackCodes[i] as number[])[j] as number);
       }
-      if (!settle(next)) continue;
+      if (!settle(next, touchedBy[phase] as number[])) continue;
       push(phase, next, nextDomain, head, alphabet[j] as string);
     }
-    // New automaton states cost their size (a step is a look-up once a state is known).
-    budget.spend(automatonWork() >> 6);
   }
   return UNSAT;
 
@@ -389,8 +442,73 @@ function solveProduct(
   }
 }
 
+/**
+ * For a search over `alphabet`: the characters to try from a state of the product, given what its
+ * automata's states compare with (indices into the alphabet, in its order). A character no state
+ * mentions acts as every other unmentioned character of its class (a digit, `:`, anything else):
+ * the mentioned ones and one unmentioned character of each class stand for the whole alphabet.
+ */
+function characterRepresentatives(alphabet: readonly string[]) {
+  const byChar = new Map<string, number[]>();
+  const byLower = new Map<string, number[]>();
+  const index = (map: Map<string, number[]>, key: string, j: number) => {
+    const list = map.get(key);
+    if (list) list.push(j);
+    else map.set(key, [j]);
+  };
+  alphabet.forEach((ch, j) => {
+    index(byChar, ch, j);
+    index(byLower, ch.toLowerCase(), j);
+  });
+  // The alphabet by class: anything else, `:`, digits.
+  const classes: number[][] = [[], [], []];
+  alphabet.forEach((ch, j) => {
+    classes[ch === ":" ? 1 : classAccepts(CharClass.Digit, ch) ? 2 : 0]?.push(j);
+  });
+  const marks = new Uint32Array(alphabet.length);
+  let generation = 0;
+  const chosen: number[] = [];
+  const mark = (list: readonly number[] | undefined) => {
+    if (list === undefined) return;
+    for (const j of list) {
+      if (marks[j] === generation) continue;
+      marks[j] = generation;
+      chosen.push(j);
+    }
+  };
+  const markAll = (mentions: Mentions) => {
+    for (const ch of mentions.exact) mark(byChar.get(ch));
+    for (const ch of mentions.folded) mark(byLower.get(ch));
+  };
+  /** The characters to try (indices, in the alphabet's order; the list is reused by the next call). */
+  return (domain: Mentions, tracks: readonly Automaton[], states: Int32Array, readers: readonly number[]) => {
+    generation++;
+    chosen.length = 0;
+    markAll(domain);
+    for (const i of readers) {
+      const state = states[i] as number;
+      if (state > 0) markAll((tracks[i] as Automaton).mentionsOf(state));
+    }
+    for (const list of classes)
+      for (const j of list)
+        if (marks[j] !== generation) {
+          marks[j] = generation;
+          chosen.push(j);
+          break;
+        }
+    return chosen.sort((a, b) => a - b);
+  };
+}
+
+const templateKeys = new WeakMap<Template, string>();
+
 function templateKeyOf(template: Template): string {
-  return template.map((p) => (typeof p === "string" ? JSON.stringify(p) : `{${p.sym}}`)).join("");
+  let key = templateKeys.get(template);
+  if (key === undefined) {
+    key = template.map((p) => (typeof p === "string" ? JSON.stringify(p) : `{${p.sym}}`)).join("");
+    templateKeys.set(template, key);
+  }
+  return key;
 }
 
 /**
@@ -570,10 +688,9 @@ function solveValueProduct(
   if (fixed !== undefined) {
     const cost = 1 + (product.length >> 4);
     for (const text of fixed) {
-      budget.spend(cost + (text.length >> 6));
+      budget.spend(cost + ((text.length * product.length) >> 8));
       if (product.every((clause) => clauseHolds(clause, text))) return { status: "sat", value: text };
     }
-    budget.spend(automatonWork() >> 6);
     return UNSAT;
   }
   const result = solveProduct(["X"], [ANY_VALUE], product, budget);
@@ -937,7 +1054,20 @@ const MULTIVALUED_KEYS = new Set([
   "aws:sourceorgpaths",
 ]);
 
-function domainLits(key: string): KeyLit[] {
+const domainLitsByKey = new Map<string, readonly KeyLit[]>();
+
+/** What a key's own type allows (booleans, addresses, times), as literals every value must satisfy. */
+function domainLits(key: string): readonly KeyLit[] {
+  let lits = domainLitsByKey.get(key);
+  if (lits === undefined) {
+    lits = typeDomainLits(key);
+    if (domainLitsByKey.size >= 10_000) domainLitsByKey.clear();
+    domainLitsByKey.set(key, lits);
+  }
+  return lits;
+}
+
+function typeDomainLits(key: string): KeyLit[] {
   const lit = (atoms: ElemAtom[]): KeyLit => ({
     lit: "key",
     key,

@@ -270,6 +270,15 @@ describe("large clauses are decided within a small step budget", () => {
     if (answer.status === "sat") expect(holdsAll(units, clauses, answer.value as string)).toBe(true);
   });
 
+  it("300 patterns required and the same 300 excluded: no value, without searching", () => {
+    const patterns = many(300, (i) => `*${i}*-${i}?`);
+    const { units, clauses } = cnf(
+      { operator: "StringLike", values: patterns, negate: false },
+      { operator: "StringLike", values: patterns, negate: true },
+    );
+    expect(solveValue(units, clauses, "direct", 100).status).toBe("unsat");
+  });
+
   it("1,000 address ranges on both sides: decided by one sweep", () => {
     const ranges = many(1_000, (i) => `10.${i >> 8}.${i & 255}.0/24`);
     const { units, clauses } = cnf(
