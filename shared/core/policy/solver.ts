@@ -618,9 +618,15 @@ function clauseToProduct(clause: readonly GlobAtom[]): ProductClause[] | undefin
 
 /** True when the text satisfies the product clause (each literal's automaton run over it). */
 function clauseHolds(clause: ProductClause, text: string): boolean {
-  return clause.some(
-    (lit) => lit.automaton.accepts(feed(lit.automaton, lit.automaton.start, text)) !== lit.neg,
-  );
+  return clause.some((lit) => {
+    const automaton = lit.automaton;
+    let state = automaton.start;
+    for (const ch of text) {
+      state = automaton.step(state, ch);
+      if (state === Automaton.DEAD) break;
+    }
+    return automaton.accepts(state) !== lit.neg;
+  });
 }
 
 /**
@@ -911,12 +917,59 @@ export function solveValue(
     : solveCnfByBranching(units, clauses, budget, false);
 }
 
-/** A candidate's place on its sort's line: a number, or an address with IPv6 after every IPv4. */
-function lineKey(sort: TypedAtom["sort"], text: string): number | bigint | undefined {
-  if (sort === "num") return Number(text);
-  if (sort === "date") return parseDate(text);
-  const cidr = parseIp(text);
-  return cidr === undefined ? undefined : addressKey(cidr.version, cidr.bytes);
+/** The candidates of a sort, sorted by their place on its line, and the text of each. */
+interface Line {
+  readonly keys: readonly (number | bigint)[];
+  text(index: number): string;
+}
+
+/** Numbers and dates: the general path's candidates, placed where the evaluator reads them. */
+function valueLine(sort: "num" | "date", atoms: readonly TypedAtom[]): Line {
+  const line: { text: string; key: number }[] = [];
+  for (const text of candidatesOf(sort, atoms)) {
+    const key = sort === "num" ? Number(text) : parseDate(text);
+    if (!Number.isNaN(key)) line.push({ text, key });
+  }
+  line.sort((a, b) => a.key - b.key);
+  return { keys: line.map((c) => c.key), text: (i) => (line[i] as { text: string }).text };
+}
+
+/**
+ * Addresses: the general path's candidates (`addressCandidates`: each range's first and last
+ * address and their neighbours, each version's ends, two fixed ones), as numbers on one line with
+ * IPv6 after every IPv4, written out only for the address chosen.
+ */
+function addressLine(atoms: readonly TypedAtom[]): Line {
+  const keys = new Set<bigint>();
+  for (const text of ["203.0.113.10", "2001:db8::10"]) {
+    const fixed = parseIp(text) as NonNullable<ReturnType<typeof parseIp>>;
+    keys.add(addressKey(fixed.version, fixed.bytes));
+  }
+  const size = { 4: 32n, 6: 128n } as const;
+  for (const version of [4, 6] as const) {
+    const offset = version === 4 ? 0n : IPV6_OFFSET;
+    keys.add(offset);
+    keys.add(offset + (1n << size[version]) - 1n);
+  }
+  for (const atom of atoms) {
+    const range = parseIp(atom.value);
+    if (range === undefined) continue;
+    const offset = range.version === 4 ? 0n : IPV6_OFFSET;
+    const first = addressKey(range.version, range.bytes);
+    const last = first + (1n << (size[range.version] - BigInt(range.prefix))) - 1n;
+    keys.add(first);
+    keys.add(last);
+    if (first > offset) keys.add(first - 1n);
+    if (last < offset + (1n << size[range.version]) - 1n) keys.add(last + 1n);
+  }
+  const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    keys: sorted,
+    text: (i) => {
+      const key = sorted[i] as bigint;
+      return key >= IPV6_OFFSET ? addressText(6, key - IPV6_OFFSET) : addressText(4, key);
+    },
+  };
 }
 
 const IPV6_OFFSET = 1n << 129n;
@@ -976,14 +1029,9 @@ function solveTyped(
 ): Check | undefined {
   const atoms = [...units, ...clauses.flat()];
   const sort = (atoms[0] as TypedAtom).sort;
-  const line: { text: string; key: number | bigint }[] = [];
-  for (const text of candidatesOf(sort, atoms)) {
-    const key = lineKey(sort, text);
-    if (key !== undefined && !(typeof key === "number" && Number.isNaN(key))) line.push({ text, key });
-  }
-  line.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const keys = line.map((c) => c.key);
-  const n = line.length;
+  const line = sort === "ip" ? addressLine(atoms) : valueLine(sort, atoms);
+  const keys = line.keys;
+  const n = keys.length;
   budget.spend(1 + atoms.length + ((n * (1 + clauses.length)) >> 6));
   // failing[i] > 0: candidate i fails some clause (a unit is a clause of one atom).
   const failing = new Int32Array(n + 1);
@@ -1021,7 +1069,7 @@ function solveTyped(
   let running = 0;
   for (let i = 0; i < n && value === undefined; i++) {
     running += failing[i] as number;
-    if (running === 0) value = (line[i] as { text: string }).text;
+    if (running === 0) value = line.text(i);
   }
   // Not a value of the sort: every negated atom holds, no other does.
   if (value === undefined && units.every((a) => a.neg) && clauses.every((c) => c.some((a) => a.neg)))
