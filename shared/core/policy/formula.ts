@@ -678,6 +678,27 @@ export function statementF(statement: PolicyStatement, frame: Frame, variables: 
   );
 }
 
+/** A clause's literal does not depend on the frame: built once per clause, for every frame. */
+const clauseLits = new WeakMap<
+  ConditionClause,
+  [KeyLit | OpaqueLit | undefined, KeyLit | OpaqueLit | undefined]
+>();
+
+function clauseOnce(clause: ConditionClause, variables: boolean): KeyLit | OpaqueLit {
+  let pair = clauseLits.get(clause);
+  if (pair === undefined) {
+    pair = [undefined, undefined];
+    clauseLits.set(clause, pair);
+  }
+  const slot = variables ? 1 : 0;
+  let lit = pair[slot];
+  if (lit === undefined) {
+    lit = clauseF(clause, variables);
+    pair[slot] = lit;
+  }
+  return lit;
+}
+
 function buildStatementF(statement: PolicyStatement, frame: Frame, variables: boolean): Formula {
   const parts: Formula[] = [
     principalF(statement, frame),
@@ -685,7 +706,7 @@ function buildStatementF(statement: PolicyStatement, frame: Frame, variables: bo
     resourceF(statement, frame, variables),
   ];
   for (const clause of statement.conditions) {
-    const lit = clauseF(clause, variables);
+    const lit = clauseOnce(clause, variables);
     parts.push(lit.lit === "key" ? resolveDerived(lit, frame) : lit);
   }
   return and(parts);

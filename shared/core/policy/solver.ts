@@ -135,6 +135,7 @@ export function withJudgementBudget<T>(work: () => T, max = JUDGEMENT_BUDGET): J
   }
   const budget = new Budget(max);
   judgementBudget = budget;
+  generation++;
   try {
     return { result: work(), steps: budget.steps };
   } finally {
@@ -1237,7 +1238,14 @@ interface Stores {
  * before it (a look-up saves time, never steps). Bounded.
  */
 const CHECK_MEMO_LIMIT = 20_000;
-const checkMemo = new Map<string, { readonly result: Check; readonly steps: number }>();
+const checkMemo = new Map<string, { readonly result: Check; readonly steps: number; generation: number }>();
+
+/**
+ * Which judgement (or question asked on its own) is running. A check remembered by the same one is
+ * free, as it would be had nothing been asked before; one remembered from an earlier one spends its
+ * steps once for this one.
+ */
+let generation = 0;
 
 function templateKey(template: Template): string {
   return template.map((p) => (typeof p === "string" ? JSON.stringify(p) : `{${p.sym}}`)).join("");
@@ -1332,7 +1340,10 @@ class Search {
     const memoKey = `${scopeOfCheck}#${[...new Set(list.map(litId))].sort((a, b) => a - b).join(",")}`;
     const known = checkMemo.get(memoKey);
     if (known) {
-      this.budget.spend(known.steps);
+      if (known.generation !== generation) {
+        this.budget.spend(known.steps);
+        known.generation = generation;
+      }
       this.localMemo.set(quick, known.result);
       return known.result;
     }
@@ -1362,7 +1373,7 @@ class Search {
         : { status: "sat", value: [] };
     }
     if (checkMemo.size >= CHECK_MEMO_LIMIT) checkMemo.clear();
-    checkMemo.set(memoKey, { result, steps: this.budget.steps - stepsBefore });
+    checkMemo.set(memoKey, { result, steps: this.budget.steps - stepsBefore, generation });
     this.localMemo.set(quick, result);
     return result;
   }
@@ -1579,6 +1590,7 @@ export function findRequest(
 ): Outcome {
   const total = judgementBudget;
   if (total?.exhausted) return judgementSpent(total);
+  if (total === undefined) generation++;
   const budget = new Budget(options.budget ?? DEFAULT_BUDGET, total);
   const multivalued = options.multivalued ?? MULTIVALUED_KEYS;
   let undecided: string | undefined;
