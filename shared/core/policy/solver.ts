@@ -10,18 +10,22 @@
  *   their automata has an accepting path. The path is searched breadth-first over a finite alphabet:
  *   the characters the patterns mention (both cases where a pattern ignores case) plus one character
  *   of each class they do not mention (characters no pattern mentions behave alike), so the search is
- *   complete, and the path is the witness string. Several symbolic parts that appear in fixed order
+ *   complete, and the path is the witness string. The patterns of one clause, and the patterns a
+ *   value must avoid, are each one union automaton, explored lazily as a DFA (`glob.ts`); a clause
+ *   of fixed values is decided by checking each value. Several symbolic parts that appear in fixed order
  *   in several templates (account, then name, then unique id, then session) are searched in one
  *   sequence, so `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:userid` and the Principal element
  *   always describe one caller.
  * - Numbers, dates and addresses: the values a policy mentions cut the line into finitely many
  *   intervals, and one candidate per interval and per boundary decides them all (between two
- *   numbers the midpoint; around a range its first and last address and their neighbours).
+ *   numbers the midpoint; around a range its first and last address and their neighbours); each
+ *   operator holds on one run of the sorted candidates, so one sweep decides them all.
  * - Multi-valued keys: each "some value" constraint gets its own element, and every element
  *   satisfies every "all values" constraint; an absent key satisfies every `ForAllValues:` clause.
  *
- * Memory is bounded by the budget (states kept), and the budget is counted in search steps, so no
- * policy can make a judgement hang: it ends as "undecided" instead.
+ * Memory is bounded by the budget (states kept) and, for the automata cached across questions, by
+ * a limit on their cells; the budget is counted in search steps, so no policy can make a judgement
+ * hang: it ends as "undecided" instead.
  */
 import { type Cidr, formatCidr, parseCidr } from "../net/cidr.ts";
 import { parseDate, parseIp } from "./conditions.ts";
