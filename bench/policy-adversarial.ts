@@ -44,10 +44,18 @@ export function adversarialPolicies(): [string, GeneratedCase][] {
   // Patterns of both polarities on one key, none of them a fixed value: the Allow's patterns and the
   // Deny's (a request outside all of them is denied) overlap only in part.
   const allowPatterns = [...Array(300).keys()].map((i) =>
-    i % 3 === 0 ? `vpc-${hex(i, 3)}*` : i % 3 === 1 ? `*-${hex(i, 3)}?e` : `vpc-*${hex(i, 3)}*`,
+    i % 3 === 0
+      ? `vpc-${hex(i, 3)}*-us-west-2-endpoint`
+      : i % 3 === 1
+        ? `*-${hex(i, 3)}?e-prod-endpoint-us`
+        : `vpc-*${hex(i, 3)}*-shared-services`,
   );
   const denyPatterns = [...Array(300).keys()].map((i) =>
-    i % 3 === 0 ? `vpc-?${hex(i, 3)}*` : i % 3 === 1 ? `*${hex(i, 3)}-*` : `v*-${hex(i + 7, 3)}`,
+    i % 3 === 0
+      ? `vpc-?${hex(i, 3)}*-us-west-2-endpoint`
+      : i % 3 === 1
+        ? `*${hex(i, 3)}-*-prod-endpoint-us`
+        : `v*-${hex(i + 7, 3)}-shared-services`,
   );
   const question = (i: number) => `${"?".repeat(40 + (i % 7))}${hex(i, 4).toUpperCase()}*`;
   const ranges = (base: number, count: number) =>

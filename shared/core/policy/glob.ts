@@ -305,6 +305,10 @@ export class Automaton {
   private readonly charList: string[] = [];
   private readonly mentions: (Mentions | undefined)[] = [];
   private readonly feeds = new Map<string, Map<number, number>>();
+  /** Per position: characters still to read before the glob can end (each literal and `?` one). */
+  private readonly need: Int32Array;
+  private readonly distances: number[] = [];
+  private persistentDistance = Number.POSITIVE_INFINITY;
   /**
    * Positions every state holds: the stars of any character in the start state and what they
    * skip to. Such a star never leaves (it takes every character), so no state lists them: a state
@@ -332,6 +336,7 @@ export class Automaton {
     this.mark = new Uint32Array(size);
     this.tailAny = new Uint8Array(size);
     this.building = new Int32Array(size);
+    this.need = new Int32Array(size);
     const starts: number[] = [];
     let p = 0;
     for (const glob of globs) {
@@ -353,6 +358,8 @@ export class Automaton {
       const anyStar = this.kinds[q] === STAR && this.classes[q] === CharClass.Any;
       this.closeEnd[q] = this.kinds[q] === STAR ? (this.closeEnd[q + 1] as number) : q;
       this.tailAny[q] = anyStar && (this.kinds[q + 1] === END || this.tailAny[q + 1] === 1) ? 1 : 0;
+      const kind = this.kinds[q];
+      this.need[q] = kind === END ? 0 : (this.need[q + 1] as number) + (kind === STAR ? 0 : 1);
     }
     this.inPersistent = new Uint8Array(size);
     const always: number[] = [];
@@ -364,6 +371,7 @@ export class Automaton {
           this.inPersistent[r] = 1;
           always.push(r);
           if (this.kinds[r] === END) this.persistentAccepting = true;
+          this.persistentDistance = Math.min(this.persistentDistance, this.need[r] as number);
           if (this.tailAny[r] === 1) this.persistentUniversal = true;
         }
       }
@@ -412,6 +420,17 @@ export class Automaton {
       internedCells++;
     }
     return end;
+  }
+
+  /** The fewest characters after which some glob could match (infinite for the dead state). */
+  distance(state: number): number {
+    let known = this.distances[state];
+    if (known === undefined) {
+      known = state === Automaton.DEAD ? Number.POSITIVE_INFINITY : this.persistentDistance;
+      for (const p of this.sets[state] ?? []) known = Math.min(known, this.need[p] as number);
+      this.distances[state] = known;
+    }
+    return known;
   }
 
   /** A number for a character, for `stepCode` (a solver that steps many states looks it up once). */

@@ -7,7 +7,8 @@
  *   are added to per-variable stores and each store is checked for consistency at once, so a branch
  *   dies as soon as one variable cannot satisfy it.
  * - Strings: a conjunction of patterns matched and not matched is satisfiable iff the product of
- *   their automata has an accepting path. The path is searched breadth-first over a finite alphabet:
+ *   their automata has an accepting path. The path is searched (closest to acceptance first, every
+ *   reachable state once) over a finite alphabet:
  *   the characters the patterns mention (both cases where a pattern ignores case) plus one character
  *   of each class they do not mention (characters no pattern mentions behave alike), so the search is
  *   complete, and the path is the witness string. The patterns of one clause, and the patterns a
@@ -269,7 +270,7 @@ function contradicts(clauses: readonly ProductClause[]): boolean {
 }
 
 /**
- * Values for `parts` (in this order) such that every clause holds: a breadth-first search of the
+ * Values for `parts` (in this order) such that every clause holds: a search of the
  * product of the clauses' automata (each a lazily built DFA, so a step is a look-up), over an
  * alphabet that stands for every character (see `alphabetOf`). Each template must use the parts in
  * this order, each at most once. A clause whose negated literal can no longer match holds for good
@@ -359,6 +360,55 @@ function solveProduct(
   const nodeDomain: number[] = [];
   const nodeParent: number[] = [];
   const nodeVia: (string | null)[] = [];
+  // Nodes are expanded closest to acceptance first (the fewest characters some pattern of every
+  // clause still needs); every reachable state is still expanded once, so the search stays complete.
+  const nodeRank: number[] = [];
+  const queue: number[] = [];
+  const before = (a: number, b: number) => {
+    const d = (nodeRank[a] as number) - (nodeRank[b] as number);
+    return d < 0 || (d === 0 && a < b);
+  };
+  const enqueue = (node: number) => {
+    let i = queue.length;
+    queue.push(node);
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (!before(node, queue[up] as number)) break;
+      queue[i] = queue[up] as number;
+      i = up;
+    }
+    queue[i] = node;
+  };
+  const dequeue = (): number => {
+    const top = queue[0] as number;
+    const last = queue.pop() as number;
+    if (queue.length > 0) {
+      let i = 0;
+      while (true) {
+        let child = 2 * i + 1;
+        if (child >= queue.length) break;
+        if (child + 1 < queue.length && before(queue[child + 1] as number, queue[child] as number)) child++;
+        if (!before(queue[child] as number, last)) break;
+        queue[i] = queue[child] as number;
+        i = child;
+      }
+      queue[i] = last;
+    }
+    return top;
+  };
+  const rankOf = (states: Int32Array): number => {
+    let rank = 0;
+    for (const ids of clauseTracks) {
+      if (states[ids[0] as number] === SETTLED) continue;
+      let best = Number.POSITIVE_INFINITY;
+      for (const i of ids) {
+        const t = tracks[i] as Track;
+        best = Math.min(best, t.neg ? 0 : t.automaton.distance(states[i] as number));
+      }
+      rank = Math.max(rank, best);
+    }
+    return rank;
+  };
   // Nodes by the hash of their state: a state met again is not searched twice.
   const seen = new Map<number, number[]>();
   const push = (phase: number, states: Int32Array, domain: number, parent: number, via: string | null) => {
@@ -380,6 +430,8 @@ function solveProduct(
     nodeDomain.push(domain);
     nodeParent.push(parent);
     nodeVia.push(via);
+    nodeRank.push(rankOf(states));
+    enqueue(nodeStates.length - 1);
   };
   const first = Int32Array.from(tracks, (t) => feed(t.automaton, t.automaton.start, t.prefix));
   if (!settle(first, allClauses)) return UNSAT;
@@ -387,7 +439,8 @@ function solveProduct(
 
   // The states of the next node, built in place (a node keeps its own copy only if it is new).
   const next = new Int32Array(tracks.length);
-  for (let head = 0; head < nodeStates.length; head++) {
+  while (queue.length > 0) {
+    const head = dequeue();
     const phase = nodePhase[head] as number;
     const states = nodeStates[head] as Int32Array;
     if (phase === parts.length) {
