@@ -307,6 +307,11 @@ export class Automaton {
   private readonly feeds = new Map<string, Map<number, number>>();
   /** Per position: characters still to read before the glob can end (each literal and `?` one). */
   private readonly need: Int32Array;
+  /** Per position: the index of its glob; per glob, the last star of any character in the set being built. */
+  private readonly globOf: Int32Array;
+  private readonly lastStar: Int32Array;
+  private readonly lastStarSeen: Uint32Array;
+  private pruneGeneration = 0;
   private readonly distances: number[] = [];
   private persistentDistance = Number.POSITIVE_INFINITY;
   /**
@@ -338,9 +343,13 @@ export class Automaton {
     this.building = new Int32Array(size);
     this.need = new Int32Array(size);
     const starts: number[] = [];
+    this.globOf = new Int32Array(size);
+    this.lastStar = new Int32Array(globs.length);
+    this.lastStarSeen = new Uint32Array(globs.length);
     let p = 0;
     for (const glob of globs) {
       starts.push(p);
+      this.globOf.fill(starts.length - 1, p, p + glob.tokens.length + 1);
       for (const token of glob.tokens) {
         if (token.kind === "lit") {
           this.kinds[p] = LIT;
@@ -383,7 +392,7 @@ export class Automaton {
     this.nextMark();
     let count = 0;
     for (const s of starts) count = this.close(count, s);
-    this.start = this.intern(count);
+    this.start = this.intern(this.prune(count));
   }
 
   /** True when the state accepts: some glob matches the text read so far. */
@@ -501,7 +510,42 @@ export class Automaton {
       }
     size = this.stepSet(this.sets[state] as Int32Array, ch, size);
     if (size === 0 && this.persistent.length === 0) return Automaton.DEAD;
-    return this.intern(size);
+    return this.intern(this.prune(size));
+  }
+
+  /**
+   * Drops the positions a later star of the same glob makes redundant: whatever a glob matches
+   * from position p it also matches from any star of any character q > p that the set holds (the
+   * star absorbs what leads from p to q), so only the last such star and what follows it matter.
+   * The states of `*a*a*a…*b` then hold two positions, not hundreds. Marks stay those of the kept
+   * positions (as `intern` expects).
+   */
+  private prune(size: number): number {
+    const list = this.building;
+    this.pruneGeneration++;
+    let any = false;
+    for (let k = 0; k < size; k++) {
+      const p = list[k] as number;
+      if (this.kinds[p] !== STAR || this.classes[p] !== CharClass.Any) continue;
+      const g = this.globOf[p] as number;
+      if (this.lastStarSeen[g] !== this.pruneGeneration || (this.lastStar[g] as number) < p) {
+        this.lastStarSeen[g] = this.pruneGeneration;
+        this.lastStar[g] = p;
+        any = true;
+      }
+    }
+    if (!any) return size;
+    let kept = 0;
+    for (let k = 0; k < size; k++) {
+      const p = list[k] as number;
+      const g = this.globOf[p] as number;
+      if (this.lastStarSeen[g] === this.pruneGeneration && p < (this.lastStar[g] as number)) {
+        this.mark[p] = 0;
+        continue;
+      }
+      list[kept++] = p;
+    }
+    return kept;
   }
 
   /** Adds to `building` (from `size`) the positions `set` steps to on `ch`, persistent ones aside; the new size. */
