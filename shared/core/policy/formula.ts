@@ -547,9 +547,31 @@ export function clauseLit(clause: ConditionClause, variables: boolean): KeyLit {
 export function resolveDerived(lit: KeyLit, frame: Frame): Formula {
   if (identityOnlyKey(lit.key) && !AWS_KINDS.includes(frame.kind)) return lit.absent;
   if (!DERIVED_KEYS.has(lit.key)) return lit;
+  const anonymousValue = frame.kind === "anonymous" ? ANONYMOUS_VALUES[lit.key] : undefined;
+  if (anonymousValue !== undefined) {
+    // Either reading, chosen once per request (the same choice for both keys).
+    const carried = opaque(ANONYMOUS_CARRIES_IDS);
+    return or([and([carried, onValue(lit, [anonymousValue])]), and([not(carried), lit.absent])]);
+  }
   const template = derivedKeyTemplate(lit.key, frame);
   if (template === undefined) return lit.absent;
-  // Single-valued and present: the element formula applied to the one value.
+  return onValue(lit, template);
+}
+
+/**
+ * AWS documents `aws:PrincipalType` = `Anonymous` and `aws:userid` = `anonymous` for anonymous
+ * callers of Amazon S3 (and SQS, SNS), and says nothing of NFS clients that mount without IAM: an
+ * anonymous caller is read as carrying both, or neither, whichever a question can use (the opaque
+ * choice below; a witness that carries them says so in its context).
+ */
+const ANONYMOUS_VALUES: Readonly<Record<string, string>> = {
+  "aws:principaltype": "Anonymous",
+  "aws:userid": "anonymous",
+};
+export const ANONYMOUS_CARRIES_IDS = "an anonymous caller carries aws:PrincipalType and aws:userid";
+
+/** A key literal on a present single value given by a template: the element formula applied to it. */
+function onValue(lit: KeyLit, template: Template): Formula {
   const parts = lit.atoms.map((atom): Formula => {
     if (atom.t === "const") return atom.value;
     if (atom.t === "unknown") return opaque(`${lit.key} ?`);

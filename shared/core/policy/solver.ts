@@ -33,6 +33,7 @@ import { parseDate, parseIp } from "./conditions.ts";
 import type { PolicyDocument } from "./document.ts";
 import type { RequestPrincipal } from "./evaluate.ts";
 import {
+  ANONYMOUS_CARRIES_IDS,
   AWS_KINDS,
   atomHolds,
   DERIVED_KEYS,
@@ -1356,6 +1357,8 @@ class Search {
   private readonly opaques = new Map<string, boolean>();
   unknown = false;
   solution: Map<string, Check> | undefined;
+  /** The opaque literals' values in the solution. */
+  chosen: ReadonlyMap<string, boolean> = new Map();
 
   constructor(
     private readonly frame: Frame,
@@ -1520,6 +1523,7 @@ class Search {
         return false;
       }
       this.solution = checks;
+      this.chosen = new Map(this.opaques);
       return true;
     }
     // Look ahead: drop the choices of each disjunction that contradict what is already chosen (so
@@ -1577,7 +1581,11 @@ function instantiate(template: Template | undefined, values: ReadonlyMap<Sym, st
   return template.map((p) => (typeof p === "string" ? p : (values.get(p.sym) ?? ""))).join("");
 }
 
-function buildWitness(frame: Frame, checks: Map<string, Check>): Witness {
+function buildWitness(
+  frame: Frame,
+  checks: Map<string, Check>,
+  chosen: ReadonlyMap<string, boolean>,
+): Witness {
   const values = new Map<Sym, string>();
   const parts = frame.fixed ? fixedParts(frame.kind) : PRINCIPAL_PARTS[frame.kind];
   const principalValues = (checks.get("principal") as { value: string[] } | undefined)?.value ?? [];
@@ -1600,6 +1608,10 @@ function buildWitness(frame: Frame, checks: Map<string, Check>): Witness {
     context.set(name.slice(2), check.value as string | readonly string[]);
   }
   if (!context.has("aws:securetransport")) context.set("aws:securetransport", "true");
+  if (frame.kind === "anonymous" && chosen.get(ANONYMOUS_CARRIES_IDS) === true) {
+    context.set("aws:principaltype", "Anonymous");
+    context.set("aws:userid", "anonymous");
+  }
   return { kind: frame.kind, principal: principalOf(frame, values), action, resource, context };
 }
 
@@ -1662,7 +1674,7 @@ export function findRequest(
         if (formula === false) continue;
         const search = new Search(frame, multivalued, budget);
         if (search.run([formula]) && search.solution) {
-          const witness = buildWitness(frame, search.solution);
+          const witness = buildWitness(frame, search.solution, search.chosen);
           const confirmed = options.confirm ? options.confirm(witness) : witness;
           if (confirmed) return { status: "witness", witness: confirmed };
           undecided = "a request the policy variables allow could not be confirmed by the evaluator";
