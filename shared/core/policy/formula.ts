@@ -675,8 +675,12 @@ const STATEMENT_LIMIT = 2_000;
 const statementIdentities = new Map<string, object>();
 const identityOfStatement = new WeakMap<PolicyStatement, object>();
 
-/** One object per statement text (what its formulas are remembered by). */
-function statementIdentity(statement: PolicyStatement): object {
+/**
+ * One object per statement text (what its formulas are remembered by): two statements with the same
+ * identity are the same words. (After the bounded table is emptied, equal words may get a second
+ * identity: a missed "same", never a false one.)
+ */
+export function statementIdentity(statement: PolicyStatement): object {
   let identity = identityOfStatement.get(statement);
   if (identity === undefined) {
     // Whether the statement names principals at all depends on the policy kind, not only its text.

@@ -1282,11 +1282,18 @@ const PRINCIPAL_PARTS: Record<PrincipalKind, readonly Sym[]> = {
   service: ["SVC"],
 };
 
-interface Stores {
-  principal: TmplLit[];
-  action: TmplLit[];
-  resource: TmplLit[];
-  keys: Map<string, KeyLit[]>;
+/** Store names of context keys (`k:` and the key), interned: one string per key, no concatenation per look-up. */
+const KEY_STORE_LIMIT = 10_000;
+const keyStoreNames = new Map<string, string>();
+
+function keyStoreName(key: string): string {
+  let name = keyStoreNames.get(key);
+  if (name === undefined) {
+    name = `k:${key}`;
+    if (keyStoreNames.size >= KEY_STORE_LIMIT) keyStoreNames.clear();
+    keyStoreNames.set(key, name);
+  }
+  return name;
 }
 
 /**
@@ -1351,7 +1358,12 @@ function computeLitKey(lit: KeyLit | TmplLit): string {
 }
 
 class Search {
-  private readonly stores: Stores = { principal: [], action: [], resource: [], keys: new Map() };
+  /** The literals chosen so far, per variable: `principal`, `action`, `resource`, or `k:` and a context key. */
+  private readonly stores = new Map<string, (KeyLit | TmplLit)[]>([
+    ["principal", []],
+    ["action", []],
+    ["resource", []],
+  ]);
   private readonly localMemo = new Map<string, Check>();
   /** Truth values chosen for opaque literals (conditions with policy variables). */
   private readonly opaques = new Map<string, boolean>();
@@ -1367,21 +1379,16 @@ class Search {
   ) {}
 
   private storeKey(lit: KeyLit | TmplLit): string {
-    if (lit.lit === "key") return `k:${lit.key}`;
-    return lit.group;
+    return lit.lit === "key" ? keyStoreName(lit.key) : lit.group;
   }
 
   private listOf(name: string): (KeyLit | TmplLit)[] {
-    if (name.startsWith("k:")) {
-      const key = name.slice(2);
-      let list = this.stores.keys.get(key);
-      if (!list) {
-        list = [];
-        this.stores.keys.set(key, list);
-      }
-      return list;
+    let list = this.stores.get(name);
+    if (list === undefined) {
+      list = [];
+      this.stores.set(name, list);
     }
-    return this.stores[name as "principal" | "action" | "resource"];
+    return list;
   }
 
   check(name: string): Check {
@@ -1458,10 +1465,10 @@ class Search {
   /** Depth-first search for a set of literals, one choice per disjunction, that is consistent. */
   run(pending: readonly Formula[]): boolean {
     this.budget.spend();
-    const added: { name: string }[] = [];
+    const added: string[] = [];
     const chosen: string[] = [];
     const undo = () => {
-      for (const { name } of added.reverse()) this.listOf(name).pop();
+      for (const name of added.reverse()) this.listOf(name).pop();
       for (const name of chosen) this.opaques.delete(name);
     };
     const work = [...pending];
@@ -1495,7 +1502,7 @@ class Search {
       const list = this.listOf(name);
       if (list.includes(f)) continue;
       list.push(f);
-      added.push({ name });
+      added.push(name);
       touched.add(name);
     }
     for (const name of touched) {
@@ -1507,12 +1514,8 @@ class Search {
     if (ors.length === 0) {
       const checks = new Map<string, Check>();
       let unknown = false;
-      for (const name of [
-        "principal",
-        "action",
-        "resource",
-        ...[...this.stores.keys.keys()].map((k) => `k:${k}`),
-      ]) {
+      // Every variable (the three groups first: the stores keep their order of creation).
+      for (const name of this.stores.keys()) {
         const c = this.check(name);
         if (c.status === "unknown") unknown = true;
         checks.set(name, c);
