@@ -28,9 +28,10 @@ const CASE = BENCH_CASE;
 const POLICY = CASE.policy;
 
 async function rate(label: string, baseline: number | undefined, seconds: number, once: () => unknown) {
-  // Warm up first (compilation, and the memos a warm function would have), then count.
+  // Warm up first (compilation takes a few seconds of judgements; a warm function has done it),
+  // then count.
   const warm = performance.now();
-  while (performance.now() - warm < 1000) await once();
+  while (performance.now() - warm < 3000) await once();
   let count = 0;
   const start = performance.now();
   while (performance.now() - start < seconds * 1000) {
