@@ -285,7 +285,9 @@ interface RequestVars {
   readonly userUniqueId: Seq<"oracle">;
   readonly roleUniqueId: Seq<"oracle">;
   readonly service: Seq<"oracle">;
-  readonly action: Seq<"oracle">;
+  /** The action, as an index into `actions` (the service's client actions). */
+  readonly action: Arith<"oracle">;
+  readonly actions: readonly string[];
   readonly keys: Map<string, KeyVar>;
 }
 
@@ -301,8 +303,26 @@ async function z3(): Promise<Z3HighLevel> {
 }
 
 export interface OracleOptions {
-  /** Milliseconds per query before Z3 gives up with `unknown`. */
+  /** Milliseconds a query about one kind of caller may take before Z3 gives up with `unknown`. */
   readonly timeoutMs?: number;
+  /**
+   * Milliseconds for the first try of a question over several kinds of caller at once; on a
+   * timeout it is asked again once per kind (smaller queries, each with `timeoutMs`).
+   */
+  readonly groupTimeoutMs?: number;
+}
+
+/** A query Z3 neither answered nor gave up on in time, even when interrupted: the Z3 context is unusable. */
+export class OracleHangError extends Error {}
+
+/** The solver's statistics: calls and time, and the queries retried or left unknown. */
+export interface OracleStats {
+  calls: number;
+  ms: number;
+  /** Questions over several kinds whose first try timed out and were asked again kind by kind. */
+  split: number;
+  /** Queries that ended `unknown` (a timeout), after any retry. */
+  unknown: number;
 }
 
 function prefixOf(service: FileSystemService): string {
@@ -445,15 +465,21 @@ function splitVariables(value: string, enabled: boolean): Part[] {
  */
 export class PolicyOracle {
   /** Solver calls made and the time they took (a question is one call per group of caller kinds). */
-  readonly stats = { calls: 0, ms: 0 };
+  readonly stats: OracleStats = { calls: 0, ms: 0, split: 0, unknown: 0 };
   private constructor(
     private readonly z: Z,
     private readonly timeoutMs: number,
+    private readonly groupTimeoutMs: number,
   ) {}
 
   static async create(options: OracleOptions = {}): Promise<PolicyOracle> {
     const api = await z3();
-    return new PolicyOracle(api.Context("oracle"), options.timeoutMs ?? 20_000);
+    const timeoutMs = options.timeoutMs ?? 20_000;
+    return new PolicyOracle(
+      api.Context("oracle"),
+      timeoutMs,
+      Math.min(timeoutMs, options.groupTimeoutMs ?? 1_000),
+    );
   }
 
   /** Disjunction; the API's `Or` rejects a single argument in some builds, so one is returned as is. */
@@ -606,6 +632,7 @@ export class PolicyOracle {
   private requestVars(
     keys: ReadonlyMap<string, KeyType>,
     kinds: readonly PrincipalKind[],
+    actions: readonly string[],
     tag: string,
     shape: Shape,
   ): RequestVars {
@@ -622,7 +649,8 @@ export class PolicyOracle {
       userUniqueId: s("userUniqueId"),
       roleUniqueId: s("roleUniqueId"),
       service: s("service"),
-      action: s("action"),
+      action: z.Int.const(`${tag}action`),
+      actions,
       keys: new Map(),
     };
     const derived = this.derivedValues(vars);
@@ -740,7 +768,7 @@ export class PolicyOracle {
   }
 
   /** Domains of the free variables this kind of caller uses, and of every key. */
-  private requestAxioms(vars: RequestVars, service: FileSystemService): Bool<"oracle">[] {
+  private requestAxioms(vars: RequestVars): Bool<"oracle">[] {
     const z = this.z;
     const facts: Bool<"oracle">[] = [];
     const name = z.Plus(
@@ -765,7 +793,7 @@ export class PolicyOracle {
     if (has("federated-user")) facts.push(inRe(vars.fedName, name));
     if (has("service"))
       facts.push(inRe(vars.service, z.ReConcat(z.Plus(z.Range("a", "z")), z.Re.toRe(".amazonaws.com"))));
-    facts.push(this.any(...clientActionsOf(service).map((a) => this.is(vars.action, a))));
+    facts.push(vars.action.ge(0), vars.action.lt(vars.actions.length));
 
     for (const key of vars.keys.values()) {
       if (key.derived) continue;
@@ -832,6 +860,62 @@ export class PolicyOracle {
         }
     if (types.has("aws:principalorgpaths")) note("aws:principalorgid", "string");
     return types;
+  }
+
+  // ----- concrete matches
+
+  /**
+   * Whether each action and the resource match each Action/Resource pattern of the policies: both
+   * sides are constants, so Z3's simplifier settles each membership once (and it is remembered);
+   * the queries then carry the action as an index instead of a string matched against patterns.
+   */
+  private readonly settled = new Map<string, { test: Bool<"oracle">; holds?: boolean }>();
+
+  private actionMatch(pattern: string, action: string): string {
+    return this.concrete(`action|${pattern}|${action}`, () =>
+      this.z.InRe(this.z.String.val(action), this.likeRe(pattern, true)),
+    );
+  }
+
+  private resourceMatch(pattern: string, resource: string): string {
+    return this.concrete(`resource|${pattern}|${resource}`, () =>
+      this.z.InRe(this.z.String.val(resource), this.resourceRe(pattern)),
+    );
+  }
+
+  private concrete(key: string, test: () => Bool<"oracle">): string {
+    if (!this.settled.has(key)) this.settled.set(key, { test: test() });
+    return key;
+  }
+
+  private async settle(policies: readonly Policy[], scope: OracleScope): Promise<void> {
+    const resource = fileSystemArnOf(scope);
+    for (const p of policies)
+      for (const s of p.statements) {
+        for (const pattern of [...(s.actions ?? []), ...(s.notActions ?? [])])
+          for (const action of clientActionsOf(scope.service)) this.actionMatch(pattern, action);
+        for (const pattern of [...(s.resources ?? []), ...(s.notResources ?? [])])
+          this.resourceMatch(pattern, resource);
+      }
+    for (const [key, entry] of this.settled) {
+      if (entry.holds !== undefined) continue;
+      const result = await this.z.simplify(entry.test);
+      if (!this.z.isTrue(result) && !this.z.isFalse(result))
+        throw new Error(`Z3 did not settle the concrete match ${key}`);
+      entry.holds = this.z.isTrue(result);
+    }
+  }
+
+  private settledMatch(key: string): boolean {
+    const holds = this.settled.get(key)?.holds;
+    if (holds === undefined) throw new Error(`concrete match ${key} asked before it was settled`);
+    return holds;
+  }
+
+  /** The request's action is `action` (action names ignore case). */
+  private actionIs(vars: RequestVars, action: string): Bool<"oracle"> {
+    const i = vars.actions.findIndex((a) => a.toLowerCase() === action.toLowerCase());
+    return i === -1 ? this.z.Bool.val(false) : vars.action.eq(i);
   }
 
   private principalMatches(ref: PrincipalRef, vars: RequestVars): Bool<"oracle"> {
@@ -1026,11 +1110,16 @@ export class PolicyOracle {
     const principal = s.principals
       ? this.any(...s.principals.map((p) => this.principalMatches(p, vars)))
       : z.Not(this.any(...(s.notPrincipals ?? []).map((p) => this.principalMatches(p, vars))));
-    const actionRe = (p: string) => z.InRe(vars.action, this.likeRe(p, true));
+    const actionRe = (p: string) =>
+      this.any(
+        ...vars.actions
+          .filter((a) => this.settledMatch(this.actionMatch(p, a)))
+          .map((a) => this.actionIs(vars, a)),
+      );
     const action = s.actions
       ? this.any(...s.actions.map(actionRe))
       : z.Not(this.any(...(s.notActions ?? []).map(actionRe)));
-    const resourceMatches = (p: string) => z.InRe(z.String.val(resource), this.resourceRe(p));
+    const resourceMatches = (p: string) => z.Bool.val(this.settledMatch(this.resourceMatch(p, resource)));
     const resourceOk = s.resources
       ? this.any(...s.resources.map(resourceMatches))
       : s.notResources
@@ -1173,7 +1262,13 @@ export class PolicyOracle {
 
   // ----- queries
 
-  /** Asks the question once per kind of caller in `kinds` (the first witness found answers it). */
+  /**
+   * Asks the question about every kind of caller in `kinds` (the first witness found answers it).
+   * Several kinds go in one query first, with a short timeout: most questions are answered in a
+   * few milliseconds that way. A query Z3 cannot settle in that time is asked again once per kind
+   * (no case split over the caller for the string solver to explore), each with the full timeout;
+   * only a per-kind query that still times out leaves the question `unknown`.
+   */
   private async solve(
     jsons: readonly unknown[],
     scope: OracleScope,
@@ -1189,26 +1284,89 @@ export class PolicyOracle {
     const asked = pin ? kinds.filter((k) => k === pin.kind) : kinds;
     const shape = shapeOf(policies, pin);
     const split = types.has("aws:principalarn") || types.has("aws:userid");
+    await this.settle(policies, scope);
+    const query = (group: readonly PrincipalKind[], timeoutMs: number) =>
+      this.check(group, timeoutMs, scope, shape, types, (vars) => [
+        ...this.requestAxioms(vars),
+        ...build(vars, policies),
+        ...(pin ? this.pinned(vars, pin) : []),
+      ]);
     for (const group of split ? asked.map((k) => [k]) : [asked]) {
       if (group.length === 0) continue;
-      const start = performance.now();
-      const vars = this.requestVars(types, group, "r.", shape);
-      const solver: Solver<"oracle"> = new this.z.Solver();
-      solver.set("timeout", this.timeoutMs);
-      try {
-        solver.add(...this.requestAxioms(vars, scope.service));
-        solver.add(...build(vars, policies));
-        if (pin) solver.add(...this.pinned(vars, pin));
-        const result = await solver.check();
-        this.stats.calls++;
-        this.stats.ms += performance.now() - start;
-        if (result === "sat") return { verdict: "sat", witness: this.witness(solver.model(), vars, scope) };
-        if (result === "unknown") unknown.push(`${group.join(",")}: ${solver.reasonUnknown()}`);
-      } finally {
-        solver.release();
+      const answer =
+        group.length === 1 ? await query(group, this.timeoutMs) : await query(group, this.groupTimeoutMs);
+      if (answer.verdict === "sat") return answer;
+      if (answer.verdict === "unsat") continue;
+      if (group.length === 1) {
+        unknown.push(`${group[0]}: ${answer.reason}`);
+        continue;
+      }
+      this.stats.split++;
+      for (const kind of group) {
+        const one = await query([kind], this.timeoutMs);
+        if (one.verdict === "sat") return one;
+        if (one.verdict === "unknown") unknown.push(`${kind}: ${one.reason}`);
       }
     }
-    return unknown.length > 0 ? { verdict: "unknown", reason: unknown.join("; ") } : { verdict: "unsat" };
+    if (unknown.length === 0) return { verdict: "unsat" };
+    this.stats.unknown++;
+    return { verdict: "unknown", reason: unknown.join("; ") };
+  }
+
+  /** One query in a fresh solver. A query past its timeout (plus a grace period) is interrupted. */
+  private async check(
+    kinds: readonly PrincipalKind[],
+    timeoutMs: number,
+    scope: OracleScope,
+    shape: Shape,
+    types: ReadonlyMap<string, KeyType>,
+    facts: (vars: RequestVars) => Bool<"oracle">[],
+  ): Promise<OracleAnswer> {
+    const start = performance.now();
+    const vars = this.requestVars(types, kinds, clientActionsOf(scope.service), "r.", shape);
+    const solver: Solver<"oracle"> = new this.z.Solver();
+    solver.set("timeout", timeoutMs);
+    let running = false;
+    try {
+      solver.add(...facts(vars));
+      running = true;
+      const result = await this.watched(solver.check(), timeoutMs);
+      running = false;
+      this.stats.calls++;
+      this.stats.ms += performance.now() - start;
+      if (result === "sat") return { verdict: "sat", witness: this.witness(solver.model(), vars, scope) };
+      if (result === "unsat") return { verdict: "unsat" };
+      return { verdict: "unknown", reason: solver.reasonUnknown() };
+    } finally {
+      // A solver Z3 is still running on (a hung query) is left alone: releasing it would free memory in use.
+      if (!running) solver.release();
+    }
+  }
+
+  /**
+   * Z3's own timeout is checked inside its search loops; a few loops do not check it. A query that
+   * outlives its timeout by 5 s is interrupted; one that outlives the interrupt by another 5 s
+   * throws `OracleHangError` (the context is then stuck, and the process must start a new one).
+   */
+  private async watched(check: Promise<"sat" | "unsat" | "unknown">, timeoutMs: number) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = (ms: number) =>
+      new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), ms);
+      });
+    try {
+      const first = await Promise.race([check, late(timeoutMs + 5_000)]);
+      if (first !== "late") return first;
+      this.z.interrupt();
+      clearTimeout(timer);
+      const second = await Promise.race([check, late(5_000)]);
+      if (second !== "late") return second;
+      throw new OracleHangError(
+        `a query ran past its ${timeoutMs} ms timeout and did not stop when interrupted`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Is some client action allowed to a public caller (AWS's definition)? */
@@ -1260,7 +1418,7 @@ export class PolicyOracle {
         const z = this.z;
         return [
           this.decision(p as Policy, vars, fileSystemArnOf(scope)).allowed,
-          this.is(vars.action, clientActionsOf(scope.service)[2] as string),
+          this.actionIs(vars, clientActionsOf(scope.service)[2] as string),
           z.Not(this.kindIs(vars, "service")),
           z.Not(this.isAdmin(vars, scope)),
         ];
@@ -1349,7 +1507,9 @@ export class PolicyOracle {
     return {
       kind,
       principal,
-      action: str(vars.action),
+      action: vars.actions[
+        Number((model.eval(vars.action, true) as unknown as { value(): bigint }).value())
+      ] as string,
       resource: fileSystemArnOf(scope),
       context,
     };
@@ -1395,7 +1555,7 @@ export class PolicyOracle {
   private pinned(vars: RequestVars, request: OracleRequest): Bool<"oracle">[] {
     const z = this.z;
     const facts: Bool<"oracle">[] = [
-      this.is(vars.action, request.action),
+      this.actionIs(vars, request.action),
       vars.kindVar.eq(KINDS.indexOf(request.kind)),
     ];
     const p = request.principal;
