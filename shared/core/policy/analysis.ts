@@ -15,11 +15,12 @@
 import { cidrContains, parseCidr } from "../net/cidr.ts";
 import { parseIp } from "./conditions.ts";
 import type { PolicyDocument, PolicyStatement } from "./document.ts";
-import { evaluatePolicy, type RequestPrincipal } from "./evaluate.ts";
+import { actionApplies, evaluatePolicy, type RequestPrincipal, resourceApplies } from "./evaluate.ts";
 import {
   AWS_KINDS,
   accountIn,
   and,
+  andThen,
   anyAllowF,
   anyDenyF,
   type Formula,
@@ -109,15 +110,32 @@ export function askFileSystem(
   accept: (witness: Witness) => boolean,
   options: { actions?: readonly string[]; kinds?: SearchSpace["kinds"] } = {},
 ): Outcome {
+  return fileSystemAsker(policies, scope, accept)(build, options);
+}
+
+/**
+ * `askFileSystem` for many questions about the same policies: what every question shares (the
+ * space, the domain, the witness check, the multivalued keys) is worked out once.
+ */
+export function fileSystemAsker(
+  policies: readonly PolicyDocument[],
+  scope: PolicyScope,
+  accept: (witness: Witness) => boolean,
+): (
+  build: (frame: Frame) => Formula,
+  options?: { actions?: readonly string[]; kinds?: SearchSpace["kinds"] },
+) => Outcome {
   const domain = fileSystemDomain(scope);
-  const space = {
-    ...fileSystemSpace(scope, options.actions),
-    ...(options.kinds ? { kinds: options.kinds } : {}),
+  const whole = fileSystemSpace(scope);
+  const findOptions = { confirm: confirmWitness(policies, accept), multivalued: multivaluedKeysOf(policies) };
+  return (build, options = {}) => {
+    const space = {
+      ...whole,
+      ...(options.actions ? { actions: options.actions } : {}),
+      ...(options.kinds ? { kinds: options.kinds } : {}),
+    };
+    return findRequest(space, (frame) => andThen(domain(frame), () => [build(frame)]), findOptions);
   };
-  return findRequest(space, (frame) => and([domain(frame), build(frame)]), {
-    confirm: confirmWitness(policies, accept),
-    multivalued: multivaluedKeysOf(policies),
-  });
 }
 
 /** A statement whose principals are not all fixed: `NotPrincipal`, `*`, or a wildcard ARN. */
@@ -198,7 +216,8 @@ export function analyzePolicy(
   const insiders = [...(scope.ownerAccount ? [scope.ownerAccount] : []), ...scope.trustedAccounts];
   const root = rootActionOf(scope.service);
   const variables = variablesOf(policy);
-  const accept = allowedByEvaluator(policy);
+  const ask = fileSystemAsker([policy], scope, allowedByEvaluator(policy));
+  const resource = fileSystemArn(scope);
   const grants: AccessGrant[] = [];
   const undecided = new Set<string>();
   const record = (
@@ -221,14 +240,20 @@ export function analyzePolicy(
   };
   for (const statement of policy.statements) {
     if (statement.effect !== "Allow") continue;
+    // A statement whose Action or Resource rules out a request grants nothing for it: proved
+    // without a question (the element is concrete here, as the evaluator matches it).
+    const patterns = statement.resources ?? statement.notResources ?? [];
+    const concrete = resource !== undefined && !patterns.some((p) => p.includes("${"));
+    if (concrete && !resourceApplies(statement, resource, undefined)) continue;
     for (const action of clientActions(scope.service)) {
-      const ask = (extra: (frame: Frame) => Formula) =>
-        askFileSystem(
-          [policy],
-          scope,
+      if (!actionApplies(statement, action)) continue;
+      const askFor = (extra: (frame: Frame) => Formula) =>
+        ask(
           (frame) =>
-            and([statementF(statement, frame, variables), not(anyDenyF(policy, frame)), extra(frame)]),
-          accept,
+            andThen(statementF(statement, frame, variables), () => [
+              not(anyDenyF(policy, frame)),
+              extra(frame),
+            ]),
           { actions: [action] },
         );
       for (const cls of classes) {
@@ -247,21 +272,21 @@ export function analyzePolicy(
             : [];
           for (const accounts of [...own.map((a) => [a]), ...(others.length > 0 ? [others] : [])])
             record(
-              ask((frame) => and([accountIn(frame, accounts), not(organizationF(frame, mentions))])),
+              askFor((frame) => and([accountIn(frame, accounts), not(organizationF(frame, mentions))])),
               statement,
               { accessClass: "cross-account" },
             );
           continue;
         }
         record(
-          ask((frame) => classF(cls, frame, trust, mentions, FILE_SYSTEM_PUBLIC)),
+          askFor((frame) => classF(cls, frame, trust, mentions, FILE_SYSTEM_PUBLIC)),
           statement,
           { accessClass: cls },
         );
       }
       if (action === root) {
         record(
-          ask((frame) => and([frame.kind !== "service", not(principalIn(frame, scope.adminPrincipals))])),
+          askFor((frame) => and([frame.kind !== "service", not(principalIn(frame, scope.adminPrincipals))])),
           statement,
           { outsideAdmins: true },
         );
@@ -278,8 +303,7 @@ export function analyzePolicy(
             [policy],
             scope,
             (frame) =>
-              and([
-                statementF(deny, frame, variables),
+              andThen(statementF(deny, frame, variables), () => [
                 anyAllowF(policy, frame),
                 classF(cls, frame, trust, mentions, FILE_SYSTEM_PUBLIC),
               ]),

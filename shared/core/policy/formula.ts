@@ -143,6 +143,14 @@ export function or(fs: readonly Formula[]): Formula {
   return junction("or", fs);
 }
 
+/**
+ * `first ∧ rest`, building `rest` only when `first` is not false: most frames of a question rule
+ * its statement out at once (another kind of caller, another action), and the rest is then waste.
+ */
+export function andThen(first: Formula, rest: () => readonly Formula[]): Formula {
+  return first === false ? false : and([first, ...rest()]);
+}
+
 /** A flattened conjunction or disjunction: its unit (true for and, false for or) drops out, its zero absorbs. */
 function junction(op: Junction["op"], fs: readonly Formula[]): Formula {
   const unit = op === "and";
@@ -164,18 +172,29 @@ function negateAtom(atom: ElemAtom): ElemAtom {
   return { ...atom, neg: !atom.neg };
 }
 
-const negations = new WeakMap<object, Formula>();
+/**
+ * Negations of the formulas built once and shared by many questions (a statement's, a policy's
+ * Denies): undefined for a formula that is not shared, null until its negation is first asked for.
+ * Fresh formulas are negated without being remembered (remembering every node costs more than
+ * negating it again).
+ */
+const sharedNegations = new WeakMap<object, Formula | null>();
 
-/** Negation normal form of ¬f (remembered for shared formulas). */
+function share(f: Formula): Formula {
+  if (typeof f === "object" && !sharedNegations.has(f)) sharedNegations.set(f, null);
+  return f;
+}
+
+/** Negation normal form of ¬f. */
 export function not(f: Formula): Formula {
   if (f === true) return false;
   if (f === false) return true;
-  let known = negations.get(f);
-  if (known === undefined) {
-    known = negate(f);
-    negations.set(f, known);
-  }
-  return known;
+  const known = sharedNegations.get(f);
+  if (known === undefined) return negate(f);
+  if (known !== null) return known;
+  const negated = negate(f);
+  sharedNegations.set(f, negated);
+  return negated;
 }
 
 function negate(f: Exclude<Formula, boolean>): Formula {
@@ -552,30 +571,95 @@ function typedHolds(atom: Extract<ElemAtom, { t: "typed" }>, value: string): boo
   return valueMatches(atom.base, atom.value, value, undefined) !== atom.neg;
 }
 
-function frameKey(frame: Frame, variables: boolean): string {
-  const fixed = frame.fixed
-    ? `${frame.fixed.kind}|${frame.fixed.arn}|${frame.fixed.account}|${frame.fixed.name}`
-    : "";
-  return `${frame.kind}|${frame.partition}|${frame.action ?? "*"}|${frame.resource ?? "*"}|${fixed}|${variables}`;
+const FRAME_LIMIT = 1_024;
+/** Interned frames: by what a question fixes (partition, resource, caller), then kind, then action. */
+const frames = new Map<string, Map<PrincipalKind, Map<string | undefined, Frame>>>();
+
+/**
+ * The one frame object for these values: frames are interned, so the formulas built for a frame
+ * are remembered by its identity (a look-up per statement and frame, no key to build). Bounded.
+ */
+export function frameOf(
+  kind: PrincipalKind,
+  partition: string,
+  action: string | undefined,
+  resource: string | undefined,
+  fixed?: FixedPrincipal,
+): Frame {
+  const fixedKey = fixed ? `${fixed.kind}|${fixed.arn}|${fixed.account}|${fixed.name}` : "";
+  const spaceKey = `${partition}|${resource ?? "*"}|${fixedKey}`;
+  let byKind = frames.get(spaceKey);
+  if (byKind === undefined) {
+    if (frames.size >= FRAME_LIMIT) frames.clear();
+    byKind = new Map();
+    frames.set(spaceKey, byKind);
+  }
+  let byAction = byKind.get(kind);
+  if (byAction === undefined) {
+    byAction = new Map();
+    byKind.set(kind, byAction);
+  }
+  let frame = byAction.get(action);
+  if (frame === undefined) {
+    frame = { kind, partition, action, resource, ...(fixed ? { fixed } : {}) };
+    byAction.set(action, frame);
+  }
+  return frame;
 }
 
-/** Formulas are immutable: one per statement and frame, shared by every question of a judgement. */
-const statementFormulas = new WeakMap<PolicyStatement, Map<string, Formula>>();
+/** Per-frame formulas of an immutable object (a statement, a policy), with and without policy variables. */
+class PerFrame<K extends object> {
+  private readonly known = new WeakMap<K, [Map<Frame, Formula>, Map<Frame, Formula>]>();
+
+  get(owner: K, frame: Frame, variables: boolean, build: () => Formula): Formula {
+    let pair = this.known.get(owner);
+    if (!pair) {
+      pair = [new Map(), new Map()];
+      this.known.set(owner, pair);
+    }
+    const byFrame = pair[variables ? 1 : 0];
+    let formula = byFrame.get(frame);
+    if (formula === undefined) {
+      formula = share(build());
+      byFrame.set(frame, formula);
+    }
+    return formula;
+  }
+}
+
+/**
+ * Formulas are immutable: one per statement text and frame, shared by every question. By text, not
+ * by object: an edited policy is parsed anew, yet most of its statements are the current policy's,
+ * word for word (and a warm function sees the same statements again and again). Bounded.
+ */
+const statementFormulas = new PerFrame<object>();
+const STATEMENT_LIMIT = 2_000;
+const statementIdentities = new Map<string, object>();
+const identityOfStatement = new WeakMap<PolicyStatement, object>();
+
+/** One object per statement text (what its formulas are remembered by). */
+function statementIdentity(statement: PolicyStatement): object {
+  let identity = identityOfStatement.get(statement);
+  if (identity === undefined) {
+    // Whether the statement names principals at all depends on the policy kind, not only its text.
+    const open = statement.principals === undefined && statement.notPrincipals === undefined;
+    const text = `${open ? "i" : "r"}${JSON.stringify(statement.raw)}`;
+    identity = statementIdentities.get(text);
+    if (identity === undefined) {
+      identity = {};
+      if (statementIdentities.size >= STATEMENT_LIMIT) statementIdentities.clear();
+      statementIdentities.set(text, identity);
+    }
+    identityOfStatement.set(statement, identity);
+  }
+  return identity;
+}
 
 /** The formula "this statement applies" for one frame. */
 export function statementF(statement: PolicyStatement, frame: Frame, variables: boolean): Formula {
-  let byFrame = statementFormulas.get(statement);
-  if (!byFrame) {
-    byFrame = new Map();
-    statementFormulas.set(statement, byFrame);
-  }
-  const key = frameKey(frame, variables);
-  let formula = byFrame.get(key);
-  if (formula === undefined) {
-    formula = buildStatementF(statement, frame, variables);
-    byFrame.set(key, formula);
-  }
-  return formula;
+  return statementFormulas.get(statementIdentity(statement), frame, variables, () =>
+    buildStatementF(statement, frame, variables),
+  );
 }
 
 function buildStatementF(statement: PolicyStatement, frame: Frame, variables: boolean): Formula {
@@ -601,23 +685,14 @@ export function anyAllowF(policy: PolicyDocument, frame: Frame): Formula {
   return or(policy.statements.filter((s) => s.effect === "Allow").map((s) => statementF(s, frame, v)));
 }
 
-const denyFormulas = new WeakMap<PolicyDocument, Map<string, Formula>>();
+const denyFormulas = new PerFrame<PolicyDocument>();
 
 /** Some Deny statement of the policy applies. */
 export function anyDenyF(policy: PolicyDocument, frame: Frame): Formula {
   const v = variablesOf(policy);
-  let byFrame = denyFormulas.get(policy);
-  if (!byFrame) {
-    byFrame = new Map();
-    denyFormulas.set(policy, byFrame);
-  }
-  const key = frameKey(frame, v);
-  let formula = byFrame.get(key);
-  if (formula === undefined) {
-    formula = or(policy.statements.filter((s) => s.effect === "Deny").map((s) => statementF(s, frame, v)));
-    byFrame.set(key, formula);
-  }
-  return formula;
+  return denyFormulas.get(policy, frame, v, () =>
+    or(policy.statements.filter((s) => s.effect === "Deny").map((s) => statementF(s, frame, v))),
+  );
 }
 
 /** The policy allows the request: an Allow applies and no Deny does. */

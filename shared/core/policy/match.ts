@@ -90,6 +90,8 @@ function resolvedPieces(pattern: string, context: ContextValues): PatternPiece[]
   return pieces;
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 const compiled = new Map<string, Glob>();
 const CACHE_LIMIT = 10_000;
 
@@ -123,6 +125,10 @@ export function matchesPattern(
     return globMatches(compilePieces(pieces, mode, ignoreCase), value);
   }
   if (mode === "equals")
+    return ignoreCase ? pattern.toLowerCase() === value.toLowerCase() : pattern === value;
+  // A pattern without a wildcard matches only itself, in every mode (ASCII case folding is the
+  // same whole or per character, so the automaton is not needed).
+  if (!pattern.includes("*") && !pattern.includes("?") && (!ignoreCase || !NON_ASCII.test(pattern + value)))
     return ignoreCase ? pattern.toLowerCase() === value.toLowerCase() : pattern === value;
   return globMatches(globOf(pattern, mode, ignoreCase), value);
 }

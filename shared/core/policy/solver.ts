@@ -37,6 +37,7 @@ import {
   type FixedPrincipal,
   type Formula,
   type Frame,
+  frameOf,
   type Junction,
   type KeyLit,
   type PrincipalKind,
@@ -660,15 +661,26 @@ function atomKey(atom: ElemAtom): string {
   }
 }
 
-const litKeys = new WeakMap<KeyLit | TmplLit, string>();
+/**
+ * Literals are numbered by content (two literals with the same key share a number), so a store of
+ * literals is keyed by a few numbers. A literal keeps its number in its `id`; numbers are never
+ * reused, so forgetting the table only costs new numbers.
+ */
+const LIT_ID_LIMIT = 50_000;
+const litIds = new Map<string, number>();
+let nextLitId = 1;
 
-function litKey(lit: KeyLit | TmplLit): string {
-  let key = litKeys.get(lit);
-  if (key === undefined) {
-    key = computeLitKey(lit);
-    litKeys.set(lit, key);
+function litId(lit: KeyLit | TmplLit): number {
+  if (lit.id > 0) return lit.id;
+  const key = computeLitKey(lit);
+  let id = litIds.get(key);
+  if (id === undefined) {
+    id = nextLitId++;
+    if (litIds.size >= LIT_ID_LIMIT) litIds.clear();
+    litIds.set(key, id);
   }
-  return key;
+  lit.id = id;
+  return id;
 }
 
 function computeLitKey(lit: KeyLit | TmplLit): string {
@@ -711,19 +723,18 @@ class Search {
 
   check(name: string): Check {
     const list = this.listOf(name);
+    // This search's own memo first, keyed by the literals in the order they were added (cheap);
+    // then the shared one, keyed canonically.
+    let quick = `${name}#`;
+    for (const lit of list) quick += `${litId(lit)},`;
+    const local = this.localMemo.get(quick);
+    if (local) return local;
     const scopeOfCheck = name.startsWith("k:")
       ? `${name}${this.multivalued.has(name.slice(2)) ? "*" : ""}`
       : name === "principal"
         ? `p${this.frame.kind}${this.frame.fixed ? "f" : ""}`
         : `${name}${name === "action" ? (this.frame.action ?? "") : (this.frame.resource ?? "")}`;
-    // This search's own memo first, keyed by the literals in the order they were added (cheap);
-    // then the shared one, keyed canonically.
-    let quick = "";
-    for (const lit of list) quick += `${litKey(lit)};`;
-    quick = `${name}#${quick}`;
-    const local = this.localMemo.get(quick);
-    if (local) return local;
-    const memoKey = `${scopeOfCheck}#${[...new Set(list.map(litKey))].sort().join(";")}`;
+    const memoKey = `${scopeOfCheck}#${[...new Set(list.map(litId))].sort((a, b) => a - b).join(",")}`;
     const known = checkMemo.get(memoKey);
     if (known) {
       this.localMemo.set(quick, known);
@@ -979,13 +990,7 @@ export function findRequest(
       if (space.fixedPrincipal && space.fixedPrincipal.kind !== kind) continue;
       if (kind !== "anonymous" && kind !== "service" && !AWS_KINDS.includes(kind)) continue;
       for (const action of space.actions ?? [undefined]) {
-        const frame: Frame = {
-          kind,
-          partition: space.partition,
-          action,
-          resource: space.resource,
-          ...(space.fixedPrincipal ? { fixed: space.fixedPrincipal } : {}),
-        };
+        const frame = frameOf(kind, space.partition, action, space.resource, space.fixedPrincipal);
         const formula = build(frame);
         if (formula === false) continue;
         const search = new Search(frame, multivalued, budget);

@@ -7,7 +7,7 @@
 import type { PolicyDocument, PolicyStatement } from "./document.ts";
 import { decisionRank, evaluatePolicy } from "./evaluate.ts";
 import {
-  and,
+  andThen,
   anyAllowF,
   anyDenyF,
   type Formula,
@@ -70,11 +70,11 @@ export function findWidening(
   const vBefore = variablesOf(before);
   const vAfter = variablesOf(after);
   const ask = (build: (frame: Frame) => Formula) =>
-    findRequest(space, (frame) => and([domain(frame), build(frame)]), options);
+    findRequest(space, (frame) => andThen(domain(frame), () => [build(frame)]), options);
   // Whether one Allow covers another needs only a proof: any request found ends the question, and
   // confirming it with the evaluator (both whole policies, for every kind of caller) would be spent.
   const proves = (build: (frame: Frame) => Formula) =>
-    findRequest(space, (frame) => and([domain(frame), build(frame)]), {
+    findRequest(space, (frame) => andThen(domain(frame), () => [build(frame)]), {
       multivalued: options.multivalued,
     }).status === "proved";
   let undecided: Outcome | undefined;
@@ -84,13 +84,16 @@ export function findWidening(
   const allowsBefore = allows(before);
   for (const deny of denies(before)) {
     if (deniesAfter.some((d) => sameStatement(d, deny) && vBefore === vAfter)) continue;
-    const outcome = ask((frame) => and([statementF(deny, frame, vBefore), not(anyDenyF(after, frame))]));
+    const outcome = ask((frame) =>
+      andThen(statementF(deny, frame, vBefore), () => [not(anyDenyF(after, frame))]),
+    );
     if (outcome.status === "witness") return outcome;
     if (outcome.status === "undecided") undecided = outcome;
   }
   for (const allow of allows(after)) {
     if (allowsBefore.some((a) => sameStatement(a, allow) && vBefore === vAfter)) continue;
-    const grants = (frame: Frame) => and([statementF(allow, frame, vAfter), not(anyDenyF(after, frame))]);
+    const grants = (frame: Frame) =>
+      andThen(statementF(allow, frame, vAfter), () => [not(anyDenyF(after, frame))]);
     // Covered by one Allow of `before` (e.g. the statement it was narrowed from): nothing new.
     const candidates = [...allowsBefore].sort(
       (a, b) =>
@@ -99,13 +102,13 @@ export function findWidening(
     );
     let covered = false;
     for (const original of candidates) {
-      if (proves((frame) => and([grants(frame), not(statementF(original, frame, vBefore))]))) {
+      if (proves((frame) => andThen(grants(frame), () => [not(statementF(original, frame, vBefore))]))) {
         covered = true;
         break;
       }
     }
     if (covered) continue;
-    const outcome = ask((frame) => and([grants(frame), not(anyAllowF(before, frame))]));
+    const outcome = ask((frame) => andThen(grants(frame), () => [not(anyAllowF(before, frame))]));
     if (outcome.status === "witness") return outcome;
     if (outcome.status === "undecided") undecided = outcome;
   }
