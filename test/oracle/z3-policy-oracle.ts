@@ -538,6 +538,26 @@ export class PolicyOracle {
     return this.z.Union(this.z.Range(" ", "9"), this.z.Range(";", "~"));
   }
 
+  private orgIdRe(): Re<"oracle"> {
+    return this.cached("orgId", () =>
+      this.z.ReConcat(this.z.Re.toRe("o-"), this.z.Loop(this.lowerAlnum(), 10, 32)),
+    );
+  }
+
+  private orgPathRe(): Re<"oracle"> {
+    return this.cached("orgPath", () => {
+      const z = this.z;
+      const id = (prefix: string, lo: number) =>
+        z.ReConcat(z.Re.toRe(prefix), z.Loop(this.lowerAlnum(), lo, 32));
+      const ou = z.ReConcat(id("ou-", 4), id("-", 8), z.Re.toRe("/"));
+      return z.ReConcat(this.orgIdRe(), z.Re.toRe("/"), id("r-", 4), z.Re.toRe("/"), z.Star(ou));
+    });
+  }
+
+  private lowerAlnum(): Re<"oracle"> {
+    return this.cached("lowerAlnum", () => this.z.Union(this.z.Range("a", "z"), this.z.Range("0", "9")));
+  }
+
   private literalRe(text: string, ignoreCase: boolean): Re<"oracle"> {
     return this.cached(`literal|${ignoreCase}|${text}`, () => this.makeLiteralRe(text, ignoreCase));
   }
@@ -802,20 +822,16 @@ export class PolicyOracle {
       if (!MULTI_VALUED.has(key.key)) facts.push(z.Implies(key.present, key.count.eq(1)));
       if (key.key === "aws:principalorgid" || key.key === "aws:principalorgpaths")
         facts.push(z.Implies(key.present, this.kindIs(vars, ...AUTHENTICATED_KINDS)));
+      // Any organization, or none; its id and paths as AWS Organizations writes them (API
+      // reference: Organization.Id `o-[a-z0-9]{10,32}`, Root.Id `r-[0-9a-z]{4,32}`,
+      // OrganizationalUnit.Id `ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}`; a path is `org/root/ou/.../`).
       if (key.key === "aws:principalorgid")
-        // Any organization, or none.
-        facts.push(
-          z.Implies(
-            key.present,
-            z.InRe(
-              key.values[0] as Seq<"oracle">,
-              z.ReConcat(z.Re.toRe("o-"), z.Plus(z.Union(z.Range("a", "z"), z.Range("0", "9")))),
-            ),
-          ),
-        );
+        facts.push(z.Implies(key.present, z.InRe(key.values[0] as Seq<"oracle">, this.orgIdRe())));
       if (key.key === "aws:principalorgpaths") {
         const org = vars.keys.get("aws:principalorgid");
         if (org) facts.push(key.present.eq(org.present));
+        for (let j = 0; j < key.slots; j++)
+          facts.push(z.Implies(key.count.gt(j), z.InRe(key.values[j] as Seq<"oracle">, this.orgPathRe())));
       }
     }
     return facts;

@@ -556,6 +556,16 @@ function domainLits(key: string): KeyLit[] {
         })),
       ),
     ];
+  // Organizations ids: `o-` and 10 to 32 characters; a path starts with the org id and its root
+  // (`r-` and 4 to 32 characters) and ends with `/` (AWS Organizations API, Organization.Id,
+  // Root.Id; IAM User Guide, aws:PrincipalOrgPaths). Any characters: a sound superset of `[a-z0-9]`.
+  const like = (value: string, neg = false): ElemAtom => {
+    const globs = [compileGlob(value, "like")];
+    return { t: "glob", globs, neg, base: "StringLike", value };
+  };
+  if (key === "aws:principalorgid")
+    return [lit([like(`o-${"?".repeat(10)}*`)]), lit([like(`o-${"?".repeat(33)}*`, true)])];
+  if (key === "aws:principalorgpaths") return [lit([like(`o-${"?".repeat(10)}*/r-????*/`)])];
   if (key === "aws:epochtime")
     return [lit([{ t: "typed", sort: "num", base: "NumericGreaterThanEquals", value: "0", neg: false }])];
   if (key === "aws:currenttime")
@@ -935,6 +945,11 @@ function buildWitness(frame: Frame, checks: Map<string, Check>): Witness {
     context.set(name.slice(2), check.value as string | readonly string[]);
   }
   if (!context.has("aws:securetransport")) context.set("aws:securetransport", "true");
+  // A caller in an organization carries its id with its paths (IAM User Guide, aws:PrincipalOrgPaths):
+  // an id the formula leaves free is the one the first path starts with.
+  const paths = context.get("aws:principalorgpaths");
+  if (Array.isArray(paths) && paths.length > 0 && !checks.has("k:aws:principalorgid"))
+    context.set("aws:principalorgid", (paths[0] as string).split("/")[0] as string);
   return { kind: frame.kind, principal: principalOf(frame, values), action, resource, context };
 }
 
