@@ -19,7 +19,11 @@
  *   `aws:PrincipalType` (`Account`, `User`, `AssumedRole`, `FederatedUser`, `Anonymous`),
  *   `aws:userid` (the account for a root, `ROLEID:session`, `account:name`, `anonymous`),
  *   `aws:username` (users only), `aws:PrincipalOrgID` / `aws:PrincipalOrgPaths` (any organization,
- *   or none), `aws:PrincipalServiceName` (services only);
+ *   or none; ids and paths of AWS Organizations' shapes), `aws:PrincipalServiceName` (services only);
+ * - an anonymous caller carries `aws:PrincipalType = Anonymous` and `aws:userid = anonymous`, or
+ *   neither: the IAM User Guide documents those values for anonymous callers of Amazon S3, SQS and
+ *   SNS only ("Request information that you can use for policy variables") and says nothing of NFS
+ *   clients that mount without IAM, so both readings are requests AWS may send;
  * - every other condition key is independent: absent, or present with a value of its type: strings
  *   (printable ASCII), numbers (reals on a 1/1000 grid, finer than any value the generator writes),
  *   dates (integer milliseconds), booleans, IPv4/IPv6 addresses (bit-vectors); multi-valued keys
@@ -285,6 +289,8 @@ interface RequestVars {
   readonly userUniqueId: Seq<"oracle">;
   readonly roleUniqueId: Seq<"oracle">;
   readonly service: Seq<"oracle">;
+  /** An anonymous caller carries `aws:PrincipalType` and `aws:userid` (Amazon S3's reading) or neither. */
+  readonly anonymousKeys: Bool<"oracle">;
   /** The action, as an index into `actions` (the service's client actions). */
   readonly action: Arith<"oracle">;
   readonly actions: readonly string[];
@@ -669,6 +675,7 @@ export class PolicyOracle {
       userUniqueId: s("userUniqueId"),
       roleUniqueId: s("roleUniqueId"),
       service: s("service"),
+      anonymousKeys: z.Bool.const(`${tag}anonymousKeys`),
       action: z.Int.const(`${tag}action`),
       actions,
       keys: new Map(),
@@ -740,7 +747,10 @@ export class PolicyOracle {
       ["federated-user", "FederatedUser"],
     ];
     values.set("aws:principaltype", {
-      present: z.Not(this.kindIs(vars, "service")),
+      present: this.all(
+        z.Not(this.kindIs(vars, "service")),
+        z.Implies(this.kindIs(vars, "anonymous"), vars.anonymousKeys),
+      ),
       value: typeNames.reduce<Seq<"oracle">>(
         (rest, [kind, name]) => z.If(this.kindIs(vars, kind), z.String.val(name), rest) as Seq<"oracle">,
         z.String.val(""),
@@ -758,7 +768,8 @@ export class PolicyOracle {
     };
     switch (vars.kinds[0]) {
       case "anonymous":
-        set(null, z.String.val("anonymous"));
+        values.set("aws:principalarn", null);
+        values.set("aws:userid", { present: vars.anonymousKeys, value: z.String.val("anonymous") });
         break;
       case "root":
         set(cat("arn:aws:iam::", a, ":root"), a);
@@ -1575,6 +1586,10 @@ export class PolicyOracle {
       vars.kindVar.eq(KINDS.indexOf(request.kind)),
     ];
     const p = request.principal;
+    if (request.kind === "anonymous") {
+      const carried = request.context.has("aws:principaltype") || request.context.has("aws:userid");
+      facts.push(carried ? vars.anonymousKeys : this.z.Not(vars.anonymousKeys));
+    }
     if (p.kind === "service") facts.push(this.is(vars.service, p.service));
     if (p.kind === "aws") {
       facts.push(this.is(vars.account, p.account));
