@@ -29,6 +29,7 @@ import type { PolicyDocument } from "./document.ts";
 import type { RequestPrincipal } from "./evaluate.ts";
 import {
   AWS_KINDS,
+  and,
   atomHolds,
   DERIVED_KEYS,
   derivedKeyTemplate,
@@ -40,6 +41,7 @@ import {
   frameOf,
   type Junction,
   type KeyLit,
+  or,
   type PrincipalKind,
   type Sym,
   type Template,
@@ -1008,8 +1010,12 @@ export function findRequest(
         const frame = frameOf(kind, space.partition, action, space.resource, space.fixedPrincipal);
         const formula = build(frame);
         if (formula === false) continue;
-        const search = new Search(frame, multivalued, budget);
-        if (search.run([formula]) && search.solution) {
+        let search = new Search(frame, multivalued, budget);
+        if (search.run([formula]) && orgKeysApart(search.solution)) {
+          search = new Search(frame, multivalued, budget);
+          search.run([and([formula, orgKeysTogether()])]);
+        }
+        if (search.solution && !orgKeysApart(search.solution)) {
           const witness = buildWitness(frame, search.solution);
           const confirmed = options.confirm ? options.confirm(witness) : witness;
           if (confirmed) return { status: "witness", witness: confirmed };
@@ -1027,6 +1033,43 @@ export function findRequest(
     throw error;
   }
   return undecided === undefined ? { status: "proved" } : { status: "undecided", reason: undecided };
+}
+
+const ORG_ID = "aws:principalorgid";
+const ORG_PATHS = "aws:principalorgpaths";
+
+/**
+ * AWS sets `aws:PrincipalOrgID` and `aws:PrincipalOrgPaths` together, for a caller in an
+ * organization (IAM User Guide, global condition keys). A solution with one and not the other is
+ * searched again with both or neither (a paths value whose id the formula leaves free takes the id
+ * the path starts with: `buildWitness`).
+ */
+function orgKeysApart(solution: ReadonlyMap<string, Check> | undefined): boolean {
+  if (!solution) return false;
+  const value = (key: string) => {
+    const check = solution.get(`k:${key}`);
+    return check?.status === "sat" ? check.value : undefined;
+  };
+  const paths = value(ORG_PATHS) as readonly string[] | undefined;
+  const hasPaths = paths !== undefined && paths.length > 0;
+  if (hasPaths && !solution.has(`k:${ORG_ID}`)) return false;
+  return hasPaths !== (value(ORG_ID) !== undefined);
+}
+
+function orgKeysTogether(): Formula {
+  const lit = (key: string, present: boolean): KeyLit => ({
+    lit: "key",
+    key,
+    absent: !present,
+    q: "all",
+    and: present,
+    atoms: [],
+    id: 0,
+  });
+  return or([
+    and([lit(ORG_ID, true), lit(ORG_PATHS, true)]),
+    and([lit(ORG_ID, false), lit(ORG_PATHS, false)]),
+  ]);
 }
 
 function judgementSpent(total: Budget): Outcome {

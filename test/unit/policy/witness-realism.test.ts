@@ -75,6 +75,23 @@ describe("organization keys in witnesses", () => {
     expect(w.context.get("aws:principalorgid")).toBe("o-a1b2c3d4e5");
   });
 
+  it("aws:PrincipalOrgID comes with aws:PrincipalOrgPaths, even where an absent key would do", () => {
+    // Act: ForAllValues holds on an absent key, but a caller with an organization id has paths too.
+    const w = witnessOf(
+      publicMount(
+        policy(
+          allow("*", MOUNT, {
+            "ForAllValues:StringEquals": { "aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-ab12/"] },
+            Null: { "aws:PrincipalOrgID": "false" },
+          }),
+        ),
+      ),
+    );
+    // Assess
+    expect(w.context.get("aws:principalorgid")).toMatch(ORG_ID);
+    expect(w.context.get("aws:principalorgpaths")).toEqual(["o-a1b2c3d4e5/r-ab12/"]);
+  });
+
   it("a path whose root id is too short for any real root allows nothing", () => {
     // Act
     const outcome = publicMount(
