@@ -76,3 +76,19 @@ export function putPolicyRecord(fileSystemId: string, policy: unknown) {
     recipientAccountId: OWNER,
   };
 }
+
+/**
+ * The bench policy with every value changed by `i` (file system, partner account, organization,
+ * VPC pattern, office range, role): the same shape, but nothing a judgement remembers from one
+ * variant (formulas, checks, matches) serves the next, so judging variants measures cold work.
+ */
+export function benchPolicyVariant(i: number): { fileSystemId: string; policy: unknown } {
+  const fileSystemId = `fs-${(0x10000000 + i).toString(16)}`;
+  const text = JSON.stringify(benchPolicy(fileSystemId))
+    .replaceAll("444455556666", String(400000000000 + i))
+    .replaceAll("o-a1b2c3d4e5", `o-${(1e11 + i).toString(36)}`)
+    .replaceAll("vpc-*", `vpc-${i.toString(36)}*`)
+    .replaceAll("203.0.113.0/24", `10.${(i >> 8) & 255}.${i & 255}.0/24`)
+    .replaceAll("role/app", `role/app-${i}`);
+  return { fileSystemId, policy: JSON.parse(text) };
+}

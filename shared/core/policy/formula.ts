@@ -402,6 +402,8 @@ const MATCH_MEMO_LIMIT = 20_000;
 const matchMemo = new Map<string, boolean>();
 
 function memoMatch(kind: "a" | "r", pattern: string, value: string, match: () => boolean): boolean {
+  // Without a wildcard the comparison is as cheap as the look-up.
+  if (!pattern.includes("*") && !pattern.includes("?")) return match();
   // Length-prefixed: no pattern text can make two pairs share a key.
   const key = `${kind}${pattern.length}:${pattern}${value}`;
   let known = matchMemo.get(key);
@@ -573,38 +575,52 @@ function typedHolds(atom: Extract<ElemAtom, { t: "typed" }>, value: string): boo
 
 const FRAME_LIMIT = 1_024;
 /** Interned frames: by what a question fixes (partition, resource, caller), then kind, then action. */
-const frames = new Map<string, Map<PrincipalKind, Map<string | undefined, Frame>>>();
+const frames = new Map<string, FrameTable>();
+
+/** The frames of one space (partition, resource, caller), by kind and action. */
+export class FrameTable {
+  private readonly byKind = new Map<PrincipalKind, Map<string | undefined, Frame>>();
+
+  constructor(
+    private readonly partition: string,
+    private readonly resource: string | undefined,
+    private readonly fixed: FixedPrincipal | undefined,
+  ) {}
+
+  frame(kind: PrincipalKind, action: string | undefined): Frame {
+    let byAction = this.byKind.get(kind);
+    if (byAction === undefined) {
+      byAction = new Map();
+      this.byKind.set(kind, byAction);
+    }
+    let frame = byAction.get(action);
+    if (frame === undefined) {
+      const { partition, resource, fixed } = this;
+      frame = { kind, partition, action, resource, ...(fixed ? { fixed } : {}) };
+      byAction.set(action, frame);
+    }
+    return frame;
+  }
+}
 
 /**
- * The one frame object for these values: frames are interned, so the formulas built for a frame
+ * The one frame table for these values: frames are interned, so the formulas built for a frame
  * are remembered by its identity (a look-up per statement and frame, no key to build). Bounded.
  */
-export function frameOf(
-  kind: PrincipalKind,
+export function frameTable(
   partition: string,
-  action: string | undefined,
   resource: string | undefined,
   fixed?: FixedPrincipal,
-): Frame {
+): FrameTable {
   const fixedKey = fixed ? `${fixed.kind}|${fixed.arn}|${fixed.account}|${fixed.name}` : "";
-  const spaceKey = `${partition}|${resource ?? "*"}|${fixedKey}`;
-  let byKind = frames.get(spaceKey);
-  if (byKind === undefined) {
+  const key = `${partition}|${resource ?? "*"}|${fixedKey}`;
+  let table = frames.get(key);
+  if (table === undefined) {
     if (frames.size >= FRAME_LIMIT) frames.clear();
-    byKind = new Map();
-    frames.set(spaceKey, byKind);
+    table = new FrameTable(partition, resource, fixed);
+    frames.set(key, table);
   }
-  let byAction = byKind.get(kind);
-  if (byAction === undefined) {
-    byAction = new Map();
-    byKind.set(kind, byAction);
-  }
-  let frame = byAction.get(action);
-  if (frame === undefined) {
-    frame = { kind, partition, action, resource, ...(fixed ? { fixed } : {}) };
-    byAction.set(action, frame);
-  }
-  return frame;
+  return table;
 }
 
 /** Per-frame formulas of an immutable object (a statement, a policy), with and without policy variables. */

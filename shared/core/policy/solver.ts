@@ -38,7 +38,7 @@ import {
   type FixedPrincipal,
   type Formula,
   type Frame,
-  frameOf,
+  frameTable,
   type Junction,
   type KeyLit,
   or,
@@ -128,6 +128,7 @@ export function withJudgementBudget<T>(work: () => T, max = JUDGEMENT_BUDGET): J
   }
   const budget = new Budget(max);
   judgementBudget = budget;
+  generation++;
   try {
     return { result: work(), steps: budget.steps };
   } finally {
@@ -651,10 +652,19 @@ interface Stores {
 
 /**
  * Results of per-variable checks, shared by every question: a check depends only on its literals
- * (globs are compiled once and shared), so a repeated one is a look-up. Bounded.
+ * (globs are compiled once and shared), so a repeated one is a look-up. Each keeps the steps it
+ * cost, and a look-up spends them again: a question's budget does not depend on what was asked
+ * before it (a look-up saves time, never steps). Bounded.
  */
 const CHECK_MEMO_LIMIT = 20_000;
-const checkMemo = new Map<string, Check>();
+const checkMemo = new Map<string, { readonly result: Check; readonly steps: number; generation: number }>();
+
+/**
+ * Which judgement (or question asked on its own) is running. A check remembered by the same one is
+ * free, as it would be had nothing been asked before; one remembered from an earlier one spends its
+ * steps once for this one.
+ */
+let generation = 0;
 
 function templateKey(template: Template): string {
   return template.map((p) => (typeof p === "string" ? JSON.stringify(p) : `{${p.sym}}`)).join("");
@@ -749,9 +759,14 @@ class Search {
     const memoKey = `${scopeOfCheck}#${[...new Set(list.map(litId))].sort((a, b) => a - b).join(",")}`;
     const known = checkMemo.get(memoKey);
     if (known) {
-      this.localMemo.set(quick, known);
-      return known;
+      if (known.generation !== generation) {
+        this.budget.spend(known.steps);
+        known.generation = generation;
+      }
+      this.localMemo.set(quick, known.result);
+      return known.result;
     }
+    const stepsBefore = this.budget.steps;
     let result: Check;
     if (name.startsWith("k:")) {
       const key = name.slice(2);
@@ -777,7 +792,7 @@ class Search {
         : { status: "sat", value: [] };
     }
     if (checkMemo.size >= CHECK_MEMO_LIMIT) checkMemo.clear();
-    checkMemo.set(memoKey, result);
+    checkMemo.set(memoKey, { result, steps: this.budget.steps - stepsBefore, generation });
     this.localMemo.set(quick, result);
     return result;
   }
@@ -999,15 +1014,17 @@ export function findRequest(
 ): Outcome {
   const total = judgementBudget;
   if (total?.exhausted) return judgementSpent(total);
+  if (total === undefined) generation++;
   const budget = new Budget(options.budget ?? DEFAULT_BUDGET, total);
   const multivalued = options.multivalued ?? MULTIVALUED_KEYS;
   let undecided: string | undefined;
+  const frames = frameTable(space.partition, space.resource, space.fixedPrincipal);
   try {
     for (const kind of space.kinds) {
       if (space.fixedPrincipal && space.fixedPrincipal.kind !== kind) continue;
       if (kind !== "anonymous" && kind !== "service" && !AWS_KINDS.includes(kind)) continue;
       for (const action of space.actions ?? [undefined]) {
-        const frame = frameOf(kind, space.partition, action, space.resource, space.fixedPrincipal);
+        const frame = frames.frame(kind, action);
         const formula = build(frame);
         if (formula === false) continue;
         let search = new Search(frame, multivalued, budget);

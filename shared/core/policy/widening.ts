@@ -43,6 +43,27 @@ function sameStatement(a: PolicyStatement, b: PolicyStatement): boolean {
   return a.effect === b.effect && textOf(a) === textOf(b);
 }
 
+/** A statement's text without its Principal / NotPrincipal. */
+function textBesidesPrincipal(statement: PolicyStatement): string {
+  const { Principal: _principal, NotPrincipal: _notPrincipal, ...rest } = statement.raw;
+  return JSON.stringify(rest);
+}
+
+/**
+ * `narrowed` applies to no request `original` does not, read off the two texts: they are equal but
+ * for the Principal element, and `original`'s names everyone (`"*"` matches every caller, anonymous
+ * and services included), so whatever `narrowed` names is covered. This is the shape of every
+ * Principal narrowing an edit makes; anything else is left to the solver.
+ */
+function coveredByPrincipalAlone(narrowed: PolicyStatement, original: PolicyStatement): boolean {
+  return (
+    narrowed.effect === original.effect &&
+    narrowed.principals !== undefined &&
+    original.principals?.some((entry) => entry.type === "AWS" && entry.value === "*") === true &&
+    textBesidesPrincipal(narrowed) === textBesidesPrincipal(original)
+  );
+}
+
 /**
  * Looks for a request of `space` (restricted by `domain`) that `after` decides more permissively
  * than `before`: "proved" means the edit grants nothing new.
@@ -100,8 +121,10 @@ export function findWidening(
         Number(b.sid === allow.sid && b.index === allow.index) -
         Number(a.sid === allow.sid && a.index === allow.index),
     );
-    let covered = false;
-    for (const original of candidates) {
+    let covered = candidates.some(
+      (original) => vBefore === vAfter && coveredByPrincipalAlone(allow, original),
+    );
+    for (const original of covered ? [] : candidates) {
       if (proves((frame) => andThen(grants(frame), () => [not(statementF(original, frame, vBefore))]))) {
         covered = true;
         break;

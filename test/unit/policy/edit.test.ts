@@ -140,6 +140,30 @@ describe("editPolicy", () => {
     expect(proof.failure).toMatch(/would be allowed instead of implicit-deny/);
   });
 
+  it("a Principal narrowed from everyone is covered; the same text under another original Principal is not", () => {
+    const condition = { StringLike: { "aws:SourceVpc": "vpc-*" } };
+    const narrowed = policy(allow({ AWS: `arn:aws:iam::${OWNER}:root` }, "s3files:ClientWrite", condition));
+    expect(proveNoWidening(policy(allow("*", "s3files:ClientWrite", condition)), narrowed, scope()).ok).toBe(
+      true,
+    );
+    // An original that names someone else, or excludes with NotPrincipal, covers nothing of it.
+    const partner = policy(allow({ AWS: PARTNER }, "s3files:ClientWrite", condition));
+    expect(proveNoWidening(partner, narrowed, scope()).ok).toBe(false);
+    const allButOwner = policy({
+      Effect: "Allow",
+      NotPrincipal: { AWS: `arn:aws:iam::${OWNER}:root` },
+      Action: "s3files:ClientWrite",
+      Resource: S3FS_ARN,
+      Condition: condition,
+    });
+    expect(proveNoWidening(allButOwner, narrowed, scope()).ok).toBe(false);
+    // Nor does "*" cover a statement whose other elements differ.
+    const otherCondition = policy(
+      allow("*", "s3files:ClientWrite", { StringLike: { "aws:SourceVpc": "vpc-1*" } }),
+    );
+    expect(proveNoWidening(otherCondition, narrowed, scope()).ok).toBe(false);
+  });
+
   it("the proof rejects dropping a Deny: an identity policy could then allow the request", () => {
     const before = policy(allow({ AWS: OWNER }, "s3files:ClientMount"), deny("*", "s3files:ClientWrite"));
     const after = policy(allow({ AWS: OWNER }, "s3files:ClientMount"));

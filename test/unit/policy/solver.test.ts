@@ -258,4 +258,24 @@ describe("sets, absence and budgets", () => {
     // Outside a judgement, the same question is decided again.
     expect(ask().status).toBe("witness");
   });
+
+  it("a question costs the same steps whether its checks are worked out or remembered", () => {
+    // A value no other test uses, so the first judgement below works every check out.
+    const pattern = `q${Date.now().toString(36)}*z*x`;
+    const ask = () => {
+      const doc = policy(allow("*", MOUNT, { StringLike: { "aws:SourceVpc": pattern } }));
+      return findRequest(
+        { partition: "aws", kinds: PRINCIPAL_KINDS, actions: [MOUNT], resource: S3FS_ARN },
+        (frame) => allowedF(doc, frame),
+      );
+    };
+    const cold = withJudgementBudget(() => ask());
+    const warm = withJudgementBudget(() => ask());
+    expect(cold.result.status).toBe("witness");
+    expect(warm.result.status).toBe("witness");
+    expect(warm.steps).toBe(cold.steps);
+    // So a budget too small for the cold question is too small for the warm one.
+    const tight = withJudgementBudget(() => ask(), cold.steps - 1);
+    expect(tight.result.status).toBe("undecided");
+  });
 });
