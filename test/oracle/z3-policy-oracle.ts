@@ -24,6 +24,7 @@
  *   neither: the IAM User Guide documents those values for anonymous callers of Amazon S3, SQS and
  *   SNS only ("Request information that you can use for policy variables") and says nothing of NFS
  *   clients that mount without IAM, so both readings are requests AWS may send;
+ * - a service's own keys (`s3files:…`, `elasticfilesystem:…`) are absent from requests to the other;
  * - every other condition key is independent: absent, or present with a value of its type: strings
  *   (printable ASCII), numbers (reals on a 1/1000 grid, finer than any value the generator writes),
  *   dates (integer milliseconds), booleans, IPv4/IPv6 addresses (bit-vectors); multi-valued keys
@@ -799,7 +800,7 @@ export class PolicyOracle {
   }
 
   /** Domains of the free variables this kind of caller uses, and of every key. */
-  private requestAxioms(vars: RequestVars): Bool<"oracle">[] {
+  private requestAxioms(vars: RequestVars, service: FileSystemService): Bool<"oracle">[] {
     const z = this.z;
     const facts: Bool<"oracle">[] = [];
     const name = z.Plus(
@@ -828,6 +829,10 @@ export class PolicyOracle {
 
     for (const key of vars.keys.values()) {
       if (key.derived) continue;
+      // A service's own condition keys are only in requests to that service (IAM User Guide,
+      // "service-specific condition keys"): S3 Files has no `elasticfilesystem:` keys, EFS no `s3files:` ones.
+      const other = service === "efs" ? "s3files:" : "elasticfilesystem:";
+      if (key.key.startsWith(other)) facts.push(z.Not(key.present));
       facts.push(key.count.ge(0), key.count.le(key.slots), key.present.eq(key.count.gt(0)));
       for (let j = 0; j < key.slots; j++) facts.push(...this.valueDomain(key, j));
       if (!MULTI_VALUED.has(key.key)) facts.push(z.Implies(key.present, key.count.eq(1)));
@@ -1314,7 +1319,7 @@ export class PolicyOracle {
     await this.settle(policies, scope);
     const query = (group: readonly PrincipalKind[], timeoutMs: number) =>
       this.check(group, timeoutMs, scope, shape, types, (vars) => [
-        ...this.requestAxioms(vars),
+        ...this.requestAxioms(vars, scope.service),
         ...build(vars, policies),
         ...(pin ? this.pinned(vars, pin) : []),
       ]);

@@ -229,6 +229,22 @@ describe("the Z3 oracle's request model", () => {
     expect(bare.verdict === "sat" && bare.witness.context.has("aws:userid")).toBe(false);
   });
 
+  it("an S3 Files request carries no elasticfilesystem: key (S3 Files has no AccessedViaMountTarget)", async () => {
+    // Prepare
+    const viaNoMountTarget = { Bool: { "elasticfilesystem:AccessedViaMountTarget": "false" } };
+    const efsPolicy = policy({
+      ...open(viaNoMountTarget),
+      Action: "elasticfilesystem:Client*",
+      Resource: "*",
+    });
+    // Act
+    const s3files = await oracle.publicAccess(policy(open(viaNoMountTarget)), oracleScopeOf(SCOPE));
+    const efs = await oracle.publicAccess(efsPolicy, { ...oracleScopeOf(SCOPE), service: "efs" });
+    // Assess
+    expect(s3files.verdict).toBe("unsat");
+    expect(efs.verdict).toBe("sat");
+  });
+
   it("an organization's id and paths have AWS Organizations' shapes", async () => {
     // Act
     const answer = await oracle.publicAccess(
