@@ -12,8 +12,9 @@
  * - `--resume` continues the run `REPORT_FILE.json` records, from the first case it did not finish;
  * - `npm run oracle -- --merge OUT A.json B.json ...` sums the figures of runs over disjoint
  *   shards into one report (OUT and OUT.json).
- * A query Z3 cannot be stopped on leaves its Z3 context unusable: the run records the case as
- * "oracle hung", saves its figures and exits with status 75; `--resume` goes on from the next case.
+ * A query Z3 cannot be stopped on, or an error from Z3 itself, may leave its Z3 context unusable:
+ * the run records the case as left out, saves its figures and exits with status 75; `--resume`
+ * goes on from the next case in a fresh process.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import fc from "fast-check";
@@ -150,11 +151,15 @@ for (; next < to; next++) {
   try {
     await differential.compare(cases[next] as (typeof cases)[number], next);
   } catch (error) {
-    if (!(error instanceof OracleHangError)) throw error;
-    differential.report.skipped["oracle hung (case left out; the run restarts Z3)"] =
-      (differential.report.skipped["oracle hung (case left out; the run restarts Z3)"] ?? 0) + 1;
-    save(reportFile, state(next + 1), "\n  (Z3 hung: resume with --resume)");
-    console.error(`case ${next}: ${error.message}; resume with --resume`);
+    // A hung query, or any error from Z3 itself, may leave the Z3 context unusable: the case is left
+    // out and the run stops, to be resumed in a fresh process.
+    const reason =
+      error instanceof OracleHangError
+        ? "oracle hung (case left out; the run restarts Z3)"
+        : `oracle error (case left out; the run restarts Z3): ${String(error).slice(0, 80)}`;
+    differential.report.skipped[reason] = (differential.report.skipped[reason] ?? 0) + 1;
+    save(reportFile, state(next + 1), "\n  (Z3 stopped: resume with --resume)");
+    console.error(`case ${next}: ${String(error)}; resume with --resume`);
     process.exit(HUNG_EXIT);
   }
   if ((next + 1) % 25 === 0) {
