@@ -4,10 +4,12 @@
  *   edit, `findWidening` and the questions again on the edited policy), against the product's
  *   path (`evaluateRecord`: intake, `analyzePolicy`, `editPolicy`, `proveEdit`) and against the Z3
  *   oracle answering the same questions;
- * - the worst case over adversarial policies (a 600-character `*a*a…*b` pattern beside a long value,
- *   a 15 KB policy of many values, nine AND-ed fixed keys, many statements): time and peak memory of
- *   one judgement, each in a fresh child process under a 64 MB heap, beside the same child judging a
- *   5-statement policy (the process's own footprint) and beside the product's path.
+ * - the worst case over adversarial policies (`policy-adversarial.ts`: a 600-character `*a*a…*b`
+ *   pattern beside a long value, many fixed values, many patterns of both polarities, long
+ *   ignore-case values, hundreds of address ranges, numbers, dates and set values, many keys, many
+ *   statements): time and peak memory of one judgement, each in a fresh child process under a 64 MB
+ *   heap, beside the same child judging a 5-statement policy (the process's own footprint) and
+ *   beside the product's path.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -16,16 +18,14 @@ import { join } from "node:path";
 import { parseConfig } from "../shared/core/config.ts";
 import { evaluateRecord } from "../shared/core/judge.ts";
 import { RULE_IDS } from "../shared/core/rules/index.ts";
-import type { GeneratedCase } from "../test/helpers/policy-arbitraries.ts";
 import { engineScopeOf, oracleScopeOf } from "../test/oracle/differential.ts";
 import { decisionEngine } from "../test/oracle/engine-under-test.ts";
 import { PolicyOracle } from "../test/oracle/z3-policy-oracle.ts";
-import { benchPolicy, benchPolicyVariant, putPolicyRecord } from "./bench-policy.ts";
+import { benchPolicyVariant, putPolicyRecord } from "./bench-policy.ts";
+import { adversarialPolicies, BENCH_CASE } from "./policy-adversarial.ts";
 
-const FS = `arn:aws:s3files:us-west-2:111122223333:file-system/fs-1`;
-const POLICY = benchPolicy("fs-1");
-
-const CASE: GeneratedCase = { service: "s3files", trustedAccounts: [], adminPrincipals: [], policy: POLICY };
+const CASE = BENCH_CASE;
+const POLICY = CASE.policy;
 
 async function rate(label: string, baseline: number | undefined, seconds: number, once: () => unknown) {
   // Warm up first (compilation, and the memos a warm function would have), then count.
@@ -41,63 +41,6 @@ async function rate(label: string, baseline: number | undefined, seconds: number
   const beside = baseline === undefined ? "" : `   (${(perSecond / baseline).toFixed(1)} x the baseline)`;
   console.log(`${label.padEnd(62)} ${perSecond.toFixed(perSecond < 10 ? 2 : 0).padStart(8)} /s${beside}`);
   return perSecond;
-}
-
-function adversarialPolicies(): [string, GeneratedCase][] {
-  const statement = (condition: Record<string, unknown>, sid?: string) => ({
-    ...(sid ? { Sid: sid } : {}),
-    Effect: "Allow",
-    Principal: "*",
-    Action: "s3files:Client*",
-    Resource: FS,
-    Condition: condition,
-  });
-  const caseOf = (...statements: Record<string, unknown>[]): GeneratedCase => ({
-    ...CASE,
-    policy: { Version: "2012-10-17", Statement: statements },
-  });
-  const backtracking = `${"*a".repeat(295)}*b`;
-  const manyValues = [...Array(700).keys()].map((i) => `vpc-${i.toString(16).padStart(8, "0")}`);
-  return [
-    [
-      "600-character *a*a…*b beside a long value",
-      caseOf(statement({ StringLike: { "aws:SourceVpc": backtracking } }), {
-        Effect: "Deny",
-        Principal: "*",
-        Action: "*",
-        Condition: { StringEquals: { "aws:SourceVpc": "a".repeat(2_000) } },
-      }),
-    ],
-    [
-      "15 KB of fixed values on one key",
-      caseOf(statement({ StringEquals: { "aws:SourceVpc": manyValues } })),
-    ],
-    [
-      "nine AND-ed fixed keys",
-      caseOf(
-        statement({
-          StringEquals: Object.fromEntries(
-            [...Array(9).keys()].map((i) => [`aws:RequestTag/team${i}`, [`t${i}`, `u${i}`, `v${i}`]]),
-          ),
-        }),
-      ),
-    ],
-    [
-      "40 statements of patterns, ranges and Denies",
-      caseOf(
-        ...[...Array(40).keys()].map((i) =>
-          i % 4 === 3
-            ? {
-                Effect: "Deny",
-                Principal: "*",
-                Action: "*",
-                Condition: { NotIpAddress: { "aws:SourceIp": `203.0.${i}.0/24` } },
-              }
-            : statement({ StringLike: { "aws:SourceVpc": `vpc-${i}*`, "aws:SourceVpce": `*${i}` } }, `S${i}`),
-        ),
-      ),
-    ],
-  ];
 }
 
 function child(file: string, engine: string, timeoutMs: number) {

@@ -218,6 +218,21 @@ export function analyzePolicy(
   const variables = variablesOf(policy);
   const ask = fileSystemAsker([policy], scope, allowedByEvaluator(policy));
   const resource = fileSystemArn(scope);
+  // Every statement and action asks the same classes of the same frames: built once per analysis.
+  const classFormulas: Map<AccessClass, Map<Frame, Formula>> = new Map();
+  const classOf = (cls: AccessClass, frame: Frame): Formula => {
+    let byFrame = classFormulas.get(cls);
+    if (byFrame === undefined) {
+      byFrame = new Map();
+      classFormulas.set(cls, byFrame);
+    }
+    let formula = byFrame.get(frame);
+    if (formula === undefined) {
+      formula = classF(cls, frame, trust, mentions, FILE_SYSTEM_PUBLIC);
+      byFrame.set(frame, formula);
+    }
+    return formula;
+  };
   const grants: AccessGrant[] = [];
   const undecided = new Set<string>();
   const record = (
@@ -279,7 +294,7 @@ export function analyzePolicy(
           continue;
         }
         record(
-          askFor((frame) => classF(cls, frame, trust, mentions, FILE_SYSTEM_PUBLIC)),
+          askFor((frame) => classOf(cls, frame)),
           statement,
           { accessClass: cls },
         );
@@ -305,7 +320,7 @@ export function analyzePolicy(
             (frame) =>
               andThen(statementF(deny, frame, variables), () => [
                 anyAllowF(policy, frame),
-                classF(cls, frame, trust, mentions, FILE_SYSTEM_PUBLIC),
+                classOf(cls, frame),
               ]),
             (w) => evaluatePolicy(policy, witnessRequest(w)).deniedBy.includes(deny),
             { actions: [action] },

@@ -547,9 +547,31 @@ export function clauseLit(clause: ConditionClause, variables: boolean): KeyLit {
 export function resolveDerived(lit: KeyLit, frame: Frame): Formula {
   if (identityOnlyKey(lit.key) && !AWS_KINDS.includes(frame.kind)) return lit.absent;
   if (!DERIVED_KEYS.has(lit.key)) return lit;
+  const anonymousValue = frame.kind === "anonymous" ? ANONYMOUS_VALUES[lit.key] : undefined;
+  if (anonymousValue !== undefined) {
+    // Either reading, chosen once per request (the same choice for both keys).
+    const carried = opaque(ANONYMOUS_CARRIES_IDS);
+    return or([and([carried, onValue(lit, [anonymousValue])]), and([not(carried), lit.absent])]);
+  }
   const template = derivedKeyTemplate(lit.key, frame);
   if (template === undefined) return lit.absent;
-  // Single-valued and present: the element formula applied to the one value.
+  return onValue(lit, template);
+}
+
+/**
+ * AWS documents `aws:PrincipalType` = `Anonymous` and `aws:userid` = `anonymous` for anonymous
+ * callers of Amazon S3 (and SQS, SNS), and says nothing of NFS clients that mount without IAM: an
+ * anonymous caller is read as carrying both, or neither, whichever a question can use (the opaque
+ * choice below; a witness that carries them says so in its context).
+ */
+const ANONYMOUS_VALUES: Readonly<Record<string, string>> = {
+  "aws:principaltype": "Anonymous",
+  "aws:userid": "anonymous",
+};
+export const ANONYMOUS_CARRIES_IDS = "an anonymous caller carries aws:PrincipalType and aws:userid";
+
+/** A key literal on a present single value given by a template: the element formula applied to it. */
+function onValue(lit: KeyLit, template: Template): Formula {
   const parts = lit.atoms.map((atom): Formula => {
     if (atom.t === "const") return atom.value;
     if (atom.t === "unknown") return opaque(`${lit.key} ?`);
@@ -653,8 +675,12 @@ const STATEMENT_LIMIT = 2_000;
 const statementIdentities = new Map<string, object>();
 const identityOfStatement = new WeakMap<PolicyStatement, object>();
 
-/** One object per statement text (what its formulas are remembered by). */
-function statementIdentity(statement: PolicyStatement): object {
+/**
+ * One object per statement text (what its formulas are remembered by): two statements with the same
+ * identity are the same words. (After the bounded table is emptied, equal words may get a second
+ * identity: a missed "same", never a false one.)
+ */
+export function statementIdentity(statement: PolicyStatement): object {
   let identity = identityOfStatement.get(statement);
   if (identity === undefined) {
     // Whether the statement names principals at all depends on the policy kind, not only its text.
@@ -678,6 +704,27 @@ export function statementF(statement: PolicyStatement, frame: Frame, variables: 
   );
 }
 
+/** A clause's literal does not depend on the frame: built once per clause, for every frame. */
+const clauseLits = new WeakMap<
+  ConditionClause,
+  [KeyLit | OpaqueLit | undefined, KeyLit | OpaqueLit | undefined]
+>();
+
+function clauseOnce(clause: ConditionClause, variables: boolean): KeyLit | OpaqueLit {
+  let pair = clauseLits.get(clause);
+  if (pair === undefined) {
+    pair = [undefined, undefined];
+    clauseLits.set(clause, pair);
+  }
+  const slot = variables ? 1 : 0;
+  let lit = pair[slot];
+  if (lit === undefined) {
+    lit = clauseF(clause, variables);
+    pair[slot] = lit;
+  }
+  return lit;
+}
+
 function buildStatementF(statement: PolicyStatement, frame: Frame, variables: boolean): Formula {
   const parts: Formula[] = [
     principalF(statement, frame),
@@ -685,7 +732,7 @@ function buildStatementF(statement: PolicyStatement, frame: Frame, variables: bo
     resourceF(statement, frame, variables),
   ];
   for (const clause of statement.conditions) {
-    const lit = clauseF(clause, variables);
+    const lit = clauseOnce(clause, variables);
     parts.push(lit.lit === "key" ? resolveDerived(lit, frame) : lit);
   }
   return and(parts);

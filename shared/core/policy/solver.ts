@@ -7,27 +7,33 @@
  *   are added to per-variable stores and each store is checked for consistency at once, so a branch
  *   dies as soon as one variable cannot satisfy it.
  * - Strings: a conjunction of patterns matched and not matched is satisfiable iff the product of
- *   their automata has an accepting path. The path is searched breadth-first over a finite alphabet:
+ *   their automata has an accepting path. The path is searched (closest to acceptance first, every
+ *   reachable state once) over a finite alphabet:
  *   the characters the patterns mention (both cases where a pattern ignores case) plus one character
  *   of each class they do not mention (characters no pattern mentions behave alike), so the search is
- *   complete, and the path is the witness string. Several symbolic parts that appear in fixed order
+ *   complete, and the path is the witness string. The patterns of one clause, and the patterns a
+ *   value must avoid, are each one union automaton, explored lazily as a DFA (`glob.ts`); a clause
+ *   of fixed values is decided by checking each value. Several symbolic parts that appear in fixed order
  *   in several templates (account, then name, then unique id, then session) are searched in one
  *   sequence, so `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:userid` and the Principal element
  *   always describe one caller.
  * - Numbers, dates and addresses: the values a policy mentions cut the line into finitely many
  *   intervals, and one candidate per interval and per boundary decides them all (between two
- *   numbers the midpoint; around a range its first and last address and their neighbours).
+ *   numbers the midpoint; around a range its first and last address and their neighbours); each
+ *   operator holds on one run of the sorted candidates, so one sweep decides them all.
  * - Multi-valued keys: each "some value" constraint gets its own element, and every element
  *   satisfies every "all values" constraint; an absent key satisfies every `ForAllValues:` clause.
  *
- * Memory is bounded by the budget (states kept), and the budget is counted in search steps, so no
- * policy can make a judgement hang: it ends as "undecided" instead.
+ * Memory is bounded by the budget (states kept) and, for the automata cached across questions, by
+ * a limit on their cells; the budget is counted in search steps, so no policy can make a judgement
+ * hang: it ends as "undecided" instead.
  */
 import { type Cidr, formatCidr, parseCidr } from "../net/cidr.ts";
-import { parseDate } from "./conditions.ts";
+import { parseDate, parseIp } from "./conditions.ts";
 import type { PolicyDocument } from "./document.ts";
 import type { RequestPrincipal } from "./evaluate.ts";
 import {
+  ANONYMOUS_CARRIES_IDS,
   AWS_KINDS,
   and,
   atomHolds,
@@ -47,7 +53,16 @@ import {
   type Template,
   type TmplLit,
 } from "./formula.ts";
-import { accepts, CharClass, compileGlob, type Glob, globId, startState, stepState } from "./glob.ts";
+import {
+  Automaton,
+  automatonOf,
+  CharClass,
+  classAccepts,
+  compileGlob,
+  type Glob,
+  globId,
+  type Mentions,
+} from "./glob.ts";
 
 /** A request the evaluator can check. */
 export interface Witness {
@@ -152,20 +167,48 @@ interface TemplateConstraint {
   readonly neg: boolean;
 }
 
+/**
+ * One literal of the product: the template's text is matched by one of the automaton's globs (or,
+ * with `neg`, by none of them). A clause of the product holds when one of its literals does.
+ */
+interface ProductLit {
+  readonly template: Template;
+  readonly automaton: Automaton;
+  readonly neg: boolean;
+}
+type ProductClause = readonly ProductLit[];
+
 const FRESH_LETTERS = "xqzjkvwybcdfghmnprstlaeiou";
 const FRESH_DIGITS = "2357468910";
 const FRESH_OTHERS = "-_.~+=@#%&!";
 
-function alphabetOf(globs: readonly Glob[]): string[] {
+/** The characters a glob's literals name, and whether a wildcard of it excludes `:` (remembered per glob). */
+const globCharacters = new WeakMap<Glob, { readonly chars: readonly string[]; readonly notColon: boolean }>();
+
+function charactersOf(glob: Glob) {
+  let known = globCharacters.get(glob);
+  if (known === undefined) {
+    const chars = new Set<string>();
+    let notColon = false;
+    for (const token of glob.tokens) {
+      if (token.kind === "lit") chars.add(token.ch);
+      else if (token.cls === CharClass.NotColon) notColon = true;
+    }
+    known = { chars: [...chars], notColon };
+    globCharacters.set(glob, known);
+  }
+  return known;
+}
+
+function alphabetOf(globs: Iterable<Glob>): string[] {
   const mentioned = new Set<string>();
   let anyIgnoreCase = false;
   let notColon = false;
   for (const glob of globs) {
     if (glob.ignoreCase) anyIgnoreCase = true;
-    for (const token of glob.tokens) {
-      if (token.kind === "lit") mentioned.add(token.ch);
-      else if (token.cls === CharClass.NotColon) notColon = true;
-    }
+    const { chars, notColon: excludesColon } = charactersOf(glob);
+    for (const ch of chars) mentioned.add(ch);
+    if (excludesColon) notColon = true;
   }
   const chars = new Set<string>();
   for (const ch of mentioned) {
@@ -187,42 +230,74 @@ function alphabetOf(globs: readonly Glob[]): string[] {
 }
 
 interface Track {
-  readonly constraint: number;
-  readonly glob: Glob;
-  /** Per phase: does this track read the phase's part? */
-  readonly reads: readonly boolean[];
+  readonly clause: number;
+  readonly automaton: Automaton;
+  readonly neg: boolean;
   /** Literal text consumed when phase p ends (after the part, up to the next part). */
   readonly after: readonly string[];
   readonly prefix: string;
 }
 
-function feed(glob: Glob, state: readonly number[], text: string): number[] {
-  let s = state as number[];
-  for (const raw of text) {
-    if (s.length === 0) return s;
-    s = stepState(glob, s, glob.ignoreCase ? raw.toLowerCase() : raw);
+function feed(automaton: Automaton, state: number, text: string): number {
+  return automaton.feed(state, text);
+}
+
+/** A track's state once its clause holds for good (a negated literal that can no longer match). */
+const SETTLED = -1;
+
+/** A hash of a product state (phase, domain state, track states). */
+function hashOf(phase: number, domain: number, states: Int32Array): number {
+  let h = Math.imul(phase + 1, 0x9e3779b1) ^ Math.imul(domain + 7, 0x85ebca6b);
+  for (let i = 0; i < states.length; i++) h = Math.imul(h ^ (states[i] as number), 0x27d4eb2f) + i;
+  return h | 0;
+}
+
+function sameStates(a: Int32Array, b: Int32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** True when one clause says a text matches an automaton and another that the same text does not. */
+function contradicts(clauses: readonly ProductClause[]): boolean {
+  const units = new Map<Automaton, { template: string; neg: boolean }[]>();
+  for (const clause of clauses) {
+    if (clause.length !== 1) continue;
+    const lit = clause[0] as ProductLit;
+    const template = templateKeyOf(lit.template);
+    const seen = units.get(lit.automaton) ?? [];
+    if (seen.some((u) => u.template === template && u.neg !== lit.neg)) return true;
+    seen.push({ template, neg: lit.neg });
+    units.set(lit.automaton, seen);
   }
-  return s;
+  return false;
 }
 
 /**
- * Values for `parts` (in this order) such that every constraint holds. Each template must use the
- * parts in this order, each at most once.
+ * Values for `parts` (in this order) such that every clause holds: a search of the
+ * product of the clauses' automata (each a lazily built DFA, so a step is a look-up), over an
+ * alphabet that stands for every character (see `alphabetOf`). Each template must use the parts in
+ * this order, each at most once. A clause whose negated literal can no longer match holds for good
+ * and is forgotten (so equal states merge); a clause none of whose literals can hold kills the state.
  */
-function solveTemplates(
+function solveProduct(
   parts: readonly string[],
   domains: readonly Glob[],
-  constraints: readonly TemplateConstraint[],
+  clauses: readonly ProductClause[],
   budget: Budget,
 ): Check {
+  if (clauses.some((c) => c.length === 0) || contradicts(clauses)) return UNSAT;
   const tracks: Track[] = [];
-  constraints.forEach((c, ci) => {
-    for (const glob of c.globs) {
-      const reads = parts.map(() => false);
+  const reading: number[][] = parts.map(() => []);
+  const clauseTracks: number[][] = [];
+  const globs = new Set<Glob>(domains);
+  clauses.forEach((clause, ci) => {
+    const ids: number[] = [];
+    for (const lit of clause) {
       const after = parts.map(() => "");
       let prefix = "";
       let lastPhase = -1;
-      for (const part of c.template) {
+      const id = tracks.length;
+      for (const part of lit.template) {
         if (typeof part === "string") {
           if (lastPhase === -1) prefix += part;
           else after[lastPhase] += part;
@@ -230,130 +305,468 @@ function solveTemplates(
         }
         const phase = parts.indexOf(part.sym);
         if (phase <= lastPhase) throw new Error(`template parts out of order: ${part.sym}`);
-        reads[phase] = true;
+        reading[phase]?.push(id);
         lastPhase = phase;
       }
-      tracks.push({ constraint: ci, glob, reads, after, prefix });
+      for (const glob of lit.automaton.globs) globs.add(glob);
+      tracks.push({ clause: ci, automaton: lit.automaton, neg: lit.neg, after, prefix });
+      ids.push(id);
     }
+    clauseTracks.push(ids);
   });
-  const alphabet = alphabetOf([...tracks.map((t) => t.glob), ...domains]);
-  const initial = tracks.map((t) => feed(t.glob, startState(t.glob), t.prefix));
+  const alphabet = alphabetOf(globs);
+  const domainAutomata = domains.map((d) => automatonOf([d]));
+  // Each automaton's number for each character of the alphabet, looked up once.
+  const codes = domainAutomata.map((a) => alphabet.map((ch) => a.code(ch)));
+  const trackCodes = tracks.map((t) => alphabet.map((ch) => t.automaton.code(ch)));
+  const trackCost = 1 + (tracks.length >> 4);
+  const tryAlso = characterRepresentatives(alphabet);
+  const trackAutomata = tracks.map((t) => t.automaton);
 
-  interface Node {
-    readonly phase: number;
-    readonly sets: readonly (readonly number[])[];
-    readonly domain: readonly number[];
-    readonly parent: number;
-    readonly via: string | null;
-  }
-  const nodes: Node[] = [];
-  const seen = new Set<string>();
-  const byConstraint = constraints.map((_, ci) =>
-    tracks.map((t, i) => (t.constraint === ci ? i : -1)).filter((i) => i >= 0),
-  );
-  // A negative constraint one of whose globs can no longer match is satisfied for good: forget its
-  // tracks (so equal states merge). A positive one with a dead glob kills the state.
-  const normalise = (sets: (readonly number[])[]): boolean => {
-    for (let ci = 0; ci < constraints.length; ci++) {
-      const ids = byConstraint[ci] as number[];
-      if (!ids.some((i) => (sets[i] as readonly number[]).length === 0)) continue;
-      if (!(constraints[ci] as TemplateConstraint).neg) return false;
-      for (const i of ids) sets[i] = [];
+  // Settles the clauses that hold for good; false when one can no longer hold. Only the clauses
+  // of tracks that moved need a look (`touched`: every clause, or those of one phase's readers).
+  const allClauses = clauseTracks.map((_, ci) => ci);
+  const touchedBy = reading.map((ids) => [...new Set(ids.map((i) => (tracks[i] as Track).clause))]);
+  const settle = (states: Int32Array, touched: readonly number[]): boolean => {
+    for (const ci of touched) {
+      const ids = clauseTracks[ci] as number[];
+      if (states[ids[0] as number] === SETTLED) continue;
+      let alive = false;
+      let holds = false;
+      for (const i of ids) {
+        const s = states[i] as number;
+        const t = tracks[i] as Track;
+        // A literal is decided for good once its automaton can no longer match (dead) or will
+        // match whatever follows (a trailing `*` reached).
+        if (t.neg ? s === Automaton.DEAD : t.automaton.acceptsEverything(s)) {
+          holds = true;
+          break;
+        }
+        if (t.neg ? !t.automaton.acceptsEverything(s) : s !== Automaton.DEAD) alive = true;
+      }
+      if (holds) for (const i of ids) states[i] = SETTLED;
+      else if (!alive) return false;
     }
     return true;
   };
-  const push = (node: Node): boolean => {
-    const key = `${node.phase}|${node.domain.join(",")}|${node.sets.map((s) => s.join(",")).join(";")}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    nodes.push(node);
-    budget.spend();
-    return true;
-  };
-  const firstSets = [...initial];
-  if (!normalise(firstSets)) return UNSAT;
-  const startDomain = parts.length > 0 ? startState(domains[0] as Glob) : [];
-  push({ phase: 0, sets: firstSets, domain: startDomain, parent: -1, via: null });
-
-  const finished = (sets: readonly (readonly number[])[]): boolean =>
-    constraints.every((c, ci) => {
-      const all = (byConstraint[ci] as number[]).every((i) =>
-        accepts(tracks[i]?.glob as Glob, sets[i] as readonly number[]),
-      );
-      return all !== c.neg;
+  const finished = (states: Int32Array): boolean =>
+    clauseTracks.every((ids) => {
+      if (states[ids[0] as number] === SETTLED) return true;
+      return ids.some((i) => {
+        const t = tracks[i] as Track;
+        return t.automaton.accepts(states[i] as number) !== t.neg;
+      });
     });
 
-  for (let head = 0; head < nodes.length; head++) {
-    const node = nodes[head] as Node;
-    if (node.phase === parts.length) {
-      if (finished(node.sets)) return { status: "sat", value: rebuild(nodes, head, parts.length) };
+  const nodeStates: Int32Array[] = [];
+  const nodePhase: number[] = [];
+  const nodeDomain: number[] = [];
+  const nodeParent: number[] = [];
+  const nodeVia: (string | null)[] = [];
+  // Nodes are expanded closest to acceptance first (the fewest characters some pattern of every
+  // clause still needs); every reachable state is still expanded once, so the search stays complete.
+  const nodeRank: number[] = [];
+  const queue: number[] = [];
+  const before = (a: number, b: number) => {
+    const d = (nodeRank[a] as number) - (nodeRank[b] as number);
+    return d < 0 || (d === 0 && a < b);
+  };
+  const enqueue = (node: number) => {
+    let i = queue.length;
+    queue.push(node);
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (!before(node, queue[up] as number)) break;
+      queue[i] = queue[up] as number;
+      i = up;
+    }
+    queue[i] = node;
+  };
+  const dequeue = (): number => {
+    const top = queue[0] as number;
+    const last = queue.pop() as number;
+    if (queue.length > 0) {
+      let i = 0;
+      while (true) {
+        let child = 2 * i + 1;
+        if (child >= queue.length) break;
+        if (child + 1 < queue.length && before(queue[child + 1] as number, queue[child] as number)) child++;
+        if (!before(queue[child] as number, last)) break;
+        queue[i] = queue[child] as number;
+        i = child;
+      }
+      queue[i] = last;
+    }
+    return top;
+  };
+  const rankOf = (states: Int32Array): number => {
+    let rank = 0;
+    for (const ids of clauseTracks) {
+      if (states[ids[0] as number] === SETTLED) continue;
+      let best = Number.POSITIVE_INFINITY;
+      for (const i of ids) {
+        const t = tracks[i] as Track;
+        best = Math.min(best, t.neg ? 0 : t.automaton.distance(states[i] as number));
+      }
+      rank = Math.max(rank, best);
+    }
+    return rank;
+  };
+  // Nodes by the hash of their state: a state met again is not searched twice.
+  const seen = new Map<number, number[]>();
+  const push = (phase: number, states: Int32Array, domain: number, parent: number, via: string | null) => {
+    const hash = hashOf(phase, domain, states);
+    const same = seen.get(hash);
+    if (same !== undefined)
+      for (const n of same)
+        if (
+          nodePhase[n] === phase &&
+          nodeDomain[n] === domain &&
+          sameStates(nodeStates[n] as Int32Array, states)
+        )
+          return;
+    budget.spend(trackCost);
+    if (same === undefined) seen.set(hash, [nodeStates.length]);
+    else same.push(nodeStates.length);
+    nodeStates.push(states.slice());
+    nodePhase.push(phase);
+    nodeDomain.push(domain);
+    nodeParent.push(parent);
+    nodeVia.push(via);
+    nodeRank.push(rankOf(states));
+    enqueue(nodeStates.length - 1);
+  };
+  const first = Int32Array.from(tracks, (t) => feed(t.automaton, t.automaton.start, t.prefix));
+  if (!settle(first, allClauses)) return UNSAT;
+  push(0, first, parts.length > 0 ? (domainAutomata[0] as Automaton).start : 0, -1, null);
+
+  // The states of the next node, built in place (a node keeps its own copy only if it is new).
+  const next = new Int32Array(tracks.length);
+  while (queue.length > 0) {
+    const head = dequeue();
+    const phase = nodePhase[head] as number;
+    const states = nodeStates[head] as Int32Array;
+    if (phase === parts.length) {
+      if (finished(states)) return { status: "sat", value: rebuild(head) };
       continue;
     }
-    const domain = domains[node.phase] as Glob;
+    const domain = domainAutomata[phase] as Automaton;
+    const domainState = nodeDomain[head] as number;
+    const readers = reading[phase] as number[];
     // End the current part.
-    if (accepts(domain, node.domain)) {
-      const sets = node.sets.map((s, i) => {
+    if (domain.accepts(domainState)) {
+      next.set(states);
+      for (const i of readers) {
+        const s = next[i] as number;
         const t = tracks[i] as Track;
-        return t.reads[node.phase] ? feed(t.glob, s, t.after[node.phase] as string) : s;
-      });
-      if (normalise(sets)) {
-        const nextPhase = node.phase + 1;
-        push({
-          phase: nextPhase,
-          sets,
-          domain: nextPhase < parts.length ? startState(domains[nextPhase] as Glob) : [],
-          parent: head,
-          via: null,
-        });
+        if (s > 0) next[i] = feed(t.automaton, s, t.after[phase] as string);
+      }
+      if (settle(next, touchedBy[phase] as number[])) {
+        const nextPhase = phase + 1;
+        const start = nextPhase < parts.length ? (domainAutomata[nextPhase] as Automaton).start : 0;
+        push(nextPhase, next, start, head, null);
       }
     }
-    // Or read one more character of it.
-    for (const ch of alphabet) {
-      budget.spend();
-      const nextDomain = stepState(domain, node.domain, ch);
-      if (nextDomain.length === 0) continue;
-      const sets = node.sets.map((s, i) => {
-        const t = tracks[i] as Track;
-        if (!t.reads[node.phase] || s.length === 0) return s;
-        return stepState(t.glob, s, t.glob.ignoreCase ? ch.toLowerCase() : ch);
-      });
-      if (!normalise(sets)) continue;
-      push({ phase: node.phase, sets, domain: nextDomain, parent: head, via: ch });
+    // Or read one more character of it: a step per character tried (a look-up per track once the
+    // automata know the transition), whatever earlier questions built.
+    const domainCodes = codes[phase] as number[];
+    const characters = tryAlso(domain.mentionsOf(domainState), trackAutomata, states, readers);
+    for (const j of characters) {
+      budget.spend(trackCost);
+      const nextDomain = domain.stepCode(domainState, domainCodes[j] as number);
+      if (nextDomain === Automaton.DEAD) continue;
+      next.set(states);
+      for (const i of readers) {
+        const s = next[i] as number;
+        if (s > 0)
+          next[i] = (tracks[i] as Track).automaton.stepCode(s, (trackCodes[i] as number[])[j] as number);
+      }
+      if (!settle(next, touchedBy[phase] as number[])) continue;
+      push(phase, next, nextDomain, head, alphabet[j] as string);
     }
   }
   return UNSAT;
 
-  function rebuild(list: Node[], end: number, count: number): string[] {
-    const values = Array.from({ length: count }, () => "");
+  function rebuild(end: number): string[] {
+    const values = Array.from({ length: parts.length }, () => "");
     let i = end;
     while (i > 0) {
-      const n = list[i] as Node;
-      const p = list[n.parent] as Node;
-      if (n.via !== null) values[p.phase] = n.via + values[p.phase];
-      i = n.parent;
+      const parent = nodeParent[i] as number;
+      const via = nodeVia[i] as string | null;
+      if (via !== null) {
+        const phase = nodePhase[parent] as number;
+        values[phase] = via + values[phase];
+      }
+      i = parent;
     }
     return values;
   }
+}
+
+/**
+ * For a search over `alphabet`: the characters to try from a state of the product, given what its
+ * automata's states compare with (indices into the alphabet, in its order). A character no state
+ * mentions acts as every other unmentioned character of its class (a digit, `:`, anything else):
+ * the mentioned ones and one unmentioned character of each class stand for the whole alphabet.
+ */
+function characterRepresentatives(alphabet: readonly string[]) {
+  const byChar = new Map<string, number[]>();
+  const byLower = new Map<string, number[]>();
+  const index = (map: Map<string, number[]>, key: string, j: number) => {
+    const list = map.get(key);
+    if (list) list.push(j);
+    else map.set(key, [j]);
+  };
+  alphabet.forEach((ch, j) => {
+    index(byChar, ch, j);
+    index(byLower, ch.toLowerCase(), j);
+  });
+  // The alphabet by class: anything else, `:`, digits.
+  const classes: number[][] = [[], [], []];
+  alphabet.forEach((ch, j) => {
+    classes[ch === ":" ? 1 : classAccepts(CharClass.Digit, ch) ? 2 : 0]?.push(j);
+  });
+  const marks = new Uint32Array(alphabet.length);
+  let generation = 0;
+  const chosen: number[] = [];
+  const mark = (list: readonly number[] | undefined) => {
+    if (list === undefined) return;
+    for (const j of list) {
+      if (marks[j] === generation) continue;
+      marks[j] = generation;
+      chosen.push(j);
+    }
+  };
+  const markAll = (mentions: Mentions) => {
+    for (const ch of mentions.exact) mark(byChar.get(ch));
+    for (const ch of mentions.folded) mark(byLower.get(ch));
+  };
+  /** The characters to try (indices, in the alphabet's order; the list is reused by the next call). */
+  return (domain: Mentions, tracks: readonly Automaton[], states: Int32Array, readers: readonly number[]) => {
+    generation++;
+    chosen.length = 0;
+    markAll(domain);
+    for (const i of readers) {
+      const state = states[i] as number;
+      if (state > 0) markAll((tracks[i] as Automaton).mentionsOf(state));
+    }
+    for (const list of classes)
+      for (const j of list)
+        if (marks[j] !== generation) {
+          marks[j] = generation;
+          chosen.push(j);
+          break;
+        }
+    return chosen.sort((a, b) => a - b);
+  };
+}
+
+const templateKeys = new WeakMap<Template, string>();
+
+function templateKeyOf(template: Template): string {
+  let key = templateKeys.get(template);
+  if (key === undefined) {
+    key = template.map((p) => (typeof p === "string" ? JSON.stringify(p) : `{${p.sym}}`)).join("");
+    templateKeys.set(template, key);
+  }
+  return key;
+}
+
+/**
+ * Values for `parts` (in this order) such that every constraint holds. A matched constraint is one
+ * positive literal per glob; the constraints "not matched" on one glob and one template are one
+ * negated literal on the union of their globs (a text none of them matches), so many patterns
+ * excluded from one part make one automaton, not a product of many.
+ */
+function solveTemplates(
+  parts: readonly string[],
+  domains: readonly Glob[],
+  constraints: readonly TemplateConstraint[],
+  budget: Budget,
+): Check {
+  const clauses: ProductLit[][] = [];
+  const excluded = new Map<string, { template: Template; globs: Glob[] }>();
+  for (const c of constraints) {
+    if (!c.neg) {
+      for (const glob of c.globs)
+        clauses.push([{ template: c.template, automaton: automatonOf([glob]), neg: false }]);
+    } else if (c.globs.length === 1) {
+      const key = templateKeyOf(c.template);
+      const group = excluded.get(key) ?? { template: c.template, globs: [] };
+      group.globs.push(c.globs[0] as Glob);
+      excluded.set(key, group);
+    } else {
+      clauses.push(
+        c.globs.map((glob) => ({ template: c.template, automaton: automatonOf([glob]), neg: true })),
+      );
+    }
+  }
+  for (const { template, globs } of excluded.values())
+    for (const part of unionParts(globs))
+      clauses.push([{ template, automaton: automatonOf(part), neg: true }]);
+  return solveProduct(parts, domains, clauses, budget);
 }
 
 // ---------------------------------------------------------------------------------------------
 // One value of a context key: string patterns, numbers, dates, addresses.
 
 const ANY_VALUE: Glob = compileGlob("*", "like");
+const VALUE_TEMPLATE = [{ sym: "X" }] as unknown as Template;
 
-function stringsFor(atoms: readonly Extract<ElemAtom, { t: "glob" }>[], budget: Budget): Check {
-  const result = solveTemplates(
-    ["X"],
-    [ANY_VALUE],
-    atoms.map((a) => ({
-      template: [{ sym: "X" as Sym }] as unknown as Template,
-      globs: a.globs,
-      neg: a.neg,
-    })),
-    budget,
-  );
+type GlobAtom = Extract<ElemAtom, { t: "glob" }>;
+type TypedAtom = Extract<ElemAtom, { t: "typed" }>;
+
+const exactTexts = new WeakMap<Glob, string | null>();
+
+/** The one text a case-sensitive glob without wildcards matches; undefined for any other glob. */
+function exactText(glob: Glob): string | undefined {
+  let text = exactTexts.get(glob);
+  if (text === undefined) {
+    text =
+      !glob.ignoreCase && glob.tokens.every((t) => t.kind === "lit")
+        ? glob.tokens.map((t) => (t as { ch: string }).ch).join("")
+        : null;
+    exactTexts.set(glob, text);
+  }
+  return text ?? undefined;
+}
+
+/**
+ * Globs to unite in one automaton, fixed texts apart from patterns: a set of fixed texts is a trie
+ * whose states are small, while uniting them with a pattern would copy the pattern's positions into
+ * every state of the trie.
+ */
+function unionParts(globs: readonly Glob[]): Glob[][] {
+  const fixed = globs.filter((g) => exactText(g) !== undefined);
+  const patterns = globs.filter((g) => exactText(g) === undefined);
+  return [fixed, patterns].filter((part) => part.length > 0);
+}
+
+const positiveLit = (globs: readonly Glob[]): ProductLit => ({
+  template: VALUE_TEMPLATE,
+  automaton: automatonOf(globs),
+  neg: false,
+});
+const negatedLit = (globs: readonly Glob[]): ProductLit => ({
+  template: VALUE_TEMPLATE,
+  automaton: automatonOf(globs),
+  neg: true,
+});
+
+/**
+ * A clause of pattern atoms ("one of them holds") as clauses of the product, or undefined when it
+ * must be branched on. Atoms matched: `(S ∧ g1) ∨ (S ∧ g2) ∨ R` is `(S ∨ R) ∧ ((g1 ∨ g2) ∨ R)`, so
+ * the globs every one of them has (the ARN shape) factor out and the rest, one glob each, is one
+ * union automaton. Atoms not matched (`R`): each is "one of its globs does not match".
+ */
+function clauseToProduct(clause: readonly GlobAtom[]): ProductClause[] | undefined {
+  const positives = clause.filter((a) => !a.neg);
+  const rest: ProductLit[] = [];
+  for (const atom of clause) if (atom.neg) for (const glob of atom.globs) rest.push(negatedLit([glob]));
+  if (positives.length === 0) return [rest];
+  // An atom matched with no glob at all holds: so does the clause.
+  if (positives.some((a) => a.globs.length === 0)) return [];
+  const common = (positives[0] as GlobAtom).globs.filter((g) => positives.every((a) => a.globs.includes(g)));
+  const own = positives.map((a) => a.globs.filter((g) => !common.includes(g)));
+  const out: ProductClause[] = common.map((g) => [positiveLit([g]), ...rest]);
+  // One atom is the common globs alone: the matched part is just those.
+  if (own.some((globs) => globs.length === 0)) return out;
+  if (own.some((globs) => globs.length !== 1)) return undefined;
+  const union = unionParts([...new Set(own.map((globs) => globs[0] as Glob))]);
+  out.push([...union.map(positiveLit), ...rest]);
+  return out;
+}
+
+/** True when the text satisfies the product clause (each literal's automaton run over it). */
+function clauseHolds(clause: ProductClause, text: string): boolean {
+  return clause.some((lit) => {
+    const automaton = lit.automaton;
+    let state = automaton.start;
+    for (const ch of text) {
+      state = automaton.step(state, ch);
+      if (state === Automaton.DEAD) break;
+    }
+    return automaton.accepts(state) !== lit.neg;
+  });
+}
+
+/**
+ * A value satisfying a CNF of pattern atoms. Fixed values take a direct path: when some clause is
+ * "the value is one of these texts" (a matched value without wildcards, or a list of them), the
+ * value is one of those texts, each checked on the other clauses' automata. Otherwise the clauses
+ * become the product's (patterns excluded on one key: one union automaton) and the product is
+ * searched; a clause that does not fit the product is branched on. Without `direct` (the general
+ * path, for tests), every atom is its own literal and every clause is branched on.
+ */
+function solveStrings(
+  units: readonly GlobAtom[],
+  clauses: readonly (readonly GlobAtom[])[],
+  budget: Budget,
+  direct = true,
+): Check {
+  const product: ProductClause[] = [];
+  const branch: (readonly GlobAtom[])[] = [];
+  const excluded: Glob[] = [];
+  for (const atom of units) {
+    if (!atom.neg) for (const glob of atom.globs) product.push([positiveLit([glob])]);
+    else if (atom.globs.length === 1 && direct) excluded.push(atom.globs[0] as Glob);
+    else product.push(atom.globs.map((glob) => negatedLit([glob])));
+  }
+  for (const part of unionParts([...new Set(excluded)])) product.push([negatedLit(part)]);
+  for (const clause of clauses) {
+    const converted = direct ? clauseToProduct(clause) : undefined;
+    if (converted) product.push(...converted);
+    else branch.push(clause);
+  }
+  return solveValueProduct(product, branch, budget, direct);
+}
+
+function solveValueProduct(
+  product: readonly ProductClause[],
+  branch: readonly (readonly GlobAtom[])[],
+  budget: Budget,
+  direct: boolean,
+): Check {
+  if (branch.length > 0) {
+    // Branch on the smallest clause that does not fit the product: one of its atoms holds.
+    let pick = 0;
+    for (let i = 1; i < branch.length; i++)
+      if ((branch[i] as GlobAtom[]).length < (branch[pick] as GlobAtom[]).length) pick = i;
+    const rest = branch.filter((_, i) => i !== pick);
+    for (const atom of branch[pick] as GlobAtom[]) {
+      budget.spend();
+      const chosen: ProductClause[] = atom.neg
+        ? [atom.globs.map((glob) => negatedLit([glob]))]
+        : atom.globs.map((glob) => [positiveLit([glob])]);
+      const result = solveValueProduct([...product, ...chosen], rest, budget, direct);
+      if (result.status === "sat") return result;
+    }
+    return UNSAT;
+  }
+  // The fewest fixed values some clause allows, if any clause allows only fixed values.
+  let fixed: string[] | undefined;
+  for (const clause of direct ? product : []) {
+    const lit = clause[0] as ProductLit;
+    if (clause.length !== 1 || lit.neg) continue;
+    const texts = lit.automaton.globs.map(exactText);
+    if (texts.every((t) => t !== undefined) && (fixed === undefined || texts.length < fixed.length))
+      fixed = texts as string[];
+  }
+  if (fixed !== undefined) {
+    const cost = 1 + (product.length >> 4);
+    for (const text of fixed) {
+      budget.spend(cost + ((text.length * product.length) >> 8));
+      if (product.every((clause) => clauseHolds(clause, text))) return { status: "sat", value: text };
+    }
+    return UNSAT;
+  }
+  const result = solveProduct(["X"], [ANY_VALUE], product, budget);
   if (result.status !== "sat") return result;
   return { status: "sat", value: (result.value as string[])[0] as string };
+}
+
+function stringsFor(atoms: readonly GlobAtom[], budget: Budget, direct = true): Check {
+  return solveStrings(atoms, [], budget, direct);
 }
 
 function numberCandidates(values: readonly number[]): string[] {
@@ -440,27 +853,28 @@ function addressCandidates(values: readonly string[]): string[] {
 const JUNK = "x-unparsed";
 
 /** One value satisfying a conjunction of element atoms. */
-function solveElement(atoms: readonly ElemAtom[], budget: Budget): Check {
-  const globs: Extract<ElemAtom, { t: "glob" }>[] = [];
-  const typed: Extract<ElemAtom, { t: "typed" }>[] = [];
+function solveElement(atoms: readonly ElemAtom[], budget: Budget, direct = true): Check {
+  const globs: GlobAtom[] = [];
+  const typed: TypedAtom[] = [];
   for (const atom of atoms) {
     if (atom.t === "const") {
       if (!atom.value) return UNSAT;
     } else if (atom.t === "glob") globs.push(atom);
     else if (atom.t === "typed") typed.push(atom);
   }
-  if (typed.length === 0) return stringsFor(globs, budget);
+  if (typed.length === 0) return stringsFor(globs, budget, direct);
   const sorts = new Set(typed.map((a) => a.sort));
   const positive = new Set(typed.filter((a) => !a.neg).map((a) => a.sort));
   const candidates: string[] = [];
-  for (const sort of positive.size > 0 ? positive : sorts) {
-    const mine = typed.filter((a) => a.sort === sort);
-    if (sort === "num") candidates.push(...numberCandidates(mine.map((a) => Number(a.value))));
-    else if (sort === "date") candidates.push(...dateCandidates(mine.map((a) => parseDate(a.value))));
-    else candidates.push(...addressCandidates(mine.map((a) => a.value)));
-  }
+  for (const sort of positive.size > 0 ? positive : sorts)
+    candidates.push(
+      ...candidatesOf(
+        sort,
+        typed.filter((a) => a.sort === sort),
+      ),
+    );
   if (positive.size === 0) {
-    const text = stringsFor(globs, budget);
+    const text = stringsFor(globs, budget, direct);
     if (text.status === "unsat") return UNSAT;
     if (text.status === "sat") candidates.push(text.value as string);
     candidates.push(JUNK);
@@ -473,22 +887,63 @@ function solveElement(atoms: readonly ElemAtom[], budget: Budget): Check {
   return globs.length === 0 && sorts.size === 1 ? UNSAT : UNKNOWN_CHECK;
 }
 
-/** A value satisfying a CNF of element atoms (each clause: one of its atoms). */
+function candidatesOf(sort: TypedAtom["sort"], atoms: readonly TypedAtom[]): string[] {
+  if (sort === "num") return numberCandidates(atoms.map((a) => Number(a.value)));
+  if (sort === "date") return dateCandidates(atoms.map((a) => parseDate(a.value)));
+  return addressCandidates(atoms.map((a) => a.value));
+}
+
+/**
+ * A value satisfying a CNF of element atoms (each clause: one of its atoms). Patterns alone are
+ * decided together (`solveStrings`), numbers, dates or addresses alone by one sweep over their
+ * candidates (`solveTyped`); a mix is branched on, clause by clause.
+ */
 function solveCnf(
   units: readonly ElemAtom[],
   clauses: readonly (readonly ElemAtom[])[],
   budget: Budget,
 ): Check {
+  // Constants first: a false unit fails, a true atom satisfies its clause, a false one drops out.
+  const live: ElemAtom[] = [];
+  for (const atom of units) {
+    if (atom.t === "const" && !atom.value) return UNSAT;
+    if (atom.t === "glob" || atom.t === "typed") live.push(atom);
+  }
+  const liveClauses: ElemAtom[][] = [];
+  for (const clause of clauses) {
+    if (clause.some((a) => a.t === "unknown" || (a.t === "const" && a.value))) continue;
+    const rest = clause.filter((a) => a.t !== "const");
+    if (rest.length === 0) return UNSAT;
+    liveClauses.push(rest);
+  }
+  const atoms = [...live, ...liveClauses.flat()];
+  if (atoms.every((a) => a.t === "glob"))
+    return solveStrings(live as GlobAtom[], liveClauses as GlobAtom[][], budget);
+  const sorts = new Set(atoms.map((a) => (a.t === "typed" ? a.sort : a.t)));
+  if (sorts.size === 1 && atoms[0]?.t === "typed") {
+    const typed = solveTyped(live as TypedAtom[], liveClauses as TypedAtom[][], budget);
+    if (typed !== undefined) return typed;
+  }
+  return solveCnfByBranching(live, liveClauses, budget);
+}
+
+/** The general path: one atom per clause, each partial choice checked as it is made. */
+function solveCnfByBranching(
+  units: readonly ElemAtom[],
+  clauses: readonly (readonly ElemAtom[])[],
+  budget: Budget,
+  direct = true,
+): Check {
   let unknown = false;
   const chosen: ElemAtom[] = [...units];
   const go = (i: number): Check => {
     budget.spend();
-    if (i === clauses.length) return solveElement(chosen, budget);
+    if (i === clauses.length) return solveElement(chosen, budget, direct);
     const clause = clauses[i] as readonly ElemAtom[];
     for (const atom of clause) {
       chosen.push(atom);
       // Prune early: the atoms chosen so far must agree.
-      const partial = solveElement(chosen, budget);
+      const partial = solveElement(chosen, budget, direct);
       if (partial.status !== "unsat") {
         const result = go(i + 1);
         if (result.status === "sat") return result;
@@ -501,6 +956,189 @@ function solveCnf(
   const result = go(0);
   if (result.status === "sat") return result;
   return unknown ? UNKNOWN_CHECK : UNSAT;
+}
+
+export type ValueCheck = Check;
+
+/**
+ * One value of a key satisfying a CNF of element atoms (`units` all hold; each clause, one of its
+ * atoms): by the solver's own paths, or by the general path alone (one atom of each clause at a
+ * time, every atom its own automaton, numbers, dates and addresses by their candidates), so tests
+ * can hold the two to the same answers.
+ */
+export function solveValue(
+  units: readonly ElemAtom[],
+  clauses: readonly (readonly ElemAtom[])[],
+  path: "direct" | "general" = "direct",
+  steps = DEFAULT_BUDGET,
+): ValueCheck {
+  const budget = new Budget(steps);
+  return path === "direct"
+    ? solveCnf(units, clauses, budget)
+    : solveCnfByBranching(units, clauses, budget, false);
+}
+
+/** The candidates of a sort, sorted by their place on its line, and the text of each. */
+interface Line {
+  readonly keys: readonly (number | bigint)[];
+  text(index: number): string;
+}
+
+/** Numbers and dates: the general path's candidates, placed where the evaluator reads them. */
+function valueLine(sort: "num" | "date", atoms: readonly TypedAtom[]): Line {
+  const line: { text: string; key: number }[] = [];
+  for (const text of candidatesOf(sort, atoms)) {
+    const key = sort === "num" ? Number(text) : parseDate(text);
+    if (!Number.isNaN(key)) line.push({ text, key });
+  }
+  line.sort((a, b) => a.key - b.key);
+  return { keys: line.map((c) => c.key), text: (i) => (line[i] as { text: string }).text };
+}
+
+/**
+ * Addresses: the general path's candidates (`addressCandidates`: each range's first and last
+ * address and their neighbours, each version's ends, two fixed ones), as numbers on one line with
+ * IPv6 after every IPv4, written out only for the address chosen.
+ */
+function addressLine(atoms: readonly TypedAtom[]): Line {
+  const keys = new Set<bigint>();
+  for (const text of ["203.0.113.10", "2001:db8::10"]) {
+    const fixed = parseIp(text) as NonNullable<ReturnType<typeof parseIp>>;
+    keys.add(addressKey(fixed.version, fixed.bytes));
+  }
+  const size = { 4: 32n, 6: 128n } as const;
+  for (const version of [4, 6] as const) {
+    const offset = version === 4 ? 0n : IPV6_OFFSET;
+    keys.add(offset);
+    keys.add(offset + (1n << size[version]) - 1n);
+  }
+  for (const atom of atoms) {
+    const range = parseIp(atom.value);
+    if (range === undefined) continue;
+    const offset = range.version === 4 ? 0n : IPV6_OFFSET;
+    const first = addressKey(range.version, range.bytes);
+    const last = first + (1n << (size[range.version] - BigInt(range.prefix))) - 1n;
+    keys.add(first);
+    keys.add(last);
+    if (first > offset) keys.add(first - 1n);
+    if (last < offset + (1n << size[range.version]) - 1n) keys.add(last + 1n);
+  }
+  const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    keys: sorted,
+    text: (i) => {
+      const key = sorted[i] as bigint;
+      return key >= IPV6_OFFSET ? addressText(6, key - IPV6_OFFSET) : addressText(4, key);
+    },
+  };
+}
+
+const IPV6_OFFSET = 1n << 129n;
+
+function addressKey(version: 4 | 6, bytes: Uint8Array): bigint {
+  const value = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+  return version === 4 ? value : IPV6_OFFSET + value;
+}
+
+/**
+ * Where an atom's operator (its positive form) holds on the sorted candidates: the indices
+ * [lo, hi). Each operator holds on one interval of its line: a point (Equals), a half-line (LessThan
+ * and the others), a range (IpAddress), as `valueMatches` compares.
+ */
+function holdsOn(atom: TypedAtom, keys: readonly (number | bigint)[]): [number, number] {
+  const n = keys.length;
+  const lower = (p: number | bigint) => firstIndex(keys, (k) => k >= p);
+  const upper = (p: number | bigint) => firstIndex(keys, (k) => k > p);
+  if (atom.sort === "ip") {
+    const range = parseIp(atom.value) as NonNullable<ReturnType<typeof parseIp>>;
+    const first = addressKey(range.version, range.bytes);
+    const last = first + (1n << BigInt(range.bytes.length * 8 - range.prefix)) - 1n;
+    return [lower(first), upper(last)];
+  }
+  const p = atom.sort === "num" ? Number(atom.value) : parseDate(atom.value);
+  const base = atom.base;
+  if (base.endsWith("LessThan")) return [0, lower(p)];
+  if (base.endsWith("LessThanEquals")) return [0, upper(p)];
+  if (base.endsWith("GreaterThan")) return [upper(p), n];
+  if (base.endsWith("GreaterThanEquals")) return [lower(p), n];
+  return [lower(p), upper(p)];
+}
+
+function firstIndex<T>(sorted: readonly T[], test: (value: T) => boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (test(sorted[mid] as T)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * A CNF of numbers, dates or addresses of one sort: the values the atoms mention cut the line into
+ * intervals, one candidate per interval and boundary (the general path's candidates), and each atom
+ * holds on one run of the sorted candidates, so one sweep marks, for every candidate at once, which
+ * clauses it satisfies: candidates plus atoms, not candidates times atoms. A string that is no value
+ * of the sort (`JUNK`) satisfies exactly the negated atoms. The value found is checked on every atom
+ * by the evaluator's own comparison; undefined (the general path decides) if that ever disagrees.
+ */
+function solveTyped(
+  units: readonly TypedAtom[],
+  clauses: readonly (readonly TypedAtom[])[],
+  budget: Budget,
+): Check | undefined {
+  const atoms = [...units, ...clauses.flat()];
+  const sort = (atoms[0] as TypedAtom).sort;
+  const line = sort === "ip" ? addressLine(atoms) : valueLine(sort, atoms);
+  const keys = line.keys;
+  const n = keys.length;
+  budget.spend(1 + atoms.length + ((n * (1 + clauses.length)) >> 6));
+  // failing[i] > 0: candidate i fails some clause (a unit is a clause of one atom).
+  const failing = new Int32Array(n + 1);
+  const mark = (counts: Int32Array, lo: number, hi: number) => {
+    if (lo >= hi) return;
+    counts[lo] = (counts[lo] as number) + 1;
+    counts[hi] = (counts[hi] as number) - 1;
+  };
+  const fails = (atom: TypedAtom, counts: Int32Array) => {
+    const [lo, hi] = holdsOn(atom, keys);
+    if (atom.neg) mark(counts, lo, hi);
+    else {
+      mark(counts, 0, lo);
+      mark(counts, hi, n);
+    }
+  };
+  for (const atom of units) fails(atom, failing);
+  const satisfied = new Int32Array(n + 1);
+  for (const clause of clauses) {
+    satisfied.fill(0);
+    for (const atom of clause) {
+      const [lo, hi] = holdsOn(atom, keys);
+      if (atom.neg) {
+        mark(satisfied, 0, lo);
+        mark(satisfied, hi, n);
+      } else mark(satisfied, lo, hi);
+    }
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      count += satisfied[i] as number;
+      if (count === 0) mark(failing, i, i + 1);
+    }
+  }
+  let value: string | undefined;
+  let running = 0;
+  for (let i = 0; i < n && value === undefined; i++) {
+    running += failing[i] as number;
+    if (running === 0) value = line.text(i);
+  }
+  // Not a value of the sort: every negated atom holds, no other does.
+  if (value === undefined && units.every((a) => a.neg) && clauses.every((c) => c.some((a) => a.neg)))
+    value = JUNK;
+  if (value === undefined) return UNSAT;
+  const confirmed =
+    units.every((a) => atomHolds(a, value)) && clauses.every((c) => c.some((a) => atomHolds(a, value)));
+  return confirmed ? { status: "sat", value } : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -525,7 +1163,20 @@ const MULTIVALUED_KEYS = new Set([
   "aws:sourceorgpaths",
 ]);
 
-function domainLits(key: string): KeyLit[] {
+const domainLitsByKey = new Map<string, readonly KeyLit[]>();
+
+/** What a key's own type allows (booleans, addresses, times), as literals every value must satisfy. */
+function domainLits(key: string): readonly KeyLit[] {
+  let lits = domainLitsByKey.get(key);
+  if (lits === undefined) {
+    lits = typeDomainLits(key);
+    if (domainLitsByKey.size >= 10_000) domainLitsByKey.clear();
+    domainLitsByKey.set(key, lits);
+  }
+  return lits;
+}
+
+function typeDomainLits(key: string): KeyLit[] {
   const lit = (atoms: ElemAtom[]): KeyLit => ({
     lit: "key",
     key,
@@ -643,11 +1294,18 @@ const PRINCIPAL_PARTS: Record<PrincipalKind, readonly Sym[]> = {
   service: ["SVC"],
 };
 
-interface Stores {
-  principal: TmplLit[];
-  action: TmplLit[];
-  resource: TmplLit[];
-  keys: Map<string, KeyLit[]>;
+/** Store names of context keys (`k:` and the key), interned: one string per key, no concatenation per look-up. */
+const KEY_STORE_LIMIT = 10_000;
+const keyStoreNames = new Map<string, string>();
+
+function keyStoreName(key: string): string {
+  let name = keyStoreNames.get(key);
+  if (name === undefined) {
+    name = `k:${key}`;
+    if (keyStoreNames.size >= KEY_STORE_LIMIT) keyStoreNames.clear();
+    keyStoreNames.set(key, name);
+  }
+  return name;
 }
 
 /**
@@ -712,12 +1370,19 @@ function computeLitKey(lit: KeyLit | TmplLit): string {
 }
 
 class Search {
-  private readonly stores: Stores = { principal: [], action: [], resource: [], keys: new Map() };
+  /** The literals chosen so far, per variable: `principal`, `action`, `resource`, or `k:` and a context key. */
+  private readonly stores = new Map<string, (KeyLit | TmplLit)[]>([
+    ["principal", []],
+    ["action", []],
+    ["resource", []],
+  ]);
   private readonly localMemo = new Map<string, Check>();
   /** Truth values chosen for opaque literals (conditions with policy variables). */
   private readonly opaques = new Map<string, boolean>();
   unknown = false;
   solution: Map<string, Check> | undefined;
+  /** The opaque literals' values in the solution. */
+  chosen: ReadonlyMap<string, boolean> = new Map();
 
   constructor(
     private readonly frame: Frame,
@@ -726,21 +1391,16 @@ class Search {
   ) {}
 
   private storeKey(lit: KeyLit | TmplLit): string {
-    if (lit.lit === "key") return `k:${lit.key}`;
-    return lit.group;
+    return lit.lit === "key" ? keyStoreName(lit.key) : lit.group;
   }
 
   private listOf(name: string): (KeyLit | TmplLit)[] {
-    if (name.startsWith("k:")) {
-      const key = name.slice(2);
-      let list = this.stores.keys.get(key);
-      if (!list) {
-        list = [];
-        this.stores.keys.set(key, list);
-      }
-      return list;
+    let list = this.stores.get(name);
+    if (list === undefined) {
+      list = [];
+      this.stores.set(name, list);
     }
-    return this.stores[name as "principal" | "action" | "resource"];
+    return list;
   }
 
   check(name: string): Check {
@@ -817,10 +1477,10 @@ class Search {
   /** Depth-first search for a set of literals, one choice per disjunction, that is consistent. */
   run(pending: readonly Formula[]): boolean {
     this.budget.spend();
-    const added: { name: string }[] = [];
+    const added: string[] = [];
     const chosen: string[] = [];
     const undo = () => {
-      for (const { name } of added.reverse()) this.listOf(name).pop();
+      for (const name of added.reverse()) this.listOf(name).pop();
       for (const name of chosen) this.opaques.delete(name);
     };
     const work = [...pending];
@@ -854,7 +1514,7 @@ class Search {
       const list = this.listOf(name);
       if (list.includes(f)) continue;
       list.push(f);
-      added.push({ name });
+      added.push(name);
       touched.add(name);
     }
     for (const name of touched) {
@@ -866,12 +1526,8 @@ class Search {
     if (ors.length === 0) {
       const checks = new Map<string, Check>();
       let unknown = false;
-      for (const name of [
-        "principal",
-        "action",
-        "resource",
-        ...[...this.stores.keys.keys()].map((k) => `k:${k}`),
-      ]) {
+      // Every variable (the three groups first: the stores keep their order of creation).
+      for (const name of this.stores.keys()) {
         const c = this.check(name);
         if (c.status === "unknown") unknown = true;
         checks.set(name, c);
@@ -882,6 +1538,7 @@ class Search {
         return false;
       }
       this.solution = checks;
+      this.chosen = new Map(this.opaques);
       return true;
     }
     // Look ahead: drop the choices of each disjunction that contradict what is already chosen (so
@@ -939,7 +1596,11 @@ function instantiate(template: Template | undefined, values: ReadonlyMap<Sym, st
   return template.map((p) => (typeof p === "string" ? p : (values.get(p.sym) ?? ""))).join("");
 }
 
-function buildWitness(frame: Frame, checks: Map<string, Check>): Witness {
+function buildWitness(
+  frame: Frame,
+  checks: Map<string, Check>,
+  chosen: ReadonlyMap<string, boolean>,
+): Witness {
   const values = new Map<Sym, string>();
   const parts = frame.fixed ? fixedParts(frame.kind) : PRINCIPAL_PARTS[frame.kind];
   const principalValues = (checks.get("principal") as { value: string[] } | undefined)?.value ?? [];
@@ -967,6 +1628,10 @@ function buildWitness(frame: Frame, checks: Map<string, Check>): Witness {
   const paths = context.get("aws:principalorgpaths");
   if (Array.isArray(paths) && paths.length > 0 && !checks.has("k:aws:principalorgid"))
     context.set("aws:principalorgid", (paths[0] as string).split("/")[0] as string);
+  if (frame.kind === "anonymous" && chosen.get(ANONYMOUS_CARRIES_IDS) === true) {
+    context.set("aws:principaltype", "Anonymous");
+    context.set("aws:userid", "anonymous");
+  }
   return { kind: frame.kind, principal: principalOf(frame, values), action, resource, context };
 }
 
@@ -1033,7 +1698,7 @@ export function findRequest(
           search.run([and([formula, orgKeysTogether()])]);
         }
         if (search.solution && !orgKeysApart(search.solution)) {
-          const witness = buildWitness(frame, search.solution);
+          const witness = buildWitness(frame, search.solution, search.chosen);
           const confirmed = options.confirm ? options.confirm(witness) : witness;
           if (confirmed) return { status: "witness", witness: confirmed };
           undecided = "a request the policy variables allow could not be confirmed by the evaluator";

@@ -14,6 +14,7 @@ import {
   type Frame,
   not,
   statementF,
+  statementIdentity,
   variablesOf,
 } from "./formula.ts";
 import { confirmWitness, describeWitness, witnessRequest } from "./questions.ts";
@@ -27,20 +28,8 @@ export function describeWidening(before: PolicyDocument, after: PolicyDocument, 
   return `${witness.action} by ${describeWitness(witness)} would be ${now} instead of ${was}`;
 }
 
-/** A statement's text, computed once: the proof compares every statement of one policy with the other's. */
-const statementTexts = new WeakMap<PolicyStatement, string>();
-
-function textOf(statement: PolicyStatement): string {
-  let text = statementTexts.get(statement);
-  if (text === undefined) {
-    text = JSON.stringify(statement.raw);
-    statementTexts.set(statement, text);
-  }
-  return text;
-}
-
 function sameStatement(a: PolicyStatement, b: PolicyStatement): boolean {
-  return a.effect === b.effect && textOf(a) === textOf(b);
+  return a.effect === b.effect && statementIdentity(a) === statementIdentity(b);
 }
 
 /** A statement's text without its Principal / NotPrincipal. */

@@ -84,6 +84,40 @@ describe("principal-derived keys follow the caller's kind and account", () => {
     }
   });
 
+  it("an anonymous caller may carry aws:PrincipalType = Anonymous and aws:userid = anonymous, or neither", () => {
+    // Amazon S3 documents both values for anonymous callers; AWS is silent on NFS clients: either reading.
+    const typed = witnessOf(
+      publicMount(policy(allow("*", MOUNT, { StringEquals: { "aws:PrincipalType": "Anonymous" } }))),
+    );
+    expect(typed.kind).toBe("anonymous");
+    expect(typed.context.get("aws:principaltype")).toBe("Anonymous");
+    expect(typed.context.get("aws:userid")).toBe("anonymous");
+    // A Deny on the documented value takes nothing from a caller that carries neither.
+    const bare = witnessOf(
+      publicMount(
+        policy(
+          allow("*", MOUNT),
+          deny("*", MOUNT, { StringEquals: { "aws:userid": "anonymous" } }),
+          deny("*", MOUNT, { "ForAnyValue:StringLike": { "aws:PrincipalAccount": "*" } }),
+        ),
+      ),
+    );
+    expect(bare.kind).toBe("anonymous");
+    expect(bare.context.has("aws:userid")).toBe(false);
+    // And a Deny on the key's absence takes nothing from one that carries them.
+    const carrying = witnessOf(
+      publicMount(
+        policy(
+          allow("*", MOUNT),
+          deny("*", MOUNT, { Null: { "aws:PrincipalType": "true" } }),
+          deny("*", MOUNT, { "ForAnyValue:StringLike": { "aws:PrincipalAccount": "*" } }),
+        ),
+      ),
+    );
+    expect(carrying.kind).toBe("anonymous");
+    expect(carrying.context.get("aws:principaltype")).toBe("Anonymous");
+  });
+
   it("a fixed aws:PrincipalAccount of the owner is proved not public", () => {
     expect(
       publicMount(policy(allow("*", MOUNT, { StringEquals: { "aws:PrincipalAccount": OWNER } }))),
