@@ -25,6 +25,7 @@
  *   SNS only ("Request information that you can use for policy variables") and says nothing of NFS
  *   clients that mount without IAM, so both readings are requests AWS may send;
  * - a service's own keys (`s3files:…`, `elasticfilesystem:…`) are absent from requests to the other;
+ *   the organization, MFA, token and principal-tag keys only come with an authenticated caller;
  * - every other condition key is independent: absent, or present with a value of its type: strings
  *   (printable ASCII), numbers (reals on a 1/1000 grid, finer than any value the generator writes),
  *   dates (integer milliseconds), booleans, IPv4/IPv6 addresses (bit-vectors); multi-valued keys
@@ -200,6 +201,20 @@ const KNOWN_TYPES: Record<string, KeyType> = {
 
 const MULTI_VALUED = new Set(["aws:principalorgpaths", "aws:tagkeys", "aws:calledvia"]);
 const MAX_VALUES = 2;
+
+/**
+ * Keys only a caller with credentials carries (IAM User Guide, global condition keys: the
+ * organization keys for a principal in an organization, the MFA keys and aws:TokenIssueTime for
+ * requests signed with credentials, aws:PrincipalTag/* for a principal's tags): absent for anonymous
+ * callers and service principals.
+ */
+const IDENTITY_KEYS = new Set([
+  "aws:principalorgid",
+  "aws:principalorgpaths",
+  "aws:multifactorauthage",
+  "aws:multifactorauthpresent",
+  "aws:tokenissuetime",
+]);
 
 /** Keys IAM fills from the caller; never chosen independently of it. */
 const DERIVED = new Set([
@@ -836,7 +851,7 @@ export class PolicyOracle {
       facts.push(key.count.ge(0), key.count.le(key.slots), key.present.eq(key.count.gt(0)));
       for (let j = 0; j < key.slots; j++) facts.push(...this.valueDomain(key, j));
       if (!MULTI_VALUED.has(key.key)) facts.push(z.Implies(key.present, key.count.eq(1)));
-      if (key.key === "aws:principalorgid" || key.key === "aws:principalorgpaths")
+      if (IDENTITY_KEYS.has(key.key) || key.key.startsWith("aws:principaltag/"))
         facts.push(z.Implies(key.present, this.kindIs(vars, ...AUTHENTICATED_KINDS)));
       // Any organization, or none; its id and paths as AWS Organizations writes them (API
       // reference: Organization.Id `o-[a-z0-9]{10,32}`, Root.Id `r-[0-9a-z]{4,32}`,

@@ -229,6 +229,21 @@ describe("the Z3 oracle's request model", () => {
     expect(bare.verdict === "sat" && bare.witness.context.has("aws:userid")).toBe(false);
   });
 
+  it("only an authenticated caller carries MFA keys", async () => {
+    // Act
+    const answer = await oracle.publicAccess(
+      policy(
+        open({
+          StringEquals: { "aws:PrincipalType": "Anonymous" },
+          NumericLessThanEquals: { "aws:MultiFactorAuthAge": "3600" },
+        }),
+      ),
+      oracleScopeOf(SCOPE),
+    );
+    // Assess
+    expect(answer.verdict).toBe("unsat");
+  });
+
   it("an S3 Files request carries no elasticfilesystem: key (S3 Files has no AccessedViaMountTarget)", async () => {
     // Prepare
     const viaNoMountTarget = { Bool: { "elasticfilesystem:AccessedViaMountTarget": "false" } };
