@@ -294,7 +294,7 @@ function adversarialClause(prefix: string, fsArn: string) {
     { DateNotEquals: { "aws:CurrentTime": "2026-01-01T00:00:00Z" } },
     // Multi-valued keys.
     { "ForAnyValue:StringLike": { "aws:PrincipalOrgPaths": "o-a1b2c3d4e5/*" } },
-    { "ForAllValues:StringEquals": { "aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-1/"] } },
+    { "ForAllValues:StringEquals": { "aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/r-ab12/"] } },
     { "ForAnyValue:StringEquals": { "aws:TagKeys": ["a", "b"] } },
     { "ForAllValues:StringNotLike": { "aws:TagKeys": "x*" } },
     // Eight and more AND-ed fixed keys.

@@ -72,6 +72,26 @@ export function emptyReport(): DifferentialReport {
 
 const EXAMPLES_PER_KIND = 3;
 
+/** The sum of several reports (runs over disjoint ranges of cases), keeping three examples per kind. */
+export function mergeReports(reports: readonly DifferentialReport[]): DifferentialReport {
+  const total = emptyReport();
+  const counts = (into: Record<string, number>, from: Record<string, number>) => {
+    for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+  };
+  for (const r of reports) {
+    for (const key of Object.keys(total) as (keyof DifferentialReport)[]) {
+      const value = r[key];
+      if (typeof value === "number") (total[key] as number) += value;
+    }
+    counts(total.disagreements, r.disagreements);
+    counts(total.skipped, r.skipped);
+    for (const example of r.examples)
+      if (total.examples.filter((e) => e.kind === example.kind).length < EXAMPLES_PER_KIND)
+        total.examples.push(example);
+  }
+  return total;
+}
+
 export function engineScopeOf(c: GeneratedCase): PolicyScope {
   return {
     service: c.service,
@@ -139,11 +159,11 @@ export function mutate(policy: GeneratedCase["policy"], choice: number): Generat
 }
 
 export class Differential {
-  readonly report = emptyReport();
-
   constructor(
     private readonly oracle: PolicyOracle,
     private readonly engine: EngineUnderTest,
+    /** The figures so far (a resumed run passes the report it continues). */
+    readonly report: DifferentialReport = emptyReport(),
   ) {}
 
   private disagree(kind: string, policy: unknown, scope: OracleScope, detail: string): void {

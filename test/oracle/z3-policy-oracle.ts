@@ -19,7 +19,13 @@
  *   `aws:PrincipalType` (`Account`, `User`, `AssumedRole`, `FederatedUser`, `Anonymous`),
  *   `aws:userid` (the account for a root, `ROLEID:session`, `account:name`, `anonymous`),
  *   `aws:username` (users only), `aws:PrincipalOrgID` / `aws:PrincipalOrgPaths` (any organization,
- *   or none), `aws:PrincipalServiceName` (services only);
+ *   or none; ids and paths of AWS Organizations' shapes), `aws:PrincipalServiceName` (services only);
+ * - an anonymous caller carries `aws:PrincipalType = Anonymous` and `aws:userid = anonymous`, or
+ *   neither: the IAM User Guide documents those values for anonymous callers of Amazon S3, SQS and
+ *   SNS only ("Request information that you can use for policy variables") and says nothing of NFS
+ *   clients that mount without IAM, so both readings are requests AWS may send;
+ * - a service's own keys (`s3files:…`, `elasticfilesystem:…`) are absent from requests to the other;
+ *   the organization, MFA, token and principal-tag keys only come with an authenticated caller;
  * - every other condition key is independent: absent, or present with a value of its type: strings
  *   (printable ASCII), numbers (reals on a 1/1000 grid, finer than any value the generator writes),
  *   dates (integer milliseconds), booleans, IPv4/IPv6 addresses (bit-vectors); multi-valued keys
@@ -196,6 +202,20 @@ const KNOWN_TYPES: Record<string, KeyType> = {
 const MULTI_VALUED = new Set(["aws:principalorgpaths", "aws:tagkeys", "aws:calledvia"]);
 const MAX_VALUES = 2;
 
+/**
+ * Keys only a caller with credentials carries (IAM User Guide, global condition keys: the
+ * organization keys for a principal in an organization, the MFA keys and aws:TokenIssueTime for
+ * requests signed with credentials, aws:PrincipalTag/* for a principal's tags): absent for anonymous
+ * callers and service principals.
+ */
+const IDENTITY_KEYS = new Set([
+  "aws:principalorgid",
+  "aws:principalorgpaths",
+  "aws:multifactorauthage",
+  "aws:multifactorauthpresent",
+  "aws:tokenissuetime",
+]);
+
 /** Keys IAM fills from the caller; never chosen independently of it. */
 const DERIVED = new Set([
   "aws:principalarn",
@@ -285,7 +305,11 @@ interface RequestVars {
   readonly userUniqueId: Seq<"oracle">;
   readonly roleUniqueId: Seq<"oracle">;
   readonly service: Seq<"oracle">;
-  readonly action: Seq<"oracle">;
+  /** An anonymous caller carries `aws:PrincipalType` and `aws:userid` (Amazon S3's reading) or neither. */
+  readonly anonymousKeys: Bool<"oracle">;
+  /** The action, as an index into `actions` (the service's client actions). */
+  readonly action: Arith<"oracle">;
+  readonly actions: readonly string[];
   readonly keys: Map<string, KeyVar>;
 }
 
@@ -301,8 +325,26 @@ async function z3(): Promise<Z3HighLevel> {
 }
 
 export interface OracleOptions {
-  /** Milliseconds per query before Z3 gives up with `unknown`. */
+  /** Milliseconds a query about one kind of caller may take before Z3 gives up with `unknown`. */
   readonly timeoutMs?: number;
+  /**
+   * Milliseconds for the first try of a question over several kinds of caller at once; on a
+   * timeout it is asked again once per kind (smaller queries, each with `timeoutMs`).
+   */
+  readonly groupTimeoutMs?: number;
+}
+
+/** A query Z3 neither answered nor gave up on in time, even when interrupted: the Z3 context is unusable. */
+export class OracleHangError extends Error {}
+
+/** The solver's statistics: calls and time, and the queries retried or left unknown. */
+export interface OracleStats {
+  calls: number;
+  ms: number;
+  /** Questions over several kinds whose first try timed out and were asked again kind by kind. */
+  split: number;
+  /** Queries that ended `unknown` (a timeout), after any retry. */
+  unknown: number;
 }
 
 function prefixOf(service: FileSystemService): string {
@@ -445,15 +487,21 @@ function splitVariables(value: string, enabled: boolean): Part[] {
  */
 export class PolicyOracle {
   /** Solver calls made and the time they took (a question is one call per group of caller kinds). */
-  readonly stats = { calls: 0, ms: 0 };
+  readonly stats: OracleStats = { calls: 0, ms: 0, split: 0, unknown: 0 };
   private constructor(
     private readonly z: Z,
     private readonly timeoutMs: number,
+    private readonly groupTimeoutMs: number,
   ) {}
 
   static async create(options: OracleOptions = {}): Promise<PolicyOracle> {
     const api = await z3();
-    return new PolicyOracle(api.Context("oracle"), options.timeoutMs ?? 20_000);
+    const timeoutMs = options.timeoutMs ?? 20_000;
+    return new PolicyOracle(
+      api.Context("oracle"),
+      timeoutMs,
+      Math.min(timeoutMs, options.groupTimeoutMs ?? 1_000),
+    );
   }
 
   /** Disjunction; the API's `Or` rejects a single argument in some builds, so one is returned as is. */
@@ -510,6 +558,26 @@ export class PolicyOracle {
 
   private makeNotColon(): Re<"oracle"> {
     return this.z.Union(this.z.Range(" ", "9"), this.z.Range(";", "~"));
+  }
+
+  private orgIdRe(): Re<"oracle"> {
+    return this.cached("orgId", () =>
+      this.z.ReConcat(this.z.Re.toRe("o-"), this.z.Loop(this.lowerAlnum(), 10, 32)),
+    );
+  }
+
+  private orgPathRe(): Re<"oracle"> {
+    return this.cached("orgPath", () => {
+      const z = this.z;
+      const id = (prefix: string, lo: number) =>
+        z.ReConcat(z.Re.toRe(prefix), z.Loop(this.lowerAlnum(), lo, 32));
+      const ou = z.ReConcat(id("ou-", 4), id("-", 8), z.Re.toRe("/"));
+      return z.ReConcat(this.orgIdRe(), z.Re.toRe("/"), id("r-", 4), z.Re.toRe("/"), z.Star(ou));
+    });
+  }
+
+  private lowerAlnum(): Re<"oracle"> {
+    return this.cached("lowerAlnum", () => this.z.Union(this.z.Range("a", "z"), this.z.Range("0", "9")));
   }
 
   private literalRe(text: string, ignoreCase: boolean): Re<"oracle"> {
@@ -606,6 +674,7 @@ export class PolicyOracle {
   private requestVars(
     keys: ReadonlyMap<string, KeyType>,
     kinds: readonly PrincipalKind[],
+    actions: readonly string[],
     tag: string,
     shape: Shape,
   ): RequestVars {
@@ -622,7 +691,9 @@ export class PolicyOracle {
       userUniqueId: s("userUniqueId"),
       roleUniqueId: s("roleUniqueId"),
       service: s("service"),
-      action: s("action"),
+      anonymousKeys: z.Bool.const(`${tag}anonymousKeys`),
+      action: z.Int.const(`${tag}action`),
+      actions,
       keys: new Map(),
     };
     const derived = this.derivedValues(vars);
@@ -692,7 +763,10 @@ export class PolicyOracle {
       ["federated-user", "FederatedUser"],
     ];
     values.set("aws:principaltype", {
-      present: z.Not(this.kindIs(vars, "service")),
+      present: this.all(
+        z.Not(this.kindIs(vars, "service")),
+        z.Implies(this.kindIs(vars, "anonymous"), vars.anonymousKeys),
+      ),
       value: typeNames.reduce<Seq<"oracle">>(
         (rest, [kind, name]) => z.If(this.kindIs(vars, kind), z.String.val(name), rest) as Seq<"oracle">,
         z.String.val(""),
@@ -710,7 +784,8 @@ export class PolicyOracle {
     };
     switch (vars.kinds[0]) {
       case "anonymous":
-        set(null, z.String.val("anonymous"));
+        values.set("aws:principalarn", null);
+        values.set("aws:userid", { present: vars.anonymousKeys, value: z.String.val("anonymous") });
         break;
       case "root":
         set(cat("arn:aws:iam::", a, ":root"), a);
@@ -765,29 +840,29 @@ export class PolicyOracle {
     if (has("federated-user")) facts.push(inRe(vars.fedName, name));
     if (has("service"))
       facts.push(inRe(vars.service, z.ReConcat(z.Plus(z.Range("a", "z")), z.Re.toRe(".amazonaws.com"))));
-    facts.push(this.any(...clientActionsOf(service).map((a) => this.is(vars.action, a))));
+    facts.push(vars.action.ge(0), vars.action.lt(vars.actions.length));
 
     for (const key of vars.keys.values()) {
       if (key.derived) continue;
+      // A service's own condition keys are only in requests to that service (IAM User Guide,
+      // "service-specific condition keys"): S3 Files has no `elasticfilesystem:` keys, EFS no `s3files:` ones.
+      const other = service === "efs" ? "s3files:" : "elasticfilesystem:";
+      if (key.key.startsWith(other)) facts.push(z.Not(key.present));
       facts.push(key.count.ge(0), key.count.le(key.slots), key.present.eq(key.count.gt(0)));
       for (let j = 0; j < key.slots; j++) facts.push(...this.valueDomain(key, j));
       if (!MULTI_VALUED.has(key.key)) facts.push(z.Implies(key.present, key.count.eq(1)));
-      if (key.key === "aws:principalorgid" || key.key === "aws:principalorgpaths")
+      if (IDENTITY_KEYS.has(key.key) || key.key.startsWith("aws:principaltag/"))
         facts.push(z.Implies(key.present, this.kindIs(vars, ...AUTHENTICATED_KINDS)));
+      // Any organization, or none; its id and paths as AWS Organizations writes them (API
+      // reference: Organization.Id `o-[a-z0-9]{10,32}`, Root.Id `r-[0-9a-z]{4,32}`,
+      // OrganizationalUnit.Id `ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}`; a path is `org/root/ou/.../`).
       if (key.key === "aws:principalorgid")
-        // Any organization, or none.
-        facts.push(
-          z.Implies(
-            key.present,
-            z.InRe(
-              key.values[0] as Seq<"oracle">,
-              z.ReConcat(z.Re.toRe("o-"), z.Plus(z.Union(z.Range("a", "z"), z.Range("0", "9")))),
-            ),
-          ),
-        );
+        facts.push(z.Implies(key.present, z.InRe(key.values[0] as Seq<"oracle">, this.orgIdRe())));
       if (key.key === "aws:principalorgpaths") {
         const org = vars.keys.get("aws:principalorgid");
         if (org) facts.push(key.present.eq(org.present));
+        for (let j = 0; j < key.slots; j++)
+          facts.push(z.Implies(key.count.gt(j), z.InRe(key.values[j] as Seq<"oracle">, this.orgPathRe())));
       }
     }
     return facts;
@@ -832,6 +907,62 @@ export class PolicyOracle {
         }
     if (types.has("aws:principalorgpaths")) note("aws:principalorgid", "string");
     return types;
+  }
+
+  // ----- concrete matches
+
+  /**
+   * Whether each action and the resource match each Action/Resource pattern of the policies: both
+   * sides are constants, so Z3's simplifier settles each membership once (and it is remembered);
+   * the queries then carry the action as an index instead of a string matched against patterns.
+   */
+  private readonly settled = new Map<string, { test: Bool<"oracle">; holds?: boolean }>();
+
+  private actionMatch(pattern: string, action: string): string {
+    return this.concrete(`action|${pattern}|${action}`, () =>
+      this.z.InRe(this.z.String.val(action), this.likeRe(pattern, true)),
+    );
+  }
+
+  private resourceMatch(pattern: string, resource: string): string {
+    return this.concrete(`resource|${pattern}|${resource}`, () =>
+      this.z.InRe(this.z.String.val(resource), this.resourceRe(pattern)),
+    );
+  }
+
+  private concrete(key: string, test: () => Bool<"oracle">): string {
+    if (!this.settled.has(key)) this.settled.set(key, { test: test() });
+    return key;
+  }
+
+  private async settle(policies: readonly Policy[], scope: OracleScope): Promise<void> {
+    const resource = fileSystemArnOf(scope);
+    for (const p of policies)
+      for (const s of p.statements) {
+        for (const pattern of [...(s.actions ?? []), ...(s.notActions ?? [])])
+          for (const action of clientActionsOf(scope.service)) this.actionMatch(pattern, action);
+        for (const pattern of [...(s.resources ?? []), ...(s.notResources ?? [])])
+          this.resourceMatch(pattern, resource);
+      }
+    for (const [key, entry] of this.settled) {
+      if (entry.holds !== undefined) continue;
+      const result = await this.z.simplify(entry.test);
+      if (!this.z.isTrue(result) && !this.z.isFalse(result))
+        throw new Error(`Z3 did not settle the concrete match ${key}`);
+      entry.holds = this.z.isTrue(result);
+    }
+  }
+
+  private settledMatch(key: string): boolean {
+    const holds = this.settled.get(key)?.holds;
+    if (holds === undefined) throw new Error(`concrete match ${key} asked before it was settled`);
+    return holds;
+  }
+
+  /** The request's action is `action` (action names ignore case). */
+  private actionIs(vars: RequestVars, action: string): Bool<"oracle"> {
+    const i = vars.actions.findIndex((a) => a.toLowerCase() === action.toLowerCase());
+    return i === -1 ? this.z.Bool.val(false) : vars.action.eq(i);
   }
 
   private principalMatches(ref: PrincipalRef, vars: RequestVars): Bool<"oracle"> {
@@ -1026,11 +1157,16 @@ export class PolicyOracle {
     const principal = s.principals
       ? this.any(...s.principals.map((p) => this.principalMatches(p, vars)))
       : z.Not(this.any(...(s.notPrincipals ?? []).map((p) => this.principalMatches(p, vars))));
-    const actionRe = (p: string) => z.InRe(vars.action, this.likeRe(p, true));
+    const actionRe = (p: string) =>
+      this.any(
+        ...vars.actions
+          .filter((a) => this.settledMatch(this.actionMatch(p, a)))
+          .map((a) => this.actionIs(vars, a)),
+      );
     const action = s.actions
       ? this.any(...s.actions.map(actionRe))
       : z.Not(this.any(...(s.notActions ?? []).map(actionRe)));
-    const resourceMatches = (p: string) => z.InRe(z.String.val(resource), this.resourceRe(p));
+    const resourceMatches = (p: string) => z.Bool.val(this.settledMatch(this.resourceMatch(p, resource)));
     const resourceOk = s.resources
       ? this.any(...s.resources.map(resourceMatches))
       : s.notResources
@@ -1173,7 +1309,13 @@ export class PolicyOracle {
 
   // ----- queries
 
-  /** Asks the question once per kind of caller in `kinds` (the first witness found answers it). */
+  /**
+   * Asks the question about every kind of caller in `kinds` (the first witness found answers it).
+   * Several kinds go in one query first, with a short timeout: most questions are answered in a
+   * few milliseconds that way. A query Z3 cannot settle in that time is asked again once per kind
+   * (no case split over the caller for the string solver to explore), each with the full timeout;
+   * only a per-kind query that still times out leaves the question `unknown`.
+   */
   private async solve(
     jsons: readonly unknown[],
     scope: OracleScope,
@@ -1189,26 +1331,89 @@ export class PolicyOracle {
     const asked = pin ? kinds.filter((k) => k === pin.kind) : kinds;
     const shape = shapeOf(policies, pin);
     const split = types.has("aws:principalarn") || types.has("aws:userid");
+    await this.settle(policies, scope);
+    const query = (group: readonly PrincipalKind[], timeoutMs: number) =>
+      this.check(group, timeoutMs, scope, shape, types, (vars) => [
+        ...this.requestAxioms(vars, scope.service),
+        ...build(vars, policies),
+        ...(pin ? this.pinned(vars, pin) : []),
+      ]);
     for (const group of split ? asked.map((k) => [k]) : [asked]) {
       if (group.length === 0) continue;
-      const start = performance.now();
-      const vars = this.requestVars(types, group, "r.", shape);
-      const solver: Solver<"oracle"> = new this.z.Solver();
-      solver.set("timeout", this.timeoutMs);
-      try {
-        solver.add(...this.requestAxioms(vars, scope.service));
-        solver.add(...build(vars, policies));
-        if (pin) solver.add(...this.pinned(vars, pin));
-        const result = await solver.check();
-        this.stats.calls++;
-        this.stats.ms += performance.now() - start;
-        if (result === "sat") return { verdict: "sat", witness: this.witness(solver.model(), vars, scope) };
-        if (result === "unknown") unknown.push(`${group.join(",")}: ${solver.reasonUnknown()}`);
-      } finally {
-        solver.release();
+      const answer =
+        group.length === 1 ? await query(group, this.timeoutMs) : await query(group, this.groupTimeoutMs);
+      if (answer.verdict === "sat") return answer;
+      if (answer.verdict === "unsat") continue;
+      if (group.length === 1) {
+        unknown.push(`${group[0]}: ${answer.reason}`);
+        continue;
+      }
+      this.stats.split++;
+      for (const kind of group) {
+        const one = await query([kind], this.timeoutMs);
+        if (one.verdict === "sat") return one;
+        if (one.verdict === "unknown") unknown.push(`${kind}: ${one.reason}`);
       }
     }
-    return unknown.length > 0 ? { verdict: "unknown", reason: unknown.join("; ") } : { verdict: "unsat" };
+    if (unknown.length === 0) return { verdict: "unsat" };
+    this.stats.unknown++;
+    return { verdict: "unknown", reason: unknown.join("; ") };
+  }
+
+  /** One query in a fresh solver. A query past its timeout (plus a grace period) is interrupted. */
+  private async check(
+    kinds: readonly PrincipalKind[],
+    timeoutMs: number,
+    scope: OracleScope,
+    shape: Shape,
+    types: ReadonlyMap<string, KeyType>,
+    facts: (vars: RequestVars) => Bool<"oracle">[],
+  ): Promise<OracleAnswer> {
+    const start = performance.now();
+    const vars = this.requestVars(types, kinds, clientActionsOf(scope.service), "r.", shape);
+    const solver: Solver<"oracle"> = new this.z.Solver();
+    solver.set("timeout", timeoutMs);
+    let running = false;
+    try {
+      solver.add(...facts(vars));
+      running = true;
+      const result = await this.watched(solver.check(), timeoutMs);
+      running = false;
+      this.stats.calls++;
+      this.stats.ms += performance.now() - start;
+      if (result === "sat") return { verdict: "sat", witness: this.witness(solver.model(), vars, scope) };
+      if (result === "unsat") return { verdict: "unsat" };
+      return { verdict: "unknown", reason: solver.reasonUnknown() };
+    } finally {
+      // A solver Z3 is still running on (a hung query) is left alone: releasing it would free memory in use.
+      if (!running) solver.release();
+    }
+  }
+
+  /**
+   * Z3's own timeout is checked inside its search loops; a few loops do not check it. A query that
+   * outlives its timeout by 5 s is interrupted; one that outlives the interrupt by another 5 s
+   * throws `OracleHangError` (the context is then stuck, and the process must start a new one).
+   */
+  private async watched(check: Promise<"sat" | "unsat" | "unknown">, timeoutMs: number) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = (ms: number) =>
+      new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), ms);
+      });
+    try {
+      const first = await Promise.race([check, late(timeoutMs + 5_000)]);
+      if (first !== "late") return first;
+      this.z.interrupt();
+      clearTimeout(timer);
+      const second = await Promise.race([check, late(5_000)]);
+      if (second !== "late") return second;
+      throw new OracleHangError(
+        `a query ran past its ${timeoutMs} ms timeout and did not stop when interrupted`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Is some client action allowed to a public caller (AWS's definition)? */
@@ -1260,7 +1465,7 @@ export class PolicyOracle {
         const z = this.z;
         return [
           this.decision(p as Policy, vars, fileSystemArnOf(scope)).allowed,
-          this.is(vars.action, clientActionsOf(scope.service)[2] as string),
+          this.actionIs(vars, clientActionsOf(scope.service)[2] as string),
           z.Not(this.kindIs(vars, "service")),
           z.Not(this.isAdmin(vars, scope)),
         ];
@@ -1349,7 +1554,9 @@ export class PolicyOracle {
     return {
       kind,
       principal,
-      action: str(vars.action),
+      action: vars.actions[
+        Number((model.eval(vars.action, true) as unknown as { value(): bigint }).value())
+      ] as string,
       resource: fileSystemArnOf(scope),
       context,
     };
@@ -1395,10 +1602,14 @@ export class PolicyOracle {
   private pinned(vars: RequestVars, request: OracleRequest): Bool<"oracle">[] {
     const z = this.z;
     const facts: Bool<"oracle">[] = [
-      this.is(vars.action, request.action),
+      this.actionIs(vars, request.action),
       vars.kindVar.eq(KINDS.indexOf(request.kind)),
     ];
     const p = request.principal;
+    if (request.kind === "anonymous") {
+      const carried = request.context.has("aws:principaltype") || request.context.has("aws:userid");
+      facts.push(carried ? vars.anonymousKeys : this.z.Not(vars.anonymousKeys));
+    }
     if (p.kind === "service") facts.push(this.is(vars.service, p.service));
     if (p.kind === "aws") {
       facts.push(this.is(vars.account, p.account));

@@ -35,6 +35,7 @@ import type { RequestPrincipal } from "./evaluate.ts";
 import {
   ANONYMOUS_CARRIES_IDS,
   AWS_KINDS,
+  and,
   atomHolds,
   DERIVED_KEYS,
   derivedKeyTemplate,
@@ -46,6 +47,7 @@ import {
   frameTable,
   type Junction,
   type KeyLit,
+  or,
   type PrincipalKind,
   type Sym,
   type Template,
@@ -1208,6 +1210,16 @@ function typeDomainLits(key: string): KeyLit[] {
         })),
       ),
     ];
+  // Organizations ids: `o-` and 10 to 32 characters; a path starts with the org id and its root
+  // (`r-` and 4 to 32 characters) and ends with `/` (AWS Organizations API, Organization.Id,
+  // Root.Id; IAM User Guide, aws:PrincipalOrgPaths). Any characters: a sound superset of `[a-z0-9]`.
+  const like = (value: string, neg = false): ElemAtom => {
+    const globs = [compileGlob(value, "like")];
+    return { t: "glob", globs, neg, base: "StringLike", value };
+  };
+  if (key === "aws:principalorgid")
+    return [lit([like(`o-${"?".repeat(10)}*`)]), lit([like(`o-${"?".repeat(33)}*`, true)])];
+  if (key === "aws:principalorgpaths") return [lit([like(`o-${"?".repeat(10)}*/r-????*/`)])];
   if (key === "aws:epochtime")
     return [lit([{ t: "typed", sort: "num", base: "NumericGreaterThanEquals", value: "0", neg: false }])];
   if (key === "aws:currenttime")
@@ -1611,6 +1623,11 @@ function buildWitness(
     context.set(name.slice(2), check.value as string | readonly string[]);
   }
   if (!context.has("aws:securetransport")) context.set("aws:securetransport", "true");
+  // A caller in an organization carries its id with its paths (IAM User Guide, aws:PrincipalOrgPaths):
+  // an id the formula leaves free is the one the first path starts with.
+  const paths = context.get("aws:principalorgpaths");
+  if (Array.isArray(paths) && paths.length > 0 && !checks.has("k:aws:principalorgid"))
+    context.set("aws:principalorgid", (paths[0] as string).split("/")[0] as string);
   if (frame.kind === "anonymous" && chosen.get(ANONYMOUS_CARRIES_IDS) === true) {
     context.set("aws:principaltype", "Anonymous");
     context.set("aws:userid", "anonymous");
@@ -1675,8 +1692,12 @@ export function findRequest(
         const frame = frames.frame(kind, action);
         const formula = build(frame);
         if (formula === false) continue;
-        const search = new Search(frame, multivalued, budget);
-        if (search.run([formula]) && search.solution) {
+        let search = new Search(frame, multivalued, budget);
+        if (search.run([formula]) && orgKeysApart(search.solution)) {
+          search = new Search(frame, multivalued, budget);
+          search.run([and([formula, orgKeysTogether()])]);
+        }
+        if (search.solution && !orgKeysApart(search.solution)) {
           const witness = buildWitness(frame, search.solution, search.chosen);
           const confirmed = options.confirm ? options.confirm(witness) : witness;
           if (confirmed) return { status: "witness", witness: confirmed };
@@ -1694,6 +1715,43 @@ export function findRequest(
     throw error;
   }
   return undecided === undefined ? { status: "proved" } : { status: "undecided", reason: undecided };
+}
+
+const ORG_ID = "aws:principalorgid";
+const ORG_PATHS = "aws:principalorgpaths";
+
+/**
+ * AWS sets `aws:PrincipalOrgID` and `aws:PrincipalOrgPaths` together, for a caller in an
+ * organization (IAM User Guide, global condition keys). A solution with one and not the other is
+ * searched again with both or neither (a paths value whose id the formula leaves free takes the id
+ * the path starts with: `buildWitness`).
+ */
+function orgKeysApart(solution: ReadonlyMap<string, Check> | undefined): boolean {
+  if (!solution) return false;
+  const value = (key: string) => {
+    const check = solution.get(`k:${key}`);
+    return check?.status === "sat" ? check.value : undefined;
+  };
+  const paths = value(ORG_PATHS) as readonly string[] | undefined;
+  const hasPaths = paths !== undefined && paths.length > 0;
+  if (hasPaths && !solution.has(`k:${ORG_ID}`)) return false;
+  return hasPaths !== (value(ORG_ID) !== undefined);
+}
+
+function orgKeysTogether(): Formula {
+  const lit = (key: string, present: boolean): KeyLit => ({
+    lit: "key",
+    key,
+    absent: !present,
+    q: "all",
+    and: present,
+    atoms: [],
+    id: 0,
+  });
+  return or([
+    and([lit(ORG_ID, true), lit(ORG_PATHS, true)]),
+    and([lit(ORG_ID, false), lit(ORG_PATHS, false)]),
+  ]);
 }
 
 function judgementSpent(total: Budget): Outcome {

@@ -127,6 +127,16 @@ const SHAPES: [string, ReturnType<typeof policy>, Expectation][] = [
     "not public",
   ],
   [
+    "an organization id pattern too short for any real id (o- and 10 to 32 characters)",
+    policy(open({ StringLike: { "aws:PrincipalOrgID": "o-???" } })),
+    "not public",
+  ],
+  [
+    "an organization path whose root id is too short for any real root",
+    policy(open({ "ForAnyValue:StringEquals": { "aws:PrincipalOrgPaths": "o-a1b2c3d4e5/r-1/" } })),
+    "not public",
+  ],
+  [
     "every account but a named one denied (cross-account, not public)",
     policy(open(), denyAll({ StringNotEquals: { "aws:PrincipalAccount": PARTNER } })),
     "not public",
@@ -198,6 +208,69 @@ describe("Z3 oracle and decision procedure on the adversarial shapes of 'public'
     expect((await oracle.widening(before, narrowed, oracleScopeOf(SCOPE))).verdict).toBe("unsat");
     expect(decisionEngine.widening(before, dropped, SCOPE).kind).toBe("witness");
     expect(decisionEngine.widening(before, narrowed, SCOPE).kind).toBe("proof");
+  });
+});
+
+describe("the Z3 oracle's request model", () => {
+  it("an anonymous caller carries aws:PrincipalType = Anonymous and aws:userid = anonymous, or neither", async () => {
+    // Act
+    const typed = await oracle.publicAccess(
+      policy(open({ StringEquals: { "aws:PrincipalType": "Anonymous" } })),
+      oracleScopeOf(SCOPE),
+    );
+    const bare = await oracle.publicAccess(
+      policy(open({ Null: { "aws:userid": "true" } })),
+      oracleScopeOf(SCOPE),
+    );
+    // Assess
+    expect(typed.verdict === "sat" && typed.witness.kind).toBe("anonymous");
+    expect(typed.verdict === "sat" && typed.witness.context.get("aws:principaltype")).toBe("Anonymous");
+    expect(bare.verdict === "sat" && bare.witness.kind).toBe("anonymous");
+    expect(bare.verdict === "sat" && bare.witness.context.has("aws:userid")).toBe(false);
+  });
+
+  it("only an authenticated caller carries MFA keys", async () => {
+    // Act
+    const answer = await oracle.publicAccess(
+      policy(
+        open({
+          StringEquals: { "aws:PrincipalType": "Anonymous" },
+          NumericLessThanEquals: { "aws:MultiFactorAuthAge": "3600" },
+        }),
+      ),
+      oracleScopeOf(SCOPE),
+    );
+    // Assess
+    expect(answer.verdict).toBe("unsat");
+  });
+
+  it("an S3 Files request carries no elasticfilesystem: key (S3 Files has no AccessedViaMountTarget)", async () => {
+    // Prepare
+    const viaNoMountTarget = { Bool: { "elasticfilesystem:AccessedViaMountTarget": "false" } };
+    const efsPolicy = policy({
+      ...open(viaNoMountTarget),
+      Action: "elasticfilesystem:Client*",
+      Resource: "*",
+    });
+    // Act
+    const s3files = await oracle.publicAccess(policy(open(viaNoMountTarget)), oracleScopeOf(SCOPE));
+    const efs = await oracle.publicAccess(efsPolicy, { ...oracleScopeOf(SCOPE), service: "efs" });
+    // Assess
+    expect(s3files.verdict).toBe("unsat");
+    expect(efs.verdict).toBe("sat");
+  });
+
+  it("an organization's id and paths have AWS Organizations' shapes", async () => {
+    // Act
+    const answer = await oracle.publicAccess(
+      policy(open({ "ForAnyValue:StringLike": { "aws:PrincipalOrgPaths": "o-a1b2c3d4e5/*" } })),
+      oracleScopeOf(SCOPE),
+    );
+    // Assess
+    if (answer.verdict !== "sat") throw new Error(`expected a witness, got ${answer.verdict}`);
+    expect(answer.witness.context.get("aws:principalorgid")).toMatch(/^o-[a-z0-9]{10,32}$/);
+    for (const path of answer.witness.context.get("aws:principalorgpaths") as string[])
+      expect(path).toMatch(/^o-a1b2c3d4e5\/r-[0-9a-z]{4,32}\/(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}\/)*$/);
   });
 });
 
