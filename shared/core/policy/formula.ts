@@ -546,6 +546,7 @@ export function clauseLit(clause: ConditionClause, variables: boolean): KeyLit {
  */
 export function resolveDerived(lit: KeyLit, frame: Frame): Formula {
   if (identityOnlyKey(lit.key) && !AWS_KINDS.includes(frame.kind)) return lit.absent;
+  if (otherFileSystemServiceKey(lit.key, frame)) return lit.absent;
   if (!DERIVED_KEYS.has(lit.key)) return lit;
   const anonymousValue = frame.kind === "anonymous" ? ANONYMOUS_VALUES[lit.key] : undefined;
   if (anonymousValue !== undefined) {
@@ -556,6 +557,25 @@ export function resolveDerived(lit: KeyLit, frame: Frame): Formula {
   const template = derivedKeyTemplate(lit.key, frame);
   if (template === undefined) return lit.absent;
   return onValue(lit, template);
+}
+
+/** The condition-key prefixes of the two file-system services. */
+const FILE_SYSTEM_KEY_PREFIXES = ["elasticfilesystem:", "s3files:"];
+
+/**
+ * A key of one file-system service in a request to the other: absent. A service puts its own keys
+ * in its requests (S3 Files documents `s3files:AccessPointArn` and no `elasticfilesystem:` key; EFS
+ * none of S3 Files'), so `elasticfilesystem:AccessedViaMountTarget` never reaches S3 Files.
+ */
+function otherFileSystemServiceKey(key: string, frame: Frame): boolean {
+  const action = frame.action?.toLowerCase();
+  if (action === undefined) return false;
+  const prefix = FILE_SYSTEM_KEY_PREFIXES.find((p) => key.startsWith(p));
+  return (
+    prefix !== undefined &&
+    FILE_SYSTEM_KEY_PREFIXES.some((p) => action.startsWith(p)) &&
+    !action.startsWith(prefix)
+  );
 }
 
 /**

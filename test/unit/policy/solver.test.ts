@@ -22,7 +22,7 @@ import {
   type Outcome,
   withJudgementBudget,
 } from "../../../shared/core/policy/solver.ts";
-import { allow, deny, OWNER, PARTNER, policy, S3FS_ARN } from "../../helpers/policies.ts";
+import { allow, deny, EFS_ARN, OWNER, PARTNER, policy, S3FS_ARN } from "../../helpers/policies.ts";
 
 const MOUNT = "s3files:ClientMount";
 
@@ -256,6 +256,24 @@ describe("sets, absence and budgets", () => {
     );
     const w = witnessOf(publicMount(doc));
     expect(evaluatePolicy(doc, witnessRequest(w)).decision).toBe("allowed");
+  });
+
+  it("a key of the other file-system service is absent (S3 Files has no AccessedViaMountTarget)", () => {
+    const viaMountTarget = { Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } };
+    const ask = (service: "s3files" | "elasticfilesystem", resource: string) => {
+      const doc = policy({
+        ...allow({ AWS: PARTNER }, `${service}:ClientMount`, viaMountTarget),
+        Resource: resource,
+      });
+      return findRequest(
+        { partition: "aws", kinds: PRINCIPAL_KINDS, actions: [`${service}:ClientMount`], resource },
+        (frame) => allowedF(doc, frame),
+      );
+    };
+    expect(ask("s3files", S3FS_ARN).status).toBe("proved");
+    const efs = ask("elasticfilesystem", EFS_ARN);
+    expect(efs.status).toBe("witness");
+    expect(witnessOf(efs).context.get("elasticfilesystem:accessedviamounttarget")).toBe("true");
   });
 
   it("an exhausted budget is 'undecided', never 'safe'", () => {
