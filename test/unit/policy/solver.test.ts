@@ -7,49 +7,12 @@
 import { describe, expect, it } from "vitest";
 import { allowedF, and, not, PRINCIPAL_KINDS } from "../../../shared/core/policy/formula.ts";
 import { compileGlob, globMatches } from "../../../shared/core/policy/glob.ts";
-import { evaluatePolicy, type PolicyDocument } from "../../../shared/core/policy/index.ts";
+import { evaluatePolicy } from "../../../shared/core/policy/index.ts";
 import { matchesPattern } from "../../../shared/core/policy/match.ts";
-import {
-  classF,
-  confirmWitness,
-  FILE_SYSTEM_PUBLIC,
-  mentionsOf,
-  witnessRequest,
-} from "../../../shared/core/policy/questions.ts";
-import {
-  findRequest,
-  multivaluedKeysOf,
-  type Outcome,
-  withJudgementBudget,
-} from "../../../shared/core/policy/solver.ts";
+import { witnessRequest } from "../../../shared/core/policy/questions.ts";
+import { findRequest, withJudgementBudget } from "../../../shared/core/policy/solver.ts";
 import { allow, deny, EFS_ARN, OWNER, PARTNER, policy, S3FS_ARN } from "../../helpers/policies.ts";
-
-const MOUNT = "s3files:ClientMount";
-
-/** "Is some outsider without a fixed-value limit allowed to mount?" with the witness checked by the evaluator. */
-function publicMount(doc: PolicyDocument): Outcome {
-  const mentions = mentionsOf([doc], FILE_SYSTEM_PUBLIC);
-  const outcome = findRequest(
-    { partition: "aws", kinds: PRINCIPAL_KINDS, actions: [MOUNT], resource: S3FS_ARN },
-    (frame) =>
-      and([
-        allowedF(doc, frame),
-        classF("public", frame, { owner: OWNER, trusted: [] }, mentions, FILE_SYSTEM_PUBLIC),
-      ]),
-    {
-      multivalued: multivaluedKeysOf([doc]),
-      confirm: confirmWitness([doc], (w) => evaluatePolicy(doc, witnessRequest(w)).decision === "allowed"),
-    },
-  );
-  if (outcome.status === "witness")
-    expect(evaluatePolicy(doc, witnessRequest(outcome.witness)).decision).toBe("allowed");
-  return outcome;
-}
-
-function witnessOf(outcome: Outcome) {
-  if (outcome.status !== "witness") throw new Error(`expected a witness, got ${JSON.stringify(outcome)}`);
-  return outcome.witness;
-}
+import { MOUNT, publicMount, witnessOf } from "../../helpers/policy-questions.ts";
 
 describe("principal-derived keys follow the caller's kind and account", () => {
   it("aws:PrincipalType = User: an IAM user of some other account", () => {

@@ -4,43 +4,12 @@
  * policies, built for each point.
  */
 import { describe, expect, it } from "vitest";
-import { allowedF, and, PRINCIPAL_KINDS } from "../../../shared/core/policy/formula.ts";
-import { evaluatePolicy, type PolicyDocument } from "../../../shared/core/policy/index.ts";
-import {
-  classF,
-  confirmWitness,
-  FILE_SYSTEM_PUBLIC,
-  mentionsOf,
-  witnessRequest,
-} from "../../../shared/core/policy/questions.ts";
-import { findRequest, multivaluedKeysOf, type Outcome } from "../../../shared/core/policy/solver.ts";
-import { allow, OWNER, policy, S3FS_ARN } from "../../helpers/policies.ts";
+import { allow, policy } from "../../helpers/policies.ts";
+import { MOUNT, publicMount, witnessOf } from "../../helpers/policy-questions.ts";
 
-const MOUNT = "s3files:ClientMount";
 /** AWS Organizations API reference: Organization.Id, Root.Id, OrganizationalUnit.Id. */
 const ORG_ID = /^o-[a-z0-9]{10,32}$/;
 const ORG_PATH = /^o-[a-z0-9]{10,32}\/r-[0-9a-z]{4,32}\/(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}\/)*$/;
-
-function publicMount(doc: PolicyDocument): Outcome {
-  const mentions = mentionsOf([doc], FILE_SYSTEM_PUBLIC);
-  return findRequest(
-    { partition: "aws", kinds: PRINCIPAL_KINDS, actions: [MOUNT], resource: S3FS_ARN },
-    (frame) =>
-      and([
-        allowedF(doc, frame),
-        classF("public", frame, { owner: OWNER, trusted: [] }, mentions, FILE_SYSTEM_PUBLIC),
-      ]),
-    {
-      multivalued: multivaluedKeysOf([doc]),
-      confirm: confirmWitness([doc], (w) => evaluatePolicy(doc, witnessRequest(w)).decision === "allowed"),
-    },
-  );
-}
-
-function witnessOf(outcome: Outcome) {
-  if (outcome.status !== "witness") throw new Error(`expected a witness, got ${JSON.stringify(outcome)}`);
-  return outcome.witness;
-}
 
 describe("organization keys in witnesses", () => {
   it('StringLike aws:PrincipalOrgID "o-*": the witness has a whole organization id', () => {
