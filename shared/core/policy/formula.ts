@@ -360,6 +360,11 @@ export function domainOf(s: Sym): Glob {
 const ROOT_ARN = /^arn:[^:]+:iam::(\d{12}):root$/;
 const ACCOUNT_ID = /^\d{12}$/;
 
+/** The account a Principal value stands for as a whole (an account id, or its root ARN); else undefined. */
+export function wholeAccountOf(value: string): string | undefined {
+  return ACCOUNT_ID.test(value) ? value : ROOT_ARN.exec(value)?.[1];
+}
+
 /** One entry of Principal / NotPrincipal, as the evaluator matches it (`evaluate.ts`). */
 function principalEntryF(entry: PrincipalEntry, frame: Frame): Formula {
   const { kind } = frame;
@@ -371,7 +376,7 @@ function principalEntryF(entry: PrincipalEntry, frame: Frame): Formula {
   if (entry.value === "*") return true;
   if (!AWS_KINDS.includes(kind)) return false;
   const value = entry.value;
-  const account = ACCOUNT_ID.test(value) ? value : ROOT_ARN.exec(value)?.[1];
+  const account = wholeAccountOf(value);
   if (account !== undefined) return tmpl("principal", [sym(frame, "A")], [compileGlob(account, "equals")]);
   const caller = callerArnTemplate(frame) as Template;
   if (value.includes("*") || value.includes("?")) {
@@ -715,6 +720,11 @@ export function statementIdentity(statement: PolicyStatement): object {
     identityOfStatement.set(statement, identity);
   }
   return identity;
+}
+
+/** The two statements are the same words (same effect, same text). */
+export function sameStatement(a: PolicyStatement, b: PolicyStatement): boolean {
+  return a.effect === b.effect && statementIdentity(a) === statementIdentity(b);
 }
 
 /** The formula "this statement applies" for one frame. */

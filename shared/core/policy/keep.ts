@@ -26,9 +26,10 @@ import {
   or,
   type PrincipalKind,
   principalIn,
+  sameStatement,
   statementF,
-  statementIdentity,
   variablesOf,
+  wholeAccountOf,
 } from "./formula.ts";
 import { classF, FILE_SYSTEM_PUBLIC, type Mentions, type Trust, witnessRequest } from "./questions.ts";
 import { clientActions, ownerAccountOf, type PolicyScope, rootActionOf } from "./scope.ts";
@@ -70,11 +71,6 @@ function sameJsonValue(a: unknown, b: unknown): boolean {
   );
 }
 
-/** Kept word for word (the identity the widening proof has already given each statement). */
-function sameText(a: PolicyStatement, b: PolicyStatement): boolean {
-  return a.effect === b.effect && statementIdentity(a) === statementIdentity(b);
-}
-
 /** A Deny that applies only to requests without TLS (`Bool aws:SecureTransport false`, a key always present). */
 function deniesOnlyWithoutTls(statement: PolicyStatement): boolean {
   return statement.conditions.some(
@@ -110,7 +106,7 @@ export function findLockout(
   const vBefore = variablesOf(before);
   const vAfter = variablesOf(after);
   const verbatim = (statement: PolicyStatement, others: readonly PolicyStatement[]) =>
-    vBefore === vAfter && others.some((o) => sameText(o, statement));
+    vBefore === vAfter && others.some((o) => sameStatement(o, statement));
   const restored = after.statements.filter(
     (s) => s.effect === "Deny" && exceptions.restoreDenies.some((d) => sameJsonValue(d, s.raw)),
   );
@@ -242,12 +238,6 @@ export function findLockout(
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
-const ROOT_ARN = /^arn:[^:]+:iam::(\d{12}):root$/;
-
-/** The account a fixed Principal value stands for as a whole (an account id or its root ARN). */
-function wholeAccountOf(value: string): string | undefined {
-  return ACCOUNT_ID.test(value) ? value : ROOT_ARN.exec(value)?.[1];
-}
 
 /** A statement whose Principal names only fixed principals of accounts outside `insiders`. */
 function namesOnlyOutsiders(statement: PolicyStatement, insiders: readonly string[]): boolean {

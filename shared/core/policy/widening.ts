@@ -13,8 +13,8 @@ import {
   type Formula,
   type Frame,
   not,
+  sameStatement,
   statementF,
-  statementIdentity,
   variablesOf,
 } from "./formula.ts";
 import { confirmWitness, describeWitness, witnessRequest } from "./questions.ts";
@@ -26,10 +26,6 @@ export function describeWidening(before: PolicyDocument, after: PolicyDocument, 
   const was = evaluatePolicy(before, request).decision;
   const now = evaluatePolicy(after, request).decision;
   return `${witness.action} by ${describeWitness(witness)} would be ${now} instead of ${was}`;
-}
-
-function sameStatement(a: PolicyStatement, b: PolicyStatement): boolean {
-  return a.effect === b.effect && statementIdentity(a) === statementIdentity(b);
 }
 
 /** A statement's text without its Principal / NotPrincipal. */
