@@ -61,6 +61,7 @@ import {
   compileGlob,
   type Glob,
   globId,
+  globMatches,
   type Mentions,
 } from "./glob.ts";
 
@@ -272,6 +273,86 @@ function contradicts(clauses: readonly ProductClause[]): boolean {
   return false;
 }
 
+/** The shortest text a glob matches, each single-character wildcard taken as a plain letter or digit. */
+function shortestInstance(glob: Glob): string {
+  let text = "";
+  for (const token of glob.tokens) {
+    if (token.kind === "lit") text += token.ch;
+    else if (token.kind === "one") text += token.cls === CharClass.Digit ? "2" : "x";
+  }
+  return text;
+}
+
+/**
+ * Reads `text` as an instance of `template`, giving its symbolic parts their values in `values`
+ * (a part that already has one keeps it). Each part ends where the literal text after it first
+ * occurs: one reading, not every one; `guessProduct` checks whatever it yields.
+ */
+function readTemplate(
+  template: Template,
+  text: string,
+  parts: readonly string[],
+  values: (string | undefined)[],
+): void {
+  let at = 0;
+  for (let i = 0; i < template.length; i++) {
+    const part = template[i] as Template[number];
+    if (typeof part === "string") {
+      if (!text.startsWith(part, at)) return;
+      at += part.length;
+      continue;
+    }
+    const following = template[i + 1];
+    const end =
+      following === undefined
+        ? text.length
+        : typeof following === "string"
+          ? text.indexOf(following, at)
+          : -1;
+    if (end < 0) return;
+    const phase = parts.indexOf(part.sym);
+    if (phase >= 0 && values[phase] === undefined) values[phase] = text.slice(at, end);
+    at = end;
+  }
+}
+
+function litHolds(lit: ProductLit, parts: readonly string[], values: readonly string[]): boolean {
+  let text = "";
+  for (const part of lit.template)
+    text += typeof part === "string" ? part : (values[parts.indexOf(part.sym)] ?? "");
+  return lit.automaton.globs.some((glob) => globMatches(glob, text)) !== lit.neg;
+}
+
+/**
+ * A first try before the product search, for the usual case of a few plain patterns: each part
+ * takes its value from the shortest instance of a pattern the clauses require of it (patterns with
+ * the fewest wildcards first), else from its domain's shortest instance; the values are then
+ * checked on every domain and clause by matching. Sound because everything is checked (a policy
+ * naming the guessed text only sends the question on to the search); undefined when a check fails.
+ * Cold questions mostly end here: matching is linear and builds no automaton state.
+ */
+function guessProduct(
+  parts: readonly string[],
+  domains: readonly Glob[],
+  clauses: readonly ProductClause[],
+): string[] | undefined {
+  const required: ProductLit[] = [];
+  for (const clause of clauses) {
+    const lit = clause[0] as ProductLit;
+    if (clause.length === 1 && !lit.neg && lit.automaton.globs.length === 1) required.push(lit);
+  }
+  const wildcards = (lit: ProductLit) =>
+    (lit.automaton.globs[0] as Glob).tokens.reduce((n, t) => (t.kind === "lit" ? n : n + 1), 0);
+  if (required.length > 1) required.sort((a, b) => wildcards(a) - wildcards(b));
+  const chosen: (string | undefined)[] = parts.map(() => undefined);
+  for (const lit of required)
+    readTemplate(lit.template, shortestInstance(lit.automaton.globs[0] as Glob), parts, chosen);
+  const values = chosen.map((value, i) => value ?? shortestInstance(domains[i] as Glob));
+  if (!values.every((value, i) => globMatches(domains[i] as Glob, value))) return undefined;
+  for (const clause of clauses) if (!clause.some((lit) => litHolds(lit, parts, values))) return undefined;
+  return values;
+}
+
 /**
  * Values for `parts` (in this order) such that every clause holds: a search of the
  * product of the clauses' automata (each a lazily built DFA, so a step is a look-up), over an
@@ -286,6 +367,9 @@ function solveProduct(
   budget: Budget,
 ): Check {
   if (clauses.some((c) => c.length === 0) || contradicts(clauses)) return UNSAT;
+  budget.spend(1 + clauses.length);
+  const guessed = guessProduct(parts, domains, clauses);
+  if (guessed !== undefined) return { status: "sat", value: guessed };
   const tracks: Track[] = [];
   const reading: number[][] = parts.map(() => []);
   const clauseTracks: number[][] = [];
