@@ -172,11 +172,37 @@ interface TemplateConstraint {
  * One literal of the product: the template's text is matched by one of the automaton's globs (or,
  * with `neg`, by none of them). A clause of the product holds when one of its literals does.
  */
-interface ProductLit {
-  readonly template: Template;
-  readonly automaton: Automaton;
-  readonly neg: boolean;
+class ProductLit {
+  private built: Automaton | undefined;
+
+  constructor(
+    readonly template: Template,
+    readonly globs: readonly Glob[],
+    readonly neg: boolean,
+  ) {}
+
+  /** Built on first use: a guess or a fixed value that settles the question only matches texts. */
+  get automaton(): Automaton {
+    this.built ??= automatonOf(this.globs);
+    return this.built;
+  }
+
+  /** Whether `text` satisfies the literal: matched glob by glob when they are few, else by the automaton. */
+  holds(text: string): boolean {
+    if (this.globs.length <= FEW_GLOBS)
+      return this.globs.some((glob) => globMatches(glob, text)) !== this.neg;
+    const automaton = this.automaton;
+    let state = automaton.start;
+    for (const ch of text) {
+      state = automaton.step(state, ch);
+      if (state === Automaton.DEAD) break;
+    }
+    return automaton.accepts(state) !== this.neg;
+  }
 }
+
+/** Up to this many globs, a text is matched against each rather than through their union's automaton. */
+const FEW_GLOBS = 4;
 type ProductClause = readonly ProductLit[];
 
 const FRESH_LETTERS = "xqzjkvwybcdfghmnprstlaeiou";
@@ -260,15 +286,17 @@ function sameStates(a: Int32Array, b: Int32Array): boolean {
 
 /** True when one clause says a text matches an automaton and another that the same text does not. */
 function contradicts(clauses: readonly ProductClause[]): boolean {
-  const units = new Map<Automaton, { template: string; neg: boolean }[]>();
+  const units = new Map<Automaton | Glob, { template: string; neg: boolean }[]>();
   for (const clause of clauses) {
     if (clause.length !== 1) continue;
     const lit = clause[0] as ProductLit;
     const template = templateKeyOf(lit.template);
-    const seen = units.get(lit.automaton) ?? [];
+    // The same patterns (one glob, or the same union): the same object.
+    const same = lit.globs.length === 1 ? (lit.globs[0] as Glob) : lit.automaton;
+    const seen = units.get(same) ?? [];
     if (seen.some((u) => u.template === template && u.neg !== lit.neg)) return true;
     seen.push({ template, neg: lit.neg });
-    units.set(lit.automaton, seen);
+    units.set(same, seen);
   }
   return false;
 }
@@ -320,7 +348,7 @@ function litHolds(lit: ProductLit, parts: readonly string[], values: readonly st
   let text = "";
   for (const part of lit.template)
     text += typeof part === "string" ? part : (values[parts.indexOf(part.sym)] ?? "");
-  return lit.automaton.globs.some((glob) => globMatches(glob, text)) !== lit.neg;
+  return lit.holds(text);
 }
 
 /**
@@ -339,14 +367,14 @@ function guessProduct(
   const required: ProductLit[] = [];
   for (const clause of clauses) {
     const lit = clause[0] as ProductLit;
-    if (clause.length === 1 && !lit.neg && lit.automaton.globs.length === 1) required.push(lit);
+    if (clause.length === 1 && !lit.neg && lit.globs.length === 1) required.push(lit);
   }
   const wildcards = (lit: ProductLit) =>
-    (lit.automaton.globs[0] as Glob).tokens.reduce((n, t) => (t.kind === "lit" ? n : n + 1), 0);
+    (lit.globs[0] as Glob).tokens.reduce((n, t) => (t.kind === "lit" ? n : n + 1), 0);
   if (required.length > 1) required.sort((a, b) => wildcards(a) - wildcards(b));
   const chosen: (string | undefined)[] = parts.map(() => undefined);
   for (const lit of required)
-    readTemplate(lit.template, shortestInstance(lit.automaton.globs[0] as Glob), parts, chosen);
+    readTemplate(lit.template, shortestInstance(lit.globs[0] as Glob), parts, chosen);
   const values = chosen.map((value, i) => value ?? shortestInstance(domains[i] as Glob));
   if (!values.every((value, i) => globMatches(domains[i] as Glob, value))) return undefined;
   for (const clause of clauses) if (!clause.some((lit) => litHolds(lit, parts, values))) return undefined;
@@ -392,7 +420,7 @@ function solveProduct(
         reading[phase]?.push(id);
         lastPhase = phase;
       }
-      for (const glob of lit.automaton.globs) globs.add(glob);
+      for (const glob of lit.globs) globs.add(glob);
       tracks.push({ clause: ci, automaton: lit.automaton, neg: lit.neg, after, prefix });
       ids.push(id);
     }
@@ -672,22 +700,18 @@ function solveTemplates(
   const excluded = new Map<string, { template: Template; globs: Glob[] }>();
   for (const c of constraints) {
     if (!c.neg) {
-      for (const glob of c.globs)
-        clauses.push([{ template: c.template, automaton: automatonOf([glob]), neg: false }]);
+      for (const glob of c.globs) clauses.push([new ProductLit(c.template, [glob], false)]);
     } else if (c.globs.length === 1) {
       const key = templateKeyOf(c.template);
       const group = excluded.get(key) ?? { template: c.template, globs: [] };
       group.globs.push(c.globs[0] as Glob);
       excluded.set(key, group);
     } else {
-      clauses.push(
-        c.globs.map((glob) => ({ template: c.template, automaton: automatonOf([glob]), neg: true })),
-      );
+      clauses.push(c.globs.map((glob) => new ProductLit(c.template, [glob], true)));
     }
   }
   for (const { template, globs } of excluded.values())
-    for (const part of unionParts(globs))
-      clauses.push([{ template, automaton: automatonOf(part), neg: true }]);
+    for (const part of unionParts(globs)) clauses.push([new ProductLit(template, part, true)]);
   return solveProduct(parts, domains, clauses, budget);
 }
 
@@ -726,16 +750,8 @@ function unionParts(globs: readonly Glob[]): Glob[][] {
   return [fixed, patterns].filter((part) => part.length > 0);
 }
 
-const positiveLit = (globs: readonly Glob[]): ProductLit => ({
-  template: VALUE_TEMPLATE,
-  automaton: automatonOf(globs),
-  neg: false,
-});
-const negatedLit = (globs: readonly Glob[]): ProductLit => ({
-  template: VALUE_TEMPLATE,
-  automaton: automatonOf(globs),
-  neg: true,
-});
+const positiveLit = (globs: readonly Glob[]): ProductLit => new ProductLit(VALUE_TEMPLATE, globs, false);
+const negatedLit = (globs: readonly Glob[]): ProductLit => new ProductLit(VALUE_TEMPLATE, globs, true);
 
 /**
  * A clause of pattern atoms ("one of them holds") as clauses of the product, or undefined when it
@@ -761,17 +777,9 @@ function clauseToProduct(clause: readonly GlobAtom[]): ProductClause[] | undefin
   return out;
 }
 
-/** True when the text satisfies the product clause (each literal's automaton run over it). */
+/** True when the text satisfies the product clause. */
 function clauseHolds(clause: ProductClause, text: string): boolean {
-  return clause.some((lit) => {
-    const automaton = lit.automaton;
-    let state = automaton.start;
-    for (const ch of text) {
-      state = automaton.step(state, ch);
-      if (state === Automaton.DEAD) break;
-    }
-    return automaton.accepts(state) !== lit.neg;
-  });
+  return clause.some((lit) => lit.holds(text));
 }
 
 /**
@@ -832,7 +840,7 @@ function solveValueProduct(
   for (const clause of direct ? product : []) {
     const lit = clause[0] as ProductLit;
     if (clause.length !== 1 || lit.neg) continue;
-    const texts = lit.automaton.globs.map(exactText);
+    const texts = lit.globs.map(exactText);
     if (texts.every((t) => t !== undefined) && (fixed === undefined || texts.length < fixed.length))
       fixed = texts as string[];
   }
