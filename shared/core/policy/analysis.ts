@@ -35,7 +35,7 @@ import {
 } from "./formula.ts";
 import { globMatches } from "./glob.ts";
 import type { ContextValues } from "./match.ts";
-import { globOf } from "./match.ts";
+import { globOf, isFixedValue } from "./match.ts";
 import {
   ACCESS_CLASSES,
   type AccessClass,
@@ -146,6 +146,45 @@ function isOpen(statement: PolicyStatement): boolean {
   );
 }
 
+/**
+ * True when every request `statement` allows carries, for some key `excluded` accepts, one of the
+ * fixed values the statement lists: a clause `StringEquals` (case-sensitive, no `IfExists`, no set
+ * operator, on a key with one value per request) whose values are all fixed. The public and
+ * cross-account classes exclude the fixed values a policy gives its limiting keys and
+ * `aws:PrincipalOrgID` (`classF` reads them from every clause of the policy, this one included), so
+ * such a statement grants those classes nothing: a proof by the statement's own condition, as
+ * `isOpen` is one by its Principal element.
+ */
+function heldToFixedValues(
+  statement: PolicyStatement,
+  multivalued: ReadonlySet<string>,
+  excluded: (key: string) => boolean,
+): boolean {
+  return statement.conditions.some(
+    (clause) =>
+      clause.base === "StringEquals" &&
+      !clause.ifExists &&
+      clause.set === undefined &&
+      clause.values.length > 0 &&
+      clause.values.every(isFixedValue) &&
+      !multivalued.has(clause.keyLower) &&
+      excluded(clause.keyLower),
+  );
+}
+
+const ORGANIZATION_KEY = "aws:principalorgid";
+
+/** Keys whose fixed values keep a file-system grant from being public (`limitedF`, `organizationF`). */
+function limitsPublic(key: string): boolean {
+  if (key === "elasticfilesystem:accessedviamounttarget") return false; // limits by its value "true" only
+  return key === ORGANIZATION_KEY || FILE_SYSTEM_PUBLIC.limitingKeys.includes(key);
+}
+
+/** A fixed organization is the owner's: a caller in it is not cross-account (`classF`). */
+function namesOrganization(key: string): boolean {
+  return key === ORGANIZATION_KEY;
+}
+
 /** The account a Principal value names (an account id, or the account part of an ARN). */
 function accountsNamedBy(value: string): string[] {
   if (/^\d{12}$/.test(value)) return [value];
@@ -217,6 +256,7 @@ export function analyzePolicy(
   const root = rootActionOf(scope.service);
   const variables = variablesOf(policy);
   const ask = fileSystemAsker([policy], scope, allowedByEvaluator(policy));
+  const multivalued = multivaluedKeysOf([policy]);
   const resource = fileSystemArn(scope);
   // Every statement and action asks the same classes of the same frames: built once per analysis.
   const classFormulas: Map<AccessClass, Map<Frame, Formula>> = new Map();
@@ -276,6 +316,8 @@ export function analyzePolicy(
         // outsiders it cannot reach need no question (a proof by the Principal element alone).
         if ((cls === "public" || cls === "restricted" || cls === "organization") && !isOpen(statement))
           continue;
+        if (cls === "public" && heldToFixedValues(statement, multivalued, limitsPublic)) continue;
+        if (cls === "cross-account" && heldToFixedValues(statement, multivalued, namesOrganization)) continue;
         if (cls === "cross-account") {
           // One question per untrusted account the statement's own principals name (each gets its
           // finding), and one for every other named account together.
