@@ -323,13 +323,14 @@ export function editPolicy(
   const changes: string[] = [];
   const adminRoot: RawStatement[] = [];
   const accounts = allowedAccounts(owner, scope);
-  let statements: (RawStatement | undefined)[] = policy.statements.map(
-    (s) => structuredClone(s.raw) as RawStatement,
-  );
+  // Unchanged statements stay the current policy's own JSON objects (their formulas are already
+  // built); a statement the edit changes is copied first.
+  let statements: (RawStatement | undefined)[] = policy.statements.map((s) => s.raw as RawStatement);
   const labels = policy.statements.map(statementLabel);
   policy.statements.forEach((statement, i) => {
-    const raw = statements[i];
-    if (!raw) return;
+    if (!outside.has(statement.index) && !root.has(statement.index)) return;
+    const raw = structuredClone(statement.raw) as RawStatement;
+    statements[i] = raw;
     const label = labels[i] as string;
     if (outside.has(statement.index)) {
       if (principalIsOpen(raw)) {

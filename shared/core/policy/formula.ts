@@ -698,7 +698,8 @@ class PerFrame<K extends object> {
 const statementFormulas = new PerFrame<object>();
 const STATEMENT_LIMIT = 2_000;
 const statementIdentities = new Map<string, object>();
-const identityOfStatement = new WeakMap<PolicyStatement, object>();
+/** By raw statement JSON (never changed once parsed: an edit changes a copy), for open and closed readings. */
+const identityOfRaw = [new WeakMap<object, object>(), new WeakMap<object, object>()] as const;
 
 /**
  * One object per statement text (what its formulas are remembered by): two statements with the same
@@ -706,10 +707,12 @@ const identityOfStatement = new WeakMap<PolicyStatement, object>();
  * identity: a missed "same", never a false one.)
  */
 export function statementIdentity(statement: PolicyStatement): object {
-  let identity = identityOfStatement.get(statement);
+  // Whether the statement names principals at all depends on the policy kind, not only its text.
+  const open = statement.principals === undefined && statement.notPrincipals === undefined;
+  // An edited policy keeps the current policy's unchanged statements as the same JSON objects.
+  const byRaw = identityOfRaw[open ? 0 : 1];
+  let identity = byRaw.get(statement.raw);
   if (identity === undefined) {
-    // Whether the statement names principals at all depends on the policy kind, not only its text.
-    const open = statement.principals === undefined && statement.notPrincipals === undefined;
     const text = `${open ? "i" : "r"}${JSON.stringify(statement.raw)}`;
     identity = statementIdentities.get(text);
     if (identity === undefined) {
@@ -717,7 +720,7 @@ export function statementIdentity(statement: PolicyStatement): object {
       if (statementIdentities.size >= STATEMENT_LIMIT) statementIdentities.clear();
       statementIdentities.set(text, identity);
     }
-    identityOfStatement.set(statement, identity);
+    byRaw.set(statement.raw, identity);
   }
   return identity;
 }
