@@ -359,6 +359,9 @@ function litHolds(lit: ProductLit, parts: readonly string[], values: readonly st
  * naming the guessed text only sends the question on to the search); undefined when a check fails.
  * Cold questions mostly end here: matching is linear and builds no automaton state.
  */
+/** Products of more clauses than this go straight to the search: a guess rarely fits them all. */
+const GUESS_CLAUSES = 16;
+
 function guessProduct(
   parts: readonly string[],
   domains: readonly Glob[],
@@ -395,9 +398,11 @@ function solveProduct(
   budget: Budget,
 ): Check {
   if (clauses.some((c) => c.length === 0) || contradicts(clauses)) return UNSAT;
-  budget.spend(1 + clauses.length);
-  const guessed = guessProduct(parts, domains, clauses);
-  if (guessed !== undefined) return { status: "sat", value: guessed };
+  if (clauses.length <= GUESS_CLAUSES) {
+    budget.spend(1 + clauses.length);
+    const guessed = guessProduct(parts, domains, clauses);
+    if (guessed !== undefined) return { status: "sat", value: guessed };
+  }
   const tracks: Track[] = [];
   const reading: number[][] = parts.map(() => []);
   const clauseTracks: number[][] = [];
