@@ -183,6 +183,33 @@ describe("accounts outside the trusted ones", () => {
     expect(isPublic(doc)).toBe(false);
     expect(isCrossAccount(doc)).toBe(false);
   });
+
+  it("a named account held to the organization is not cross-account; with IfExists it still is", () => {
+    const held = (operator: string) =>
+      policy(allow({ AWS: PARTNER }, MOUNT, { [operator]: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } }));
+    expect(isCrossAccount(held("StringEquals"))).toBe(false);
+    expect(isCrossAccount(held("StringEqualsIfExists"))).toBe(true);
+  });
+});
+
+describe("a fixed value limits only when every request the statement allows carries it", () => {
+  it.each([
+    ["StringEqualsIfExists", "vpc-0a1b2c3d", "an absent key passes"],
+    ["ForAllValues:StringEquals", "vpc-0a1b2c3d", "holds on an absent key"],
+    ["StringEqualsIgnoreCase", "VPC-0A1B2C3D", "a case variant is not the fixed value"],
+  ])("aws:SourceVpc %s %s is public (%s)", (operator, value) => {
+    expect(isPublic(policy(allow("*", MOUNT, { [operator]: { "aws:SourceVpc": value } })))).toBe(true);
+  });
+
+  it("a fixed value next to a wildcard one on the same key limits (both must hold)", () => {
+    const doc = policy(
+      allow("*", MOUNT, {
+        StringEquals: { "aws:SourceVpce": "vpce-0a1b2c3d" },
+        StringLike: { "aws:SourceVpce": "vpce-*" },
+      }),
+    );
+    expect(isPublic(doc)).toBe(false);
+  });
 });
 
 describe("isPolicySafe", () => {

@@ -114,6 +114,29 @@ describe("per-key values are decided, not guessed", () => {
     }
   });
 
+  it("the solver's first guess (a pattern's shortest instance, a part's plainest value) is only a guess", () => {
+    for (const [pattern, taken] of [
+      ["vpc-*", "vpc-"],
+      ["vpc-?", "vpc-x"],
+      ["*", ""],
+    ] as const) {
+      const doc = policy(
+        allow("*", MOUNT, { StringLike: { "aws:SourceVpc": pattern } }),
+        deny("*", MOUNT, { StringEquals: { "aws:SourceVpc": taken } }),
+      );
+      const value = witnessOf(publicMount(doc)).context.get("aws:sourcevpc") as string;
+      expect(value).not.toBe(taken);
+      expect(globMatches(compileGlob(pattern, "like"), value)).toBe(true);
+    }
+    const accountTaken = policy(
+      allow("*", MOUNT, { StringEquals: { "aws:PrincipalType": "User" } }),
+      deny({ AWS: "222222222222" }, MOUNT),
+    );
+    const w = witnessOf(publicMount(accountTaken));
+    expect(w.principal.kind === "aws" && w.principal.account).toMatch(/^\d{12}$/);
+    expect(w.principal.kind === "aws" && w.principal.account).not.toBe("222222222222");
+  });
+
   it("StringEqualsIgnoreCase: a case variant escapes a case-sensitive Deny", () => {
     const doc = policy(
       allow("*", MOUNT, { StringEqualsIgnoreCase: { "aws:SourceVpc": "vpc-a" } }),
