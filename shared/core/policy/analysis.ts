@@ -15,7 +15,14 @@
 import { cidrContains, parseCidr } from "../net/cidr.ts";
 import { parseIp } from "./conditions.ts";
 import type { PolicyDocument, PolicyStatement } from "./document.ts";
-import { actionApplies, evaluatePolicy, type RequestPrincipal, resourceApplies } from "./evaluate.ts";
+import {
+  actionApplies,
+  evaluatePolicy,
+  principalNamed,
+  type RequestPrincipal,
+  resourceApplies,
+  statementApplies,
+} from "./evaluate.ts";
 import {
   AWS_KINDS,
   accountIn,
@@ -202,6 +209,18 @@ export function isAdminPrincipal(principal: RequestPrincipal, admins: readonly s
   });
 }
 
+/** A witness with a key of several values: classified by formulas only (`classifyWitness` reads single values). */
+function hasSetValue(witness: Witness): boolean {
+  for (const value of witness.context.values()) if (Array.isArray(value)) return true;
+  return false;
+}
+
+/** The caller's `aws:PrincipalOrgID` is one the policy fixes (the same reading as `organizationF`). */
+function inOrganization(witness: Witness, mentions: Mentions): boolean {
+  const value = witness.context.get("aws:principalorgid");
+  return typeof value === "string" && mentions.orgIds.includes(value);
+}
+
 /** The access class of a concrete request (the same reading as `classF`). */
 export function classifyWitness(witness: Witness, scope: PolicyScope, mentions: Mentions): AccessClass {
   const { principal, context } = witness;
@@ -293,6 +312,23 @@ export function analyzePolicy(
       ...(extra.outsideAdmins ? { outsideAdmins: true } : {}),
     });
   };
+  // A request that answered an earlier question often answers a later one (the same statement for
+  // another action, another class): checked as the question asks it (the statement applies, the
+  // policy allows it, the caller is of the class), it is that question's witness without a search.
+  const found: Witness[] = [];
+  const reuse = (statement: PolicyStatement, action: string, fits: (w: Witness) => boolean): Outcome => {
+    for (const earlier of found) {
+      const w = earlier.action === action ? earlier : { ...earlier, action };
+      if (!fits(w)) continue;
+      const request = witnessRequest(w);
+      if (
+        statementApplies(statement, request, variables) &&
+        evaluatePolicy(policy, request).decision === "allowed"
+      )
+        return { status: "witness", witness: w };
+    }
+    return { status: "proved" };
+  };
   for (const statement of policy.statements) {
     if (statement.effect !== "Allow") continue;
     // A statement whose Action or Resource rules out a request grants nothing for it: proved
@@ -302,8 +338,10 @@ export function analyzePolicy(
     if (concrete && !resourceApplies(statement, resource, undefined)) continue;
     for (const action of clientActions(scope.service)) {
       if (!actionApplies(statement, action)) continue;
-      const askFor = (extra: (frame: Frame) => Formula) =>
-        ask(
+      const askFor = (extra: (frame: Frame) => Formula, fits: (w: Witness) => boolean): Outcome => {
+        const earlier = reuse(statement, action, fits);
+        if (earlier.status === "witness") return earlier;
+        const outcome = ask(
           (frame) =>
             andThen(statementF(statement, frame, variables), () => [
               not(anyDenyF(policy, frame)),
@@ -311,6 +349,9 @@ export function analyzePolicy(
             ]),
           { actions: [action] },
         );
+        if (outcome.status === "witness" && !hasSetValue(outcome.witness)) found.push(outcome.witness);
+        return outcome;
+      };
       for (const cls of classes) {
         // A statement that names only fixed principals reaches no one but them: the classes of
         // outsiders it cannot reach need no question (a proof by the Principal element alone).
@@ -329,21 +370,33 @@ export function analyzePolicy(
             : [];
           for (const accounts of [...own.map((a) => [a]), ...(others.length > 0 ? [others] : [])])
             record(
-              askFor((frame) => and([accountIn(frame, accounts), not(organizationF(frame, mentions))])),
+              askFor(
+                (frame) => and([accountIn(frame, accounts), not(organizationF(frame, mentions))]),
+                (w) =>
+                  w.principal.kind === "aws" &&
+                  accounts.includes(w.principal.account) &&
+                  !inOrganization(w, mentions),
+              ),
               statement,
               { accessClass: "cross-account" },
             );
           continue;
         }
         record(
-          askFor((frame) => classOf(cls, frame)),
+          askFor(
+            (frame) => classOf(cls, frame),
+            (w) => classifyWitness(w, scope, mentions) === cls,
+          ),
           statement,
           { accessClass: cls },
         );
       }
       if (action === root) {
         record(
-          askFor((frame) => and([frame.kind !== "service", not(principalIn(frame, scope.adminPrincipals))])),
+          askFor(
+            (frame) => and([frame.kind !== "service", not(principalIn(frame, scope.adminPrincipals))]),
+            (w) => w.kind !== "service" && !principalNamed(scope.adminPrincipals, w.principal),
+          ),
           statement,
           { outsideAdmins: true },
         );

@@ -70,6 +70,11 @@ function principalEntryMatches(entry: PrincipalEntry, principal: RequestPrincipa
   return false;
 }
 
+/** The caller is one of the principals these ARNs or account ids name (Principal-element semantics). */
+export function principalNamed(values: readonly string[], principal: RequestPrincipal): boolean {
+  return values.some((value) => principalEntryMatches({ type: "AWS", value }, principal));
+}
+
 export function principalApplies(statement: PolicyStatement, principal: RequestPrincipal): boolean {
   // An identity-policy statement names no principal: it applies to the identity it is attached to.
   if (statement.principals === undefined && statement.notPrincipals === undefined) return true;

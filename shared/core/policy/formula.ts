@@ -759,11 +759,16 @@ function clauseOnce(clause: ConditionClause, variables: boolean): KeyLit | Opaqu
 }
 
 function buildStatementF(statement: PolicyStatement, frame: Frame, variables: boolean): Formula {
-  const parts: Formula[] = [
-    principalF(statement, frame),
-    actionF(statement, frame),
-    resourceF(statement, frame, variables),
-  ];
+  // The Principal, Action and Resource elements rule out most frames: the rest is not built then.
+  const parts: Formula[] = [];
+  for (const element of [principalF, actionF] as const) {
+    const f = element(statement, frame);
+    if (f === false) return false;
+    parts.push(f);
+  }
+  const resource = resourceF(statement, frame, variables);
+  if (resource === false) return false;
+  parts.push(resource);
   for (const clause of statement.conditions) {
     const lit = clauseOnce(clause, variables);
     parts.push(lit.lit === "key" ? resolveDerived(lit, frame) : lit);
