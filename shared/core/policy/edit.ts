@@ -34,6 +34,7 @@ import {
   statementLabel,
 } from "./document.ts";
 import { principalApplies, type RequestPrincipal } from "./evaluate.ts";
+import { wholeAccountOf } from "./formula.ts";
 import { findLockout } from "./keep.ts";
 import { matchesAction, matchesPattern } from "./match.ts";
 import { accountPrincipals } from "./narrow.ts";
@@ -107,28 +108,37 @@ function principalIsOpen(raw: RawStatement): boolean {
 /**
  * Narrows an open Principal to the owner's and trusted accounts: `*` becomes their principals (each
  * account's root ARN), a wildcard account in an ARN becomes each of those accounts, and
- * `NotPrincipal` becomes their principals unless it excluded one of them (then nothing narrower can
- * say the same, and the statement goes: false). The statement's conditions stay, so it grants a
- * subset of what it did; the proof checks it.
+ * `NotPrincipal` becomes the principals of those it does not exclude as a whole account. Returns
+ * the accounts it narrowed to; undefined when nothing narrower says the same (a `NotPrincipal`
+ * excluding one principal of such an account), and the statement goes. The statement's conditions
+ * stay, so it grants a subset of what it did; the proof checks it.
  */
-function narrowPrincipal(raw: RawStatement, accounts: readonly string[], partition: string): boolean {
+function narrowPrincipal(
+  raw: RawStatement,
+  accounts: readonly string[],
+  partition: string,
+): readonly string[] | undefined {
   if (raw.NotPrincipal !== undefined) {
     const excluded = isRecord(raw.NotPrincipal) ? asArray(raw.NotPrincipal.AWS) : ["*"];
-    if (
-      excluded.some((v) => {
-        const account = typeof v === "string" ? accountOfPrincipalValue(v) : undefined;
-        return account === undefined || accounts.includes(account);
-      })
-    )
-      return false;
+    const kept = new Set(accounts);
+    for (const value of excluded) {
+      const account = typeof value === "string" ? accountOfPrincipalValue(value) : undefined;
+      if (account === undefined) return undefined;
+      if (!kept.has(account)) continue;
+      // A whole account excluded leaves the others; one principal of an allowed account cannot be
+      // excepted by a Principal element.
+      if (wholeAccountOf(value as string) === undefined) return undefined;
+      kept.delete(account);
+    }
+    if (kept.size === 0) return undefined;
     delete raw.NotPrincipal;
-    raw.Principal = accountPrincipals(accounts, partition);
-    return true;
+    raw.Principal = accountPrincipals([...kept], partition);
+    return [...kept];
   }
   const principal = raw.Principal;
   if (principal === "*" || !isRecord(principal)) {
     raw.Principal = accountPrincipals(accounts, partition);
-    return true;
+    return accounts;
   }
   const narrowed: string[] = [];
   for (const value of asArray(principal.AWS).map(String)) {
@@ -145,9 +155,9 @@ function narrowPrincipal(raw: RawStatement, accounts: readonly string[], partiti
   const next: Record<string, unknown> = { ...principal };
   delete next.AWS;
   if (narrowed.length > 0) next.AWS = single([...new Set(narrowed)]);
-  if (Object.keys(next).length === 0) return false;
+  if (Object.keys(next).length === 0) return undefined;
   raw.Principal = next;
-  return true;
+  return accounts;
 }
 
 function accountOfPrincipalValue(value: string): string | undefined {
@@ -334,12 +344,13 @@ export function editPolicy(
     const label = labels[i] as string;
     if (outside.has(statement.index)) {
       if (principalIsOpen(raw)) {
-        if (!narrowPrincipal(raw, accounts, scope.partition)) {
+        const narrowed = narrowPrincipal(raw, accounts, scope.partition);
+        if (narrowed === undefined) {
           statements[i] = undefined;
           changes.push(`${label}: removed (its principals cannot be narrowed to the trusted accounts)`);
           return;
         }
-        changes.push(`${label}: Principal narrowed to the principals of account(s) ${accounts.join(", ")}`);
+        changes.push(`${label}: Principal narrowed to the principals of account(s) ${narrowed.join(", ")}`);
         const { removed } = dropUntrustedPrincipals(raw, accounts);
         if (removed.length > 0) changes.push(`${label}: principal(s) ${removed.join(", ")} removed`);
       } else {

@@ -82,6 +82,34 @@ describe("editPolicy", () => {
     expect(proveEdit(doc, edit.policy, scope(), ALL_GOALS).ok).toBe(true);
   });
 
+  it("a NotPrincipal that excluded a whole trusted account narrows to the other allowed accounts", () => {
+    const doc = policy({
+      Effect: "Allow",
+      NotPrincipal: { AWS: PARTNER },
+      Action: "s3files:ClientMount",
+      Resource: S3FS_ARN,
+    });
+    const s = scope({ trustedAccounts: [PARTNER] });
+    const edit = editPolicy(doc, s, ALL_GOALS);
+    expect((edit.policy.raw.Statement as Record<string, unknown>[])[0]?.Principal).toEqual({
+      AWS: `arn:aws:iam::${OWNER}:root`,
+    });
+    expect(edit.changes.join("; ")).toContain(`Principal narrowed to the principals of account(s) ${OWNER}`);
+    expect(edit.changes.join("; ")).not.toContain(PARTNER);
+    expect(proveEdit(doc, edit.policy, s, ALL_GOALS).ok).toBe(true);
+  });
+
+  it("a NotPrincipal that excluded one role of an allowed account cannot be narrowed: the statement goes", () => {
+    const doc = policy({
+      Effect: "Allow",
+      NotPrincipal: { AWS: `arn:aws:iam::${PARTNER}:role/intern` },
+      Action: "s3files:ClientMount",
+      Resource: S3FS_ARN,
+    });
+    const edit = editPolicy(doc, scope({ trustedAccounts: [PARTNER] }), ALL_GOALS);
+    expect(edit.policy.statements.some((st) => st.effect === "Allow")).toBe(false);
+  });
+
   it("makes no edit for outside access without a known owner account", () => {
     const doc = policy({ ...allow("*", "s3files:ClientMount"), Resource: "*" });
     expect(() => editPolicy(doc, scope({ ownerAccount: undefined, region: undefined }), ALL_GOALS)).toThrow(

@@ -86,10 +86,11 @@ describe("an edit keeps what the owner's and trusted accounts were allowed", () 
   });
 
   it("a trusted account locked out by the edit is named as well", () => {
-    // Everyone but the owner's account may write: the partner is trusted, and the edit removes it all.
+    // Everyone but the owner's account and one partner role may write: the partner is trusted, and
+    // no Principal element says "the partner but that role", so the edit removes it all.
     const before = policy({
       Effect: "Allow",
-      NotPrincipal: { AWS: OWNER },
+      NotPrincipal: { AWS: [OWNER, `arn:aws:iam::${PARTNER}:role/intern`] },
       NotAction: "s3files:ClientMount",
       Resource: S3FS_ARN,
     });
