@@ -286,13 +286,20 @@ function sameStates(a: Int32Array, b: Int32Array): boolean {
 
 /** True when one clause says a text matches an automaton and another that the same text does not. */
 function contradicts(clauses: readonly ProductClause[]): boolean {
-  const units = new Map<Automaton | Glob, { template: string; neg: boolean }[]>();
+  const units = new Map<Glob | string, { template: string; neg: boolean }[]>();
   for (const clause of clauses) {
     if (clause.length !== 1) continue;
     const lit = clause[0] as ProductLit;
     const template = templateKeyOf(lit.template);
-    // The same patterns (one glob, or the same union): the same object.
-    const same = lit.globs.length === 1 ? (lit.globs[0] as Glob) : lit.automaton;
+    // The same patterns: the same glob, or the same set of globs (named by their numbers, so no
+    // automaton is built for the comparison).
+    const same =
+      lit.globs.length === 1
+        ? (lit.globs[0] as Glob)
+        : lit.globs
+            .map(globId)
+            .sort((a, b) => a - b)
+            .join(",");
     const seen = units.get(same) ?? [];
     if (seen.some((u) => u.template === template && u.neg !== lit.neg)) return true;
     seen.push({ template, neg: lit.neg });
@@ -378,8 +385,12 @@ function guessProduct(
   const chosen: (string | undefined)[] = parts.map(() => undefined);
   for (const lit of required)
     readTemplate(lit.template, shortestInstance(lit.globs[0] as Glob), parts, chosen);
-  const values = chosen.map((value, i) => value ?? shortestInstance(domains[i] as Glob));
-  if (!values.every((value, i) => globMatches(domains[i] as Glob, value))) return undefined;
+  // A value read off a pattern that its domain refuses (a wildcard account read as "") gives way to
+  // the domain's own instance: the checks below decide whether that still fits.
+  const values = chosen.map((value, i) => {
+    const domain = domains[i] as Glob;
+    return value !== undefined && globMatches(domain, value) ? value : shortestInstance(domain);
+  });
   for (const clause of clauses) if (!clause.some((lit) => litHolds(lit, parts, values))) return undefined;
   return values;
 }
