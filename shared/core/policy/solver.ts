@@ -385,14 +385,89 @@ function guessProduct(
   const chosen: (string | undefined)[] = parts.map(() => undefined);
   for (const lit of required)
     readTemplate(lit.template, shortestInstance(lit.globs[0] as Glob), parts, chosen);
-  // A value read off a pattern that its domain refuses (a wildcard account read as "") gives way to
-  // the domain's own instance: the checks below decide whether that still fits.
+  const guessed = checkedValues(parts, domains, clauses, chosen);
+  if (guessed !== undefined || parts.length !== 1) return guessed;
+  // One value and a clause "one of these patterns": each pattern's shortest instance in turn.
+  let narrowest: ProductLit | undefined;
+  for (const clause of clauses) {
+    const lit = clause[0] as ProductLit;
+    if (clause.length !== 1 || lit.neg || lit.globs.length < 2) continue;
+    if (narrowest === undefined || lit.globs.length < narrowest.globs.length) narrowest = lit;
+  }
+  if (narrowest === undefined || narrowest.globs.length > GUESS_CANDIDATES) return undefined;
+  for (const glob of narrowest.globs) {
+    const one: (string | undefined)[] = [undefined];
+    readTemplate(narrowest.template, shortestInstance(glob), parts, one);
+    const values = checkedValues(parts, domains, clauses, one);
+    if (values !== undefined) return values;
+  }
+  return undefined;
+}
+
+/** Patterns of a "one of these" clause whose instances a guess tries, at most. */
+const GUESS_CANDIDATES = 64;
+
+/**
+ * The values chosen (a value its part's domain refuses, such as a wildcard account read as "",
+ * gives way to the domain's own instance), when they satisfy every clause; else undefined.
+ */
+function checkedValues(
+  parts: readonly string[],
+  domains: readonly Glob[],
+  clauses: readonly ProductClause[],
+  chosen: readonly (string | undefined)[],
+): string[] | undefined {
   const values = chosen.map((value, i) => {
     const domain = domains[i] as Glob;
     return value !== undefined && globMatches(domain, value) ? value : shortestInstance(domain);
   });
   for (const clause of clauses) if (!clause.some((lit) => litHolds(lit, parts, values))) return undefined;
   return values;
+}
+
+/** The lengths (in code points) of the texts a glob matches: [least, most], most Infinity with a `*`. */
+function lengthsOf(glob: Glob): readonly [number, number] {
+  let known = globLengths.get(glob);
+  if (known === undefined) {
+    let least = 0;
+    let star = false;
+    for (const token of glob.tokens) {
+      if (token.kind === "star") star = true;
+      else least++;
+    }
+    known = [least, star ? Number.POSITIVE_INFINITY : least];
+    globLengths.set(glob, known);
+  }
+  return known;
+}
+const globLengths = new WeakMap<Glob, readonly [number, number]>();
+
+/**
+ * True when no value of the parts (each within its domain's lengths) makes the template's text as
+ * long as any of the literal's case-sensitive globs needs: a positive literal that cannot hold,
+ * seen without a search (a root ARN and a pattern longer than any root ARN).
+ */
+function tooLongOrShort(lit: ProductLit, parts: readonly string[], domains: readonly Glob[]): boolean {
+  if (lit.neg || lit.globs.some((g) => g.ignoreCase)) return false;
+  let least = 0;
+  let most = 0;
+  for (const part of lit.template) {
+    if (typeof part === "string") {
+      const length = [...part].length;
+      least += length;
+      most += length;
+      continue;
+    }
+    const domain = domains[parts.indexOf(part.sym)];
+    if (domain === undefined) return false;
+    const [low, high] = lengthsOf(domain);
+    least += low;
+    most += high;
+  }
+  return lit.globs.every((glob) => {
+    const [low, high] = lengthsOf(glob);
+    return high < least || low > most;
+  });
 }
 
 /**
@@ -409,6 +484,7 @@ function solveProduct(
   budget: Budget,
 ): Check {
   if (clauses.some((c) => c.length === 0) || contradicts(clauses)) return UNSAT;
+  if (clauses.some((c) => c.every((lit) => tooLongOrShort(lit, parts, domains)))) return UNSAT;
   if (clauses.length <= GUESS_CLAUSES) {
     budget.spend(1 + clauses.length);
     const guessed = guessProduct(parts, domains, clauses);

@@ -137,6 +137,29 @@ describe("per-key values are decided, not guessed", () => {
     expect(w.principal.kind === "aws" && w.principal.account).not.toBe("222222222222");
   });
 
+  it("a role pattern longer than any root ARN: refused for the root user, found for a role session", () => {
+    const pattern = `arn:aws:iam::*:role/${"?".repeat(40)}`;
+    const w = witnessOf(
+      publicMount(policy(allow({ AWS: "*" }, MOUNT, { StringLike: { "aws:PrincipalArn": pattern } }))),
+    );
+    expect(w.kind).toBe("session");
+    expect(globMatches(compileGlob(pattern, "like"), w.context.get("aws:principalarn") as string)).toBe(true);
+  });
+
+  it("one of many values on both sides: a value both lists name, whatever their order", () => {
+    // A key outside AWS's list of limiting keys: fixed values of it still leave the grant public.
+    const values = Array.from(
+      { length: 40 },
+      (_, i) => `${S3FS_ARN}/access-point/ap-${String(i).padStart(4, "0")}`,
+    );
+    const doc = policy(
+      allow("*", MOUNT, { StringEquals: { "s3files:AccessPointArn": values } }),
+      deny("*", MOUNT, { StringNotEquals: { "s3files:AccessPointArn": [...values.slice(25)].reverse() } }),
+    );
+    const value = witnessOf(publicMount(doc)).context.get("s3files:accesspointarn") as string;
+    expect(values.slice(25)).toContain(value);
+  });
+
   it("StringEqualsIgnoreCase: a case variant escapes a case-sensitive Deny", () => {
     const doc = policy(
       allow("*", MOUNT, { StringEqualsIgnoreCase: { "aws:SourceVpc": "vpc-a" } }),
