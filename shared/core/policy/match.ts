@@ -136,8 +136,24 @@ export function matchesPattern(
 /** IAM actions are matched case-insensitively, with `*` and `?`. */
 export function matchesAction(pattern: string, action: string): boolean {
   if (pattern === "*") return true;
-  return matchesPattern(pattern, action, "like", true);
+  // Policies name few action patterns and requests few actions: each pair is matched once.
+  let byAction = actionMatches.get(pattern);
+  if (byAction === undefined) {
+    if (actionMatches.size >= CACHE_LIMIT) actionMatches.clear();
+    byAction = new Map();
+    actionMatches.set(pattern, byAction);
+  }
+  let matched = byAction.get(action);
+  if (matched === undefined) {
+    matched = matchesPattern(pattern, action, "like", true);
+    if (byAction.size < ACTIONS_PER_PATTERN) byAction.set(action, matched);
+  }
+  return matched;
 }
+
+const actionMatches = new Map<string, Map<string, boolean>>();
+/** Actions remembered per pattern (a request's action is one of a service's few hundred). */
+const ACTIONS_PER_PATTERN = 1_000;
 
 /** True when the text carries a wildcard (`*`, `?`) or a policy variable: not a fixed value. */
 export function isFixedValue(value: string): boolean {
