@@ -223,9 +223,10 @@ function dropRootAction(raw: RawStatement, scope: PolicyScope): boolean {
 
 /**
  * Root access the edit must not take: when `ClientRootAccess` leaves a statement, the admin
- * principals of the owner's and trusted accounts that the statement's Principal element let in keep
- * it through a statement of their own, with the same Resource and conditions (a subset of what the
- * statement granted; the proof checks it). Undefined when the statement let no such admin in.
+ * principals of the owner's and trusted accounts that the statement's Principal element let in (and
+ * the principals it names in an account whose root is an admin) keep it through a statement of
+ * their own, with the same Resource and conditions (a subset of what the statement granted; the
+ * proof checks it). Undefined when the statement let no such admin in.
  */
 function adminRootStatement(
   statement: PolicyStatement,
@@ -233,7 +234,7 @@ function adminRootStatement(
   scope: PolicyScope,
   accounts: readonly string[],
 ): { statement: RawStatement; admins: string[] } | undefined {
-  const admins = scope.adminPrincipals.filter((arn) => {
+  const letIn = scope.adminPrincipals.filter((arn) => {
     const principal = adminAsCaller(arn);
     return (
       principal !== undefined &&
@@ -241,6 +242,20 @@ function adminRootStatement(
       principalApplies(statement, principal)
     );
   });
+  // An admin account root covers every principal of its account (`isAdminPrincipal`): the ones the
+  // statement names keep root as well.
+  const adminAccounts = scope.adminPrincipals.flatMap((arn) => {
+    const account = wholeAccountOf(arn);
+    return account === undefined ? [] : [account];
+  });
+  const covered = (statement.principals ?? [])
+    .filter((e) => e.type === "AWS" && !e.value.includes("*") && !e.value.includes("?"))
+    .map((e) => e.value)
+    .filter((value) => {
+      const account = accountOfPrincipalValue(value);
+      return account !== undefined && accounts.includes(account) && adminAccounts.includes(account);
+    });
+  const admins = [...new Set([...letIn, ...covered])];
   if (admins.length === 0) return undefined;
   const { Sid, Principal, NotPrincipal, Action, NotAction, ...rest } = raw;
   return {

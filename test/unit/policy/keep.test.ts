@@ -185,6 +185,24 @@ describe("an edit keeps what the owner's and trusted accounts were allowed", () 
     expect(proof.failure).toMatch(/would no longer allow s3files:ClientRootAccess by .*role\/admin/);
   });
 
+  it("a principal the statement names in an account whose root is an admin keeps root when a partner's root goes", () => {
+    // Prepare: the owner's app role and a partner's role share root; the admin is the owner's account root.
+    const before = policy(
+      allow({ AWS: [`arn:aws:iam::${OWNER}:role/app`, `arn:aws:iam::${PARTNER}:role/reader`] }, [
+        "s3files:ClientMount",
+        "s3files:ClientRootAccess",
+      ]),
+    );
+    const s = scope({ adminPrincipals: [`arn:aws:iam::${OWNER}:root`] });
+    // Act
+    const edit = editPolicy(before, s, ALL_GOALS);
+    // Assess: the partner loses everything, the owner's app keeps mount and root.
+    expect(proveEdit(before, edit.policy, s, ALL_GOALS)).toEqual({ ok: true });
+    expect(decide(edit.policy, session(OWNER, "app"), "s3files:ClientRootAccess")).toBe("allowed");
+    expect(decide(edit.policy, session(OWNER, "app"), "s3files:ClientMount")).toBe("allowed");
+    expect(decide(edit.policy, session(PARTNER, "reader"), "s3files:ClientRootAccess")).toBe("implicit-deny");
+  });
+
   it("narrowing a public statement to the owner's account keeps the owner's access, and takes it from other accounts' organization members", () => {
     // Prepare: write from any VPC (public: a wildcard limits nothing).
     const before = policy({
