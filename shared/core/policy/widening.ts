@@ -5,7 +5,7 @@
  * (dropping a Deny counts as widening).
  */
 import type { PolicyDocument, PolicyStatement } from "./document.ts";
-import { decisionRank, evaluatePolicy } from "./evaluate.ts";
+import { actionApplies, decisionRank, evaluatePolicy } from "./evaluate.ts";
 import {
   andThen,
   anyAllowF,
@@ -28,24 +28,53 @@ export function describeWidening(before: PolicyDocument, after: PolicyDocument, 
   return `${witness.action} by ${describeWitness(witness)} would be ${now} instead of ${was}`;
 }
 
-/** A statement's text without its Principal / NotPrincipal. */
-function textBesidesPrincipal(statement: PolicyStatement): string {
-  const { Principal: _principal, NotPrincipal: _notPrincipal, ...rest } = statement.raw;
+/** A statement's text without its Principal and Action elements (and their `Not` forms). */
+function textBesidesPrincipalAndAction(statement: PolicyStatement): string {
+  const { Principal: _p, NotPrincipal: _np, Action: _a, NotAction: _na, ...rest } = statement.raw;
   return JSON.stringify(rest);
+}
+
+/** `narrowed` names no caller `original` does not: `original` names everyone, or both name the same. */
+function principalsCovered(narrowed: PolicyStatement, original: PolicyStatement): boolean {
+  if (original.principals?.some((entry) => entry.type === "AWS" && entry.value === "*"))
+    return narrowed.principals !== undefined;
+  return (
+    JSON.stringify(narrowed.raw.Principal) === JSON.stringify(original.raw.Principal) &&
+    JSON.stringify(narrowed.raw.NotPrincipal) === JSON.stringify(original.raw.NotPrincipal)
+  );
+}
+
+/**
+ * `narrowed` applies to no action `original` does not: each of its Action patterns is one of
+ * `original`'s or a single action `original` applies to; or it excludes every action `original`'s
+ * NotAction does (and maybe more).
+ */
+function actionsCovered(narrowed: PolicyStatement, original: PolicyStatement): boolean {
+  if (narrowed.actions && original.actions) {
+    const patterns = original.actions;
+    return narrowed.actions.every(
+      (p) => patterns.includes(p) || (!p.includes("*") && !p.includes("?") && actionApplies(original, p)),
+    );
+  }
+  if (narrowed.notActions && original.notActions) {
+    const excluded = narrowed.notActions;
+    return original.notActions.every((p) => excluded.includes(p));
+  }
+  return false;
 }
 
 /**
  * `narrowed` applies to no request `original` does not, read off the two texts: they are equal but
- * for the Principal element, and `original`'s names everyone (`"*"` matches every caller, anonymous
- * and services included), so whatever `narrowed` names is covered. This is the shape of every
- * Principal narrowing an edit makes; anything else is left to the solver.
+ * for the Principal and Action elements, and those of `narrowed` are covered by `original`'s (see
+ * above). This is the shape of every edit of a statement (a Principal narrowed, root access taken
+ * out of its actions); anything else is left to the solver.
  */
-function coveredByPrincipalAlone(narrowed: PolicyStatement, original: PolicyStatement): boolean {
+function coveredByElements(narrowed: PolicyStatement, original: PolicyStatement): boolean {
   return (
     narrowed.effect === original.effect &&
-    narrowed.principals !== undefined &&
-    original.principals?.some((entry) => entry.type === "AWS" && entry.value === "*") === true &&
-    textBesidesPrincipal(narrowed) === textBesidesPrincipal(original)
+    principalsCovered(narrowed, original) &&
+    actionsCovered(narrowed, original) &&
+    textBesidesPrincipalAndAction(narrowed) === textBesidesPrincipalAndAction(original)
   );
 }
 
@@ -106,9 +135,7 @@ export function findWidening(
         Number(b.sid === allow.sid && b.index === allow.index) -
         Number(a.sid === allow.sid && a.index === allow.index),
     );
-    let covered = candidates.some(
-      (original) => vBefore === vAfter && coveredByPrincipalAlone(allow, original),
-    );
+    let covered = candidates.some((original) => vBefore === vAfter && coveredByElements(allow, original));
     for (const original of covered ? [] : candidates) {
       if (proves((frame) => andThen(grants(frame), () => [not(statementF(original, frame, vBefore))]))) {
         covered = true;

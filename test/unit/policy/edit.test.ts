@@ -192,6 +192,34 @@ describe("editPolicy", () => {
     expect(proveNoWidening(otherCondition, narrowed, scope()).ok).toBe(false);
   });
 
+  it("actions taken out of a statement are covered; an action added, or a NotAction dropped, is not", () => {
+    const condition = { StringLike: { "aws:SourceVpc": "vpc-*" } };
+    const before = policy(allow("*", "s3files:Client*", condition));
+    const narrowed = policy(
+      allow({ AWS: `arn:aws:iam::${OWNER}:root` }, ["s3files:ClientMount", "s3files:ClientWrite"], condition),
+    );
+    expect(proveNoWidening(before, narrowed, scope()).ok).toBe(true);
+    // The same shape with an action the original never granted is widening.
+    const mountOnly = policy(allow("*", "s3files:ClientMount", condition));
+    const proof = proveNoWidening(mountOnly, narrowed, scope());
+    expect(proof.ok).toBe(false);
+    expect(proof.witness?.action).toBe("s3files:ClientWrite");
+    // NotAction: excluding more is covered, excluding less is not.
+    const notAction = (excluded: string[]) =>
+      policy({
+        Effect: "Allow",
+        Principal: "*",
+        NotAction: excluded,
+        Resource: S3FS_ARN,
+        Condition: condition,
+      });
+    const rootExcluded = notAction(["s3files:ClientRootAccess"]);
+    const writeExcluded = notAction(["s3files:ClientWrite"]);
+    const both = notAction(["s3files:ClientRootAccess", "s3files:ClientWrite"]);
+    expect(proveNoWidening(rootExcluded, both, scope()).ok).toBe(true);
+    expect(proveNoWidening(rootExcluded, writeExcluded, scope()).ok).toBe(false);
+  });
+
   it("the proof rejects dropping a Deny: an identity policy could then allow the request", () => {
     const before = policy(allow({ AWS: OWNER }, "s3files:ClientMount"), deny("*", "s3files:ClientWrite"));
     const after = policy(allow({ AWS: OWNER }, "s3files:ClientMount"));
