@@ -1560,7 +1560,8 @@ class Search {
     ["action", []],
     ["resource", []],
   ]);
-  private readonly localMemo = new Map<string, Check>();
+  /** What besides its literals a store's check depends on, per store (see `memoKeyOf`). */
+  private readonly scopes = new Map<string, string>();
   /** Truth values chosen for opaque literals (conditions with policy variables). */
   private readonly opaques = new Map<string, boolean>();
   unknown = false;
@@ -1589,25 +1590,13 @@ class Search {
 
   check(name: string): Check {
     const list = this.listOf(name);
-    // This search's own memo first, keyed by the literals in the order they were added (cheap);
-    // then the shared one, keyed canonically.
-    let quick = `${name}#`;
-    for (const lit of list) quick += `${litId(lit)},`;
-    const local = this.localMemo.get(quick);
-    if (local) return local;
-    const scopeOfCheck = name.startsWith("k:")
-      ? `${name}${this.multivalued.has(name.slice(2)) ? "*" : ""}`
-      : name === "principal"
-        ? `p${this.frame.kind}${this.frame.fixed ? "f" : ""}`
-        : `${name}${name === "action" ? (this.frame.action ?? "") : (this.frame.resource ?? "")}`;
-    const memoKey = `${scopeOfCheck}#${[...new Set(list.map(litId))].sort((a, b) => a - b).join(",")}`;
+    const memoKey = this.memoKeyOf(name, list);
     const known = checkMemo.get(memoKey);
     if (known) {
       if (known.generation !== generation) {
         this.budget.spend(known.steps);
         known.generation = generation;
       }
-      this.localMemo.set(quick, known.result);
       return known.result;
     }
     const stepsBefore = this.budget.steps;
@@ -1637,8 +1626,31 @@ class Search {
     }
     if (checkMemo.size >= CHECK_MEMO_LIMIT) checkMemo.clear();
     checkMemo.set(memoKey, { result, steps: this.budget.steps - stepsBefore, generation });
-    this.localMemo.set(quick, result);
     return result;
+  }
+
+  /**
+   * The shared memo's key for a store's literals: what else the check depends on (the variable,
+   * whether a key is a set, the frame's caller kind, action or resource) and the literals' numbers,
+   * sorted and without repeats (the same set in any order is the same check).
+   */
+  private memoKeyOf(name: string, list: readonly (KeyLit | TmplLit)[]): string {
+    let scope = this.scopes.get(name);
+    if (scope === undefined) {
+      const frame = this.frame;
+      scope = name.startsWith("k:")
+        ? `${name}${this.multivalued.has(name.slice(2)) ? "*" : ""}#`
+        : name === "principal"
+          ? `p${frame.kind}${frame.fixed ? "f" : ""}#`
+          : `${name}${name === "action" ? (frame.action ?? "") : (frame.resource ?? "")}#`;
+      this.scopes.set(name, scope);
+    }
+    if (list.length === 0) return scope;
+    if (list.length === 1) return `${scope}${litId(list[0] as KeyLit | TmplLit)}`;
+    const ids = list.map(litId).sort((a, b) => a - b);
+    let key = `${scope}${ids[0]}`;
+    for (let i = 1; i < ids.length; i++) if (ids[i] !== ids[i - 1]) key += `,${ids[i]}`;
+    return key;
   }
 
   /** False when `option` is a literal that contradicts the literals chosen so far. */
