@@ -288,6 +288,9 @@ export function policyLengthProblem(text: string): string | undefined {
  * shaped like an IAM policy.
  */
 export function parsePolicy(text: string, kind: PolicyKind = "resource"): PolicyDocument {
+  // The intake checks a policy text and the judgement then reads it: parsed once. A document is
+  // never changed once built (an edit builds a new one), so the same one can be handed out again.
+  if (lastParsed?.text === text && lastParsed.kind === kind) return lastParsed.document;
   const tooLong = policyLengthProblem(text);
   if (tooLong) throw new InvalidInputError(tooLong);
   let json: unknown;
@@ -297,5 +300,11 @@ export function parsePolicy(text: string, kind: PolicyKind = "resource"): Policy
     const detail = error instanceof Error ? error.message : String(error);
     throw new InvalidInputError(`policy: not valid JSON (malformed or truncated): ${detail}`);
   }
-  return policyFromJson(json, kind);
+  const document = policyFromJson(json, kind);
+  lastParsed = { text, kind, document };
+  return document;
 }
+
+let lastParsed:
+  | { readonly text: string; readonly kind: PolicyKind; readonly document: PolicyDocument }
+  | undefined;
