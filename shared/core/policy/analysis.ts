@@ -30,15 +30,19 @@ import {
   andThen,
   anyAllowF,
   anyDenyF,
+  DERIVED_KEYS,
   type Formula,
   type Frame,
+  identityOnlyKey,
   keyEquals,
   not,
   PRINCIPAL_KINDS,
   principalIn,
   resourceLike,
+  type Sym,
   statementF,
   variablesOf,
+  wholeAccountOf,
 } from "./formula.ts";
 import { globMatches } from "./glob.ts";
 import type { ContextValues } from "./match.ts";
@@ -57,7 +61,15 @@ import {
   witnessRequest,
 } from "./questions.ts";
 import { clientActions, fileSystemArn, fileSystemPattern, type PolicyScope, rootActionOf } from "./scope.ts";
-import { findRequest, multivaluedKeysOf, type Outcome, type SearchSpace, type Witness } from "./solver.ts";
+import {
+  alwaysPresentKey,
+  concreteRequest,
+  findRequest,
+  multivaluedKeysOf,
+  type Outcome,
+  type SearchSpace,
+  type Witness,
+} from "./solver.ts";
 
 export type { AccessClass } from "./questions.ts";
 
@@ -209,6 +221,86 @@ export function isAdminPrincipal(principal: RequestPrincipal, admins: readonly s
   });
 }
 
+/**
+ * Requests `statement` plainly grants, to try before a search (the evaluator and the question then
+ * judge them): the callers its Principal element names (an account's root user, a session of a role
+ * named without a path), or for an open statement an anonymous caller and the root user of each
+ * account the policy names and of one it does not; with a value for each positive condition on a
+ * request key (the text of an equality, a pattern's shortest instance, the address of a range).
+ * A statement whose Resource is not known whole gets none.
+ */
+function obviousRequests(
+  statement: PolicyStatement,
+  scope: PolicyScope,
+  mentions: Mentions,
+  multivalued: ReadonlySet<string>,
+  timeBound: boolean,
+): Witness[] {
+  const resource = fileSystemArn(scope);
+  // Without the file system's ARN, or with a policy on keys every request carries (the current
+  // time), a plain request would not be one AWS makes: the search alone answers.
+  if (resource === undefined || timeBound) return [];
+  const callers: { kind: Witness["kind"]; parts: Partial<Record<Sym, string>> }[] = [];
+  if (isOpen(statement)) {
+    callers.push({ kind: "anonymous", parts: {} });
+    for (const account of [...mentions.namedAccounts, unnamedAccount(scope, mentions)])
+      callers.push({ kind: "root", parts: { A: account } });
+  } else {
+    for (const entry of statement.principals ?? []) {
+      if (entry.type !== "AWS") continue;
+      const account = wholeAccountOf(entry.value);
+      const role = /^arn:[^:]+:iam::(\d{12}):role\/([^/*?]+)$/.exec(entry.value);
+      if (account !== undefined) callers.push({ kind: "root", parts: { A: account } });
+      else if (role) callers.push({ kind: "session", parts: { A: role[1], N: role[2], U: "x", S: "x" } });
+    }
+  }
+  const context = obviousContext(statement, multivalued);
+  const action = clientActions(scope.service)[0] as string;
+  return callers.flatMap(({ kind, parts }) => {
+    const request = concreteRequest({ partition: scope.partition, resource }, kind, action, parts, context);
+    return request === undefined ? [] : [request];
+  });
+}
+
+/** Operators whose first value names a value that satisfies them, read as `obviousRequests` reads it. */
+const PLAIN_OPERATORS = new Set([
+  "StringEquals",
+  "StringEqualsIgnoreCase",
+  "StringLike",
+  "ArnEquals",
+  "ArnLike",
+  "IpAddress",
+  "NumericEquals",
+  "DateEquals",
+  "Bool",
+]);
+
+/** A value for each plain positive condition of the statement on a key the request itself carries. */
+function obviousContext(statement: PolicyStatement, multivalued: ReadonlySet<string>): [string, string][] {
+  const context = new Map<string, string>();
+  for (const clause of statement.conditions) {
+    const key = clause.keyLower;
+    const value = clause.values[0];
+    if (value === undefined || value.includes("${") || clause.set !== undefined || clause.ifExists) continue;
+    if (!PLAIN_OPERATORS.has(clause.base) || multivalued.has(key) || context.has(key)) continue;
+    // Principal-derived and organization keys come with the caller; TLS stays on.
+    if (DERIVED_KEYS.has(key) || identityOnlyKey(key) || key === "aws:securetransport") continue;
+    if (clause.base === "StringLike" || clause.base === "ArnLike")
+      context.set(key, value.replaceAll("*", "").replaceAll("?", "x"));
+    else if (clause.base === "IpAddress") context.set(key, value.split("/")[0] as string);
+    else context.set(key, value);
+  }
+  return [...context];
+}
+
+/** An account id neither the scope nor the policy names (the caller of an account nobody trusts). */
+function unnamedAccount(scope: PolicyScope, mentions: Mentions): string {
+  const taken = new Set([scope.ownerAccount, ...scope.trustedAccounts, ...mentions.namedAccounts]);
+  let account = "222222222222";
+  for (let i = 1; taken.has(account); i++) account = String(222222222222 + i);
+  return account;
+}
+
 /** A witness with a key of several values: classified by formulas only (`classifyWitness` reads single values). */
 function hasSetValue(witness: Witness): boolean {
   for (const value of witness.context.values()) if (Array.isArray(value)) return true;
@@ -275,7 +367,6 @@ export function analyzePolicy(
   const root = rootActionOf(scope.service);
   const variables = variablesOf(policy);
   const ask = fileSystemAsker([policy], scope, allowedByEvaluator(policy));
-  const multivalued = multivaluedKeysOf([policy]);
   const resource = fileSystemArn(scope);
   // Every statement and action asks the same classes of the same frames: built once per analysis.
   const classFormulas: Map<AccessClass, Map<Frame, Formula>> = new Map();
@@ -312,22 +403,37 @@ export function analyzePolicy(
       ...(extra.outsideAdmins ? { outsideAdmins: true } : {}),
     });
   };
-  // A request that answered an earlier question often answers a later one (the same statement for
-  // another action, another class): checked as the question asks it (the statement applies, the
-  // policy allows it, the caller is of the class), it is that question's witness without a search.
+  // Before a search, requests that may answer the question outright: one that answered an earlier
+  // question (the same statement for another action, another class), then the ones the statement
+  // plainly grants (`obviousRequests`). Each counts only as the question asks it (the statement
+  // applies, the policy allows it, the caller is of the class asked): then it is the witness.
   const found: Witness[] = [];
-  const reuse = (statement: PolicyStatement, action: string, fits: (w: Witness) => boolean): Outcome => {
-    for (const earlier of found) {
-      const w = earlier.action === action ? earlier : { ...earlier, action };
+  const multivalued = multivaluedKeysOf([policy]);
+  const obvious = new Map<PolicyStatement, Witness[]>();
+  const timeBound = policy.statements.some((s) =>
+    s.conditions.some((c) => alwaysPresentKey(c.keyLower) && c.keyLower !== "aws:securetransport"),
+  );
+  const answeredAlready = (
+    statement: PolicyStatement,
+    action: string,
+    fits: (w: Witness) => boolean,
+  ): Witness | undefined => {
+    let plain = obvious.get(statement);
+    if (plain === undefined) {
+      plain = obviousRequests(statement, scope, mentions, multivalued, timeBound);
+      obvious.set(statement, plain);
+    }
+    for (const candidate of [...found, ...plain]) {
+      const w = candidate.action === action ? candidate : { ...candidate, action };
       if (!fits(w)) continue;
       const request = witnessRequest(w);
       if (
         statementApplies(statement, request, variables) &&
         evaluatePolicy(policy, request).decision === "allowed"
       )
-        return { status: "witness", witness: w };
+        return w;
     }
-    return { status: "proved" };
+    return undefined;
   };
   for (const statement of policy.statements) {
     if (statement.effect !== "Allow") continue;
@@ -339,8 +445,8 @@ export function analyzePolicy(
     for (const action of clientActions(scope.service)) {
       if (!actionApplies(statement, action)) continue;
       const askFor = (extra: (frame: Frame) => Formula, fits: (w: Witness) => boolean): Outcome => {
-        const earlier = reuse(statement, action, fits);
-        if (earlier.status === "witness") return earlier;
+        const answer = answeredAlready(statement, action, fits);
+        if (answer !== undefined) return { status: "witness", witness: answer };
         const outcome = ask(
           (frame) =>
             andThen(statementF(statement, frame, variables), () => [

@@ -550,8 +550,7 @@ export function clauseLit(clause: ConditionClause, variables: boolean): KeyLit {
  * template literals on the caller's symbolic parts.
  */
 export function resolveDerived(lit: KeyLit, frame: Frame): Formula {
-  if (identityOnlyKey(lit.key) && !AWS_KINDS.includes(frame.kind)) return lit.absent;
-  if (otherFileSystemServiceKey(lit.key, frame)) return lit.absent;
+  if (keyAbsentFor(lit.key, frame)) return lit.absent;
   if (!DERIVED_KEYS.has(lit.key)) return lit;
   const anonymousValue = frame.kind === "anonymous" ? ANONYMOUS_VALUES[lit.key] : undefined;
   if (anonymousValue !== undefined) {
@@ -562,6 +561,11 @@ export function resolveDerived(lit: KeyLit, frame: Frame): Formula {
   const template = derivedKeyTemplate(lit.key, frame);
   if (template === undefined) return lit.absent;
   return onValue(lit, template);
+}
+
+/** A key no request of the frame's caller and action carries (`resolveDerived` reads it as absent). */
+export function keyAbsentFor(key: string, frame: Frame): boolean {
+  return (identityOnlyKey(key) && !AWS_KINDS.includes(frame.kind)) || otherFileSystemServiceKey(key, frame);
 }
 
 /** The condition-key prefixes of the two file-system services. */

@@ -47,6 +47,7 @@ import {
   frameTable,
   type Junction,
   type KeyLit,
+  keyAbsentFor,
   or,
   type PrincipalKind,
   type Sym,
@@ -1330,6 +1331,11 @@ function solveTyped(
 
 /** Keys IAM includes in every request (IAM User Guide, global condition keys: "always included"). */
 const ALWAYS_PRESENT = new Set(["aws:securetransport", "aws:currenttime", "aws:epochtime"]);
+
+/** Keys every request carries (a request built without one is not a request AWS makes). */
+export function alwaysPresentKey(key: string): boolean {
+  return ALWAYS_PRESENT.has(key);
+}
 const BOOLEAN_KEYS = new Set([
   "aws:securetransport",
   "elasticfilesystem:accessedviamounttarget",
@@ -1790,6 +1796,36 @@ export function multivaluedKeysOf(policies: readonly PolicyDocument[]): Set<stri
 function instantiate(template: Template | undefined, values: ReadonlyMap<Sym, string>): string | undefined {
   if (template === undefined) return undefined;
   return template.map((p) => (typeof p === "string" ? p : (values.get(p.sym) ?? ""))).join("");
+}
+
+/**
+ * A concrete request of one kind of caller, built as a solution's witness is (the principal from its
+ * parts, the principal-derived keys, `aws:SecureTransport` = true unless given): for requests tried
+ * before a search, which the evaluator then judges. Undefined when a context value is not of its
+ * key's type.
+ */
+export function concreteRequest(
+  space: Pick<SearchSpace, "partition" | "resource">,
+  kind: PrincipalKind,
+  action: string,
+  parts: Readonly<Partial<Record<Sym, string>>>,
+  context: Iterable<readonly [string, string]>,
+): Witness | undefined {
+  const frame = frameTable(space.partition, space.resource).frame(kind, action);
+  const checks = new Map<string, Check>([
+    ["principal", { status: "sat", value: PRINCIPAL_PARTS[kind].map((part) => parts[part] ?? "") }],
+  ]);
+  for (const [key, value] of context) {
+    // A key the caller's kind or the action's service never carries, one that comes with the
+    // caller, or a value its key's own type refuses (not an address, not a boolean): no request.
+    if (keyAbsentFor(key, frame) || DERIVED_KEYS.has(key)) return undefined;
+    const fits = domainLits(key).every((lit) =>
+      lit.and ? lit.atoms.every((a) => atomHolds(a, value)) : lit.atoms.some((a) => atomHolds(a, value)),
+    );
+    if (!fits) return undefined;
+    checks.set(keyStoreName(key), { status: "sat", value });
+  }
+  return buildWitness(frame, checks, new Map());
 }
 
 function buildWitness(

@@ -5,7 +5,13 @@
  * wildcard condition values and ignores Deny statements).
  */
 import { describe, expect, it } from "vitest";
-import { analyzePolicy, isPolicySafe, problemsOf } from "../../../shared/core/policy/index.ts";
+import {
+  analyzePolicy,
+  evaluatePolicy,
+  isPolicySafe,
+  problemsOf,
+} from "../../../shared/core/policy/index.ts";
+import { witnessRequest } from "../../../shared/core/policy/questions.ts";
 import {
   allow,
   deny,
@@ -189,6 +195,35 @@ describe("accounts outside the trusted ones", () => {
       policy(allow({ AWS: PARTNER }, MOUNT, { [operator]: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } }));
     expect(isCrossAccount(held("StringEquals"))).toBe(false);
     expect(isCrossAccount(held("StringEqualsIfExists"))).toBe(true);
+  });
+});
+
+describe("requests tried before a search are only tried", () => {
+  it("a Deny of the plain requests (anonymous, an unnamed account's root, the pattern's shortest instance) leaves the grant public", () => {
+    const doc = policy(
+      allow("*", MOUNT, { StringLike: { "aws:SourceVpc": "vpc-*" } }),
+      deny("*", MOUNT, { StringEquals: { "aws:SourceVpc": "vpc-" } }),
+      { ...deny("*", MOUNT), Principal: { AWS: "222222222222" } },
+    );
+    const grants = problemsOf(analyzePolicy(doc, scope())).publicGrants;
+    expect(grants.length).toBeGreaterThan(0);
+    for (const grant of grants) {
+      expect(grant.context.get("aws:sourcevpc")).not.toBe("vpc-");
+      expect(evaluatePolicy(doc, witnessRequest(grant.witness)).decision).toBe("allowed");
+    }
+  });
+});
+
+describe("requests tried before a search are requests AWS makes", () => {
+  it("an S3 Files request carries no key of EFS, so a grant held to one grants nothing", () => {
+    const held = { Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } };
+    expect(isPublic(policy(allow("*", MOUNT, held)))).toBe(false);
+    expect(isCrossAccount(policy(allow({ AWS: PARTNER }, MOUNT, held)))).toBe(false);
+  });
+
+  it("every request carries the current time, so a Deny of requests that carry it applies to all", () => {
+    const doc = policy(allow("*", MOUNT), deny("*", MOUNT, { Null: { "aws:CurrentTime": "false" } }));
+    expect(isPublic(doc)).toBe(false);
   });
 });
 

@@ -150,7 +150,16 @@ describe(RULE, () => {
     });
 
     it("a judgement that spends its whole budget is too complex to decide: recorded, no plan", () => {
-      const record = loadFixture("synthetic-s3files-PutFileSystemPolicy-public-mount.json");
+      // A grant only a search can show (the plain requests tried first carry no current time).
+      const record = putPolicy([
+        {
+          Effect: "Allow",
+          Principal: "*",
+          Action: MOUNT,
+          Resource: S3_ARN,
+          Condition: { DateGreaterThan: { "aws:CurrentTime": "2026-01-01T00:00:00Z" } },
+        },
+      ]);
       // The outermost budget is the one every question shares; one step is spent at once.
       const { result } = withJudgementBudget(() => judge(record), 1);
       expect(result.verdict).toBe("violation");
