@@ -227,23 +227,21 @@ export function isAdminPrincipal(principal: RequestPrincipal, admins: readonly s
  * named without a path), or for an open statement an anonymous caller and the root user of each
  * account the policy names and of one it does not; with a value for each positive condition on a
  * request key (the text of an equality, a pattern's shortest instance, the address of a range).
- * A statement whose Resource is not known whole gets none.
+ * None when the file system's ARN is not known.
  */
 function obviousRequests(
   statement: PolicyStatement,
   scope: PolicyScope,
   mentions: Mentions,
   multivalued: ReadonlySet<string>,
-  timeBound: boolean,
 ): Witness[] {
   const resource = fileSystemArn(scope);
-  // Without the file system's ARN, or with a policy on keys every request carries (the current
-  // time), a plain request would not be one AWS makes: the search alone answers.
-  if (resource === undefined || timeBound) return [];
+  if (resource === undefined) return [];
   const callers: { kind: Witness["kind"]; parts: Partial<Record<Sym, string>> }[] = [];
   if (isOpen(statement)) {
     callers.push({ kind: "anonymous", parts: {} });
-    for (const account of [...mentions.namedAccounts, unnamedAccount(scope, mentions)])
+    const named = mentions.namedAccounts.slice(0, PLAIN_ACCOUNTS);
+    for (const account of [...named, unnamedAccount(scope, mentions)])
       callers.push({ kind: "root", parts: { A: account } });
   } else {
     for (const entry of statement.principals ?? []) {
@@ -256,11 +254,22 @@ function obviousRequests(
   }
   const context = obviousContext(statement, multivalued);
   const action = clientActions(scope.service)[0] as string;
-  return callers.flatMap(({ kind, parts }) => {
+  return callers.slice(0, PLAIN_CALLERS).flatMap(({ kind, parts }) => {
     const request = concreteRequest({ partition: scope.partition, resource }, kind, action, parts, context);
     return request === undefined ? [] : [request];
   });
 }
+
+/** Condition values in a policy, at most, for plain requests to be tried. */
+const PLAIN_VALUES = 64;
+
+/** Plain requests a statement applies to but the policy refuses, per analysis, before they are no longer tried. */
+const PLAIN_MISSES = 4;
+
+/** Named accounts whose root users an open statement's plain requests include, at most. */
+const PLAIN_ACCOUNTS = 4;
+/** Plain requests per statement, at most: each costs an evaluation of the policy per question. */
+const PLAIN_CALLERS = 8;
 
 /** Operators whose first value names a value that satisfies them, read as `obviousRequests` reads it. */
 const PLAIN_OPERATORS = new Set([
@@ -404,15 +413,19 @@ export function analyzePolicy(
     });
   };
   // Before a search, requests that may answer the question outright: one that answered an earlier
-  // question (the same statement for another action, another class), then the ones the statement
+  // question about the same statement (another action, another class), then the ones the statement
   // plainly grants (`obviousRequests`). Each counts only as the question asks it (the statement
   // applies, the policy allows it, the caller is of the class asked): then it is the witness.
-  const found: Witness[] = [];
+  const found = new Map<PolicyStatement, Witness[]>();
   const multivalued = multivaluedKeysOf([policy]);
   const obvious = new Map<PolicyStatement, Witness[]>();
-  const timeBound = policy.statements.some((s) =>
-    s.conditions.some((c) => alwaysPresentKey(c.keyLower) && c.keyLower !== "aws:securetransport"),
-  );
+  // Plain requests are for policies a person writes by hand: with a key every request carries (the
+  // current time) they would not be requests AWS makes, and past a few dozen condition values the
+  // evaluator's first look (compiling every pattern) costs more than the search they would save.
+  const conditions = policy.statements.flatMap((s) => s.conditions);
+  const noPlainRequests =
+    conditions.some((c) => alwaysPresentKey(c.keyLower) && c.keyLower !== "aws:securetransport") ||
+    conditions.reduce((n, c) => n + c.values.length, 0) > PLAIN_VALUES;
   const answeredAlready = (
     statement: PolicyStatement,
     action: string,
@@ -420,21 +433,23 @@ export function analyzePolicy(
   ): Witness | undefined => {
     let plain = obvious.get(statement);
     if (plain === undefined) {
-      plain = obviousRequests(statement, scope, mentions, multivalued, timeBound);
+      plain = noPlainRequests ? [] : obviousRequests(statement, scope, mentions, multivalued);
       obvious.set(statement, plain);
     }
-    for (const candidate of [...found, ...plain]) {
+    // A policy whose plain requests keep failing (Denies everywhere) stops paying for them.
+    const candidates =
+      misses < PLAIN_MISSES ? [...(found.get(statement) ?? []), ...plain] : found.get(statement);
+    for (const candidate of candidates ?? []) {
       const w = candidate.action === action ? candidate : { ...candidate, action };
       if (!fits(w)) continue;
       const request = witnessRequest(w);
-      if (
-        statementApplies(statement, request, variables) &&
-        evaluatePolicy(policy, request).decision === "allowed"
-      )
-        return w;
+      if (!statementApplies(statement, request, variables)) continue;
+      if (evaluatePolicy(policy, request).decision === "allowed") return w;
+      misses++;
     }
     return undefined;
   };
+  let misses = 0;
   for (const statement of policy.statements) {
     if (statement.effect !== "Allow") continue;
     // A statement whose Action or Resource rules out a request grants nothing for it: proved
@@ -455,7 +470,11 @@ export function analyzePolicy(
             ]),
           { actions: [action] },
         );
-        if (outcome.status === "witness" && !hasSetValue(outcome.witness)) found.push(outcome.witness);
+        if (outcome.status === "witness" && !hasSetValue(outcome.witness)) {
+          const list = found.get(statement) ?? [];
+          list.push(outcome.witness);
+          found.set(statement, list);
+        }
         return outcome;
       };
       for (const cls of classes) {
