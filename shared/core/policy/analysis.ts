@@ -14,7 +14,7 @@
  */
 import { cidrContains, parseCidr } from "../net/cidr.ts";
 import { parseIp } from "./conditions.ts";
-import type { PolicyDocument, PolicyStatement } from "./document.ts";
+import type { ConditionClause, PolicyDocument, PolicyStatement } from "./document.ts";
 import {
   actionApplies,
   evaluatePolicy,
@@ -225,12 +225,13 @@ export function isAdminPrincipal(principal: RequestPrincipal, admins: readonly s
  * Requests `statement` plainly grants, to try before a search (the evaluator and the question then
  * judge them): the callers its Principal element names (an account's root user, a session of a role
  * named without a path), or for an open statement an anonymous caller and the root user of each
- * account the policy names and of one it does not; with a value for each positive condition on a
- * request key (the text of an equality, a pattern's shortest instance, the address of a range).
+ * account the policy names and of one it does not; with values its conditions name and values that
+ * escape the Denies' negated conditions (`obviousContext`).
  * None when the file system's ARN is not known.
  */
 function obviousRequests(
   statement: PolicyStatement,
+  denies: readonly PolicyStatement[],
   scope: PolicyScope,
   mentions: Mentions,
   multivalued: ReadonlySet<string>,
@@ -252,7 +253,7 @@ function obviousRequests(
       else if (role) callers.push({ kind: "session", parts: { A: role[1], N: role[2], U: "x", S: "x" } });
     }
   }
-  const context = obviousContext(statement, multivalued);
+  const context = obviousContext(statement, denies, multivalued);
   const action = clientActions(scope.service)[0] as string;
   return callers.slice(0, PLAIN_CALLERS).flatMap(({ kind, parts }) => {
     const request = concreteRequest({ partition: scope.partition, resource }, kind, action, parts, context);
@@ -271,34 +272,65 @@ const PLAIN_ACCOUNTS = 4;
 /** Plain requests per statement, at most: each costs an evaluation of the policy per question. */
 const PLAIN_CALLERS = 8;
 
-/** Operators whose first value names a value that satisfies them, read as `obviousRequests` reads it. */
-const PLAIN_OPERATORS = new Set([
-  "StringEquals",
-  "StringEqualsIgnoreCase",
-  "StringLike",
-  "ArnEquals",
-  "ArnLike",
-  "IpAddress",
-  "NumericEquals",
-  "DateEquals",
-  "Bool",
+/**
+ * Operators whose first value names a value that satisfies them (or, for a negated one, a value
+ * that escapes it), each with the operator that value satisfies.
+ */
+const PLAIN_OPERATORS: ReadonlyMap<string, string> = new Map([
+  ["StringEquals", "StringEquals"],
+  ["StringEqualsIgnoreCase", "StringEquals"],
+  ["StringLike", "StringLike"],
+  ["ArnEquals", "StringEquals"],
+  ["ArnLike", "StringLike"],
+  ["IpAddress", "IpAddress"],
+  ["NumericEquals", "StringEquals"],
+  ["DateEquals", "StringEquals"],
+  ["Bool", "StringEquals"],
+  ["StringNotEquals", "StringEquals"],
+  ["StringNotEqualsIgnoreCase", "StringEquals"],
+  ["StringNotLike", "StringLike"],
+  ["ArnNotEquals", "StringEquals"],
+  ["ArnNotLike", "StringLike"],
+  ["NotIpAddress", "IpAddress"],
+  ["NumericNotEquals", "StringEquals"],
+  ["DateNotEquals", "StringEquals"],
+]);
+const NEGATED = new Set([
+  "StringNotEquals",
+  "StringNotEqualsIgnoreCase",
+  "StringNotLike",
+  "ArnNotEquals",
+  "ArnNotLike",
+  "NotIpAddress",
+  "NumericNotEquals",
+  "DateNotEquals",
 ]);
 
-/** A value for each plain positive condition of the statement on a key the request itself carries. */
-function obviousContext(statement: PolicyStatement, multivalued: ReadonlySet<string>): [string, string][] {
+/**
+ * A value for each plain positive condition of the statement on a key the request itself carries,
+ * then, for keys still free, one that escapes each negated condition of a Deny (a Deny of "not from
+ * this range" is escaped from that range; a positive one is escaped by leaving its key out).
+ */
+function obviousContext(
+  statement: PolicyStatement,
+  denies: readonly PolicyStatement[],
+  multivalued: ReadonlySet<string>,
+): [string, string][] {
   const context = new Map<string, string>();
-  for (const clause of statement.conditions) {
+  const take = (clause: ConditionClause) => {
     const key = clause.keyLower;
     const value = clause.values[0];
-    if (value === undefined || value.includes("${") || clause.set !== undefined || clause.ifExists) continue;
-    if (!PLAIN_OPERATORS.has(clause.base) || multivalued.has(key) || context.has(key)) continue;
+    const reading = PLAIN_OPERATORS.get(clause.base);
+    if (value === undefined || value.includes("${") || clause.set !== undefined || clause.ifExists) return;
+    if (reading === undefined || multivalued.has(key) || context.has(key)) return;
     // Principal-derived and organization keys come with the caller; TLS stays on.
-    if (DERIVED_KEYS.has(key) || identityOnlyKey(key) || key === "aws:securetransport") continue;
-    if (clause.base === "StringLike" || clause.base === "ArnLike")
-      context.set(key, value.replaceAll("*", "").replaceAll("?", "x"));
-    else if (clause.base === "IpAddress") context.set(key, value.split("/")[0] as string);
+    if (DERIVED_KEYS.has(key) || identityOnlyKey(key) || key === "aws:securetransport") return;
+    if (reading === "StringLike") context.set(key, value.replaceAll("*", "").replaceAll("?", "x"));
+    else if (reading === "IpAddress") context.set(key, value.split("/")[0] as string);
     else context.set(key, value);
-  }
+  };
+  for (const clause of statement.conditions) if (!NEGATED.has(clause.base)) take(clause);
+  for (const deny of denies) for (const clause of deny.conditions) if (NEGATED.has(clause.base)) take(clause);
   return [...context];
 }
 
@@ -423,6 +455,7 @@ export function analyzePolicy(
   // current time) they would not be requests AWS makes, and past a few dozen condition values the
   // evaluator's first look (compiling every pattern) costs more than the search they would save.
   const conditions = policy.statements.flatMap((s) => s.conditions);
+  const denies = policy.statements.filter((s) => s.effect === "Deny");
   const noPlainRequests =
     conditions.some((c) => alwaysPresentKey(c.keyLower) && c.keyLower !== "aws:securetransport") ||
     conditions.reduce((n, c) => n + c.values.length, 0) > PLAIN_VALUES;
@@ -433,7 +466,7 @@ export function analyzePolicy(
   ): Witness | undefined => {
     let plain = obvious.get(statement);
     if (plain === undefined) {
-      plain = noPlainRequests ? [] : obviousRequests(statement, scope, mentions, multivalued);
+      plain = noPlainRequests ? [] : obviousRequests(statement, denies, scope, mentions, multivalued);
       obvious.set(statement, plain);
     }
     // A policy whose plain requests keep failing (Denies everywhere) stops paying for them.
