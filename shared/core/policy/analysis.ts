@@ -14,14 +14,13 @@
  */
 import { cidrContains, parseCidr } from "../net/cidr.ts";
 import { parseIp } from "./conditions.ts";
-import type { ConditionClause, PolicyDocument, PolicyStatement } from "./document.ts";
+import type { PolicyDocument, PolicyStatement } from "./document.ts";
 import {
   actionApplies,
   evaluatePolicy,
   principalNamed,
   type RequestPrincipal,
   resourceApplies,
-  statementApplies,
 } from "./evaluate.ts";
 import {
   AWS_KINDS,
@@ -30,23 +29,20 @@ import {
   andThen,
   anyAllowF,
   anyDenyF,
-  DERIVED_KEYS,
   type Formula,
   type Frame,
-  identityOnlyKey,
   keyEquals,
   not,
   PRINCIPAL_KINDS,
   principalIn,
   resourceLike,
-  type Sym,
   statementF,
   variablesOf,
-  wholeAccountOf,
 } from "./formula.ts";
 import { globMatches } from "./glob.ts";
 import type { ContextValues } from "./match.ts";
 import { globOf, isFixedValue } from "./match.ts";
+import { isOpen, plainAnswers } from "./plain-requests.ts";
 import {
   ACCESS_CLASSES,
   type AccessClass,
@@ -61,15 +57,7 @@ import {
   witnessRequest,
 } from "./questions.ts";
 import { clientActions, fileSystemArn, fileSystemPattern, type PolicyScope, rootActionOf } from "./scope.ts";
-import {
-  alwaysPresentKey,
-  concreteRequest,
-  findRequest,
-  multivaluedKeysOf,
-  type Outcome,
-  type SearchSpace,
-  type Witness,
-} from "./solver.ts";
+import { findRequest, multivaluedKeysOf, type Outcome, type SearchSpace, type Witness } from "./solver.ts";
 
 export type { AccessClass } from "./questions.ts";
 
@@ -157,14 +145,6 @@ export function fileSystemAsker(
   };
 }
 
-/** A statement whose principals are not all fixed: `NotPrincipal`, `*`, or a wildcard ARN. */
-function isOpen(statement: PolicyStatement): boolean {
-  if (statement.principals === undefined) return true;
-  return statement.principals.some(
-    (e) => e.type === "AWS" && (e.value.includes("*") || e.value.includes("?")),
-  );
-}
-
 /**
  * True when every request `statement` allows carries, for some key `excluded` accepts, one of the
  * fixed values the statement lists: a clause `StringEquals` (case-sensitive, no `IfExists`, no set
@@ -219,133 +199,6 @@ export function isAdminPrincipal(principal: RequestPrincipal, admins: readonly s
     const root = /^arn:[^:]+:iam::(\d{12}):root$/.exec(admin);
     return root !== null && root[1] === principal.account;
   });
-}
-
-/**
- * Requests `statement` plainly grants, to try before a search (the evaluator and the question then
- * judge them): the callers its Principal element names (an account's root user, a session of a role
- * named without a path), or for an open statement an anonymous caller and the root user of each
- * account the policy names and of one it does not; with values its conditions name and values that
- * escape the Denies' negated conditions (`obviousContext`).
- * None when the file system's ARN is not known.
- */
-function obviousRequests(
-  statement: PolicyStatement,
-  denies: readonly PolicyStatement[],
-  scope: PolicyScope,
-  mentions: Mentions,
-  multivalued: ReadonlySet<string>,
-): Witness[] {
-  const resource = fileSystemArn(scope);
-  if (resource === undefined) return [];
-  const callers: { kind: Witness["kind"]; parts: Partial<Record<Sym, string>> }[] = [];
-  if (isOpen(statement)) {
-    callers.push({ kind: "anonymous", parts: {} });
-    const named = mentions.namedAccounts.slice(0, PLAIN_ACCOUNTS);
-    for (const account of [...named, unnamedAccount(scope, mentions)])
-      callers.push({ kind: "root", parts: { A: account } });
-  } else {
-    for (const entry of statement.principals ?? []) {
-      if (entry.type !== "AWS") continue;
-      const account = wholeAccountOf(entry.value);
-      const role = /^arn:[^:]+:iam::(\d{12}):role\/([^/*?]+)$/.exec(entry.value);
-      if (account !== undefined) callers.push({ kind: "root", parts: { A: account } });
-      else if (role) callers.push({ kind: "session", parts: { A: role[1], N: role[2], U: "x", S: "x" } });
-    }
-  }
-  const context = obviousContext(statement, denies, multivalued);
-  const action = clientActions(scope.service)[0] as string;
-  return callers.slice(0, PLAIN_CALLERS).flatMap(({ kind, parts }) => {
-    const request = concreteRequest({ partition: scope.partition, resource }, kind, action, parts, context);
-    return request === undefined ? [] : [request];
-  });
-}
-
-/** Condition values in a policy, at most, for plain requests to be tried. */
-const PLAIN_VALUES = 64;
-
-/** Plain requests a statement applies to but the policy refuses, per analysis, before they are no longer tried. */
-const PLAIN_MISSES = 4;
-
-/** Named accounts whose root users an open statement's plain requests include, at most. */
-const PLAIN_ACCOUNTS = 4;
-/** Plain requests per statement, at most: each costs an evaluation of the policy per question. */
-const PLAIN_CALLERS = 8;
-
-/**
- * Operators whose first value names a value that satisfies them (or, for a negated one, a value
- * that escapes it), each with the operator that value satisfies.
- */
-const PLAIN_OPERATORS: ReadonlyMap<string, string> = new Map([
-  ["StringEquals", "StringEquals"],
-  ["StringEqualsIgnoreCase", "StringEquals"],
-  ["StringLike", "StringLike"],
-  ["ArnEquals", "StringEquals"],
-  ["ArnLike", "StringLike"],
-  ["IpAddress", "IpAddress"],
-  ["NumericEquals", "StringEquals"],
-  ["DateEquals", "StringEquals"],
-  ["Bool", "StringEquals"],
-  ["StringNotEquals", "StringEquals"],
-  ["StringNotEqualsIgnoreCase", "StringEquals"],
-  ["StringNotLike", "StringLike"],
-  ["ArnNotEquals", "StringEquals"],
-  ["ArnNotLike", "StringLike"],
-  ["NotIpAddress", "IpAddress"],
-  ["NumericNotEquals", "StringEquals"],
-  ["DateNotEquals", "StringEquals"],
-]);
-const NEGATED = new Set([
-  "StringNotEquals",
-  "StringNotEqualsIgnoreCase",
-  "StringNotLike",
-  "ArnNotEquals",
-  "ArnNotLike",
-  "NotIpAddress",
-  "NumericNotEquals",
-  "DateNotEquals",
-]);
-
-/**
- * A value for each plain positive condition of the statement on a key the request itself carries,
- * then, for keys still free, one that escapes each negated condition of a Deny (a Deny of "not from
- * this range" is escaped from that range; a positive one is escaped by leaving its key out).
- */
-function obviousContext(
-  statement: PolicyStatement,
-  denies: readonly PolicyStatement[],
-  multivalued: ReadonlySet<string>,
-): [string, string][] {
-  const context = new Map<string, string>();
-  const take = (clause: ConditionClause) => {
-    const key = clause.keyLower;
-    const value = clause.values[0];
-    const reading = PLAIN_OPERATORS.get(clause.base);
-    if (value === undefined || value.includes("${") || clause.set !== undefined || clause.ifExists) return;
-    if (reading === undefined || multivalued.has(key) || context.has(key)) return;
-    // Principal-derived and organization keys come with the caller; TLS stays on.
-    if (DERIVED_KEYS.has(key) || identityOnlyKey(key) || key === "aws:securetransport") return;
-    if (reading === "StringLike") context.set(key, value.replaceAll("*", "").replaceAll("?", "x"));
-    else if (reading === "IpAddress") context.set(key, value.split("/")[0] as string);
-    else context.set(key, value);
-  };
-  for (const clause of statement.conditions) if (!NEGATED.has(clause.base)) take(clause);
-  for (const deny of denies) for (const clause of deny.conditions) if (NEGATED.has(clause.base)) take(clause);
-  return [...context];
-}
-
-/** An account id neither the scope nor the policy names (the caller of an account nobody trusts). */
-function unnamedAccount(scope: PolicyScope, mentions: Mentions): string {
-  const taken = new Set([scope.ownerAccount, ...scope.trustedAccounts, ...mentions.namedAccounts]);
-  let account = "222222222222";
-  for (let i = 1; taken.has(account); i++) account = String(222222222222 + i);
-  return account;
-}
-
-/** A witness with a key of several values: classified by formulas only (`classifyWitness` reads single values). */
-function hasSetValue(witness: Witness): boolean {
-  for (const value of witness.context.values()) if (Array.isArray(value)) return true;
-  return false;
 }
 
 /** The caller's `aws:PrincipalOrgID` is one the policy fixes (the same reading as `organizationF`). */
@@ -444,45 +297,10 @@ export function analyzePolicy(
       ...(extra.outsideAdmins ? { outsideAdmins: true } : {}),
     });
   };
-  // Before a search, requests that may answer the question outright: one that answered an earlier
-  // question about the same statement (another action, another class), then the ones the statement
-  // plainly grants (`obviousRequests`). Each counts only as the question asks it (the statement
-  // applies, the policy allows it, the caller is of the class asked): then it is the witness.
-  const found = new Map<PolicyStatement, Witness[]>();
+  // Before a search, a question tries the requests that answered an earlier question about the
+  // same statement, then the ones the statement plainly grants (`plain-requests.ts`).
   const multivalued = multivaluedKeysOf([policy]);
-  const obvious = new Map<PolicyStatement, Witness[]>();
-  // Plain requests are for policies a person writes by hand: with a key every request carries (the
-  // current time) they would not be requests AWS makes, and past a few dozen condition values the
-  // evaluator's first look (compiling every pattern) costs more than the search they would save.
-  const conditions = policy.statements.flatMap((s) => s.conditions);
-  const denies = policy.statements.filter((s) => s.effect === "Deny");
-  const noPlainRequests =
-    conditions.some((c) => alwaysPresentKey(c.keyLower) && c.keyLower !== "aws:securetransport") ||
-    conditions.reduce((n, c) => n + c.values.length, 0) > PLAIN_VALUES;
-  const answeredAlready = (
-    statement: PolicyStatement,
-    action: string,
-    fits: (w: Witness) => boolean,
-  ): Witness | undefined => {
-    let plain = obvious.get(statement);
-    if (plain === undefined) {
-      plain = noPlainRequests ? [] : obviousRequests(statement, denies, scope, mentions, multivalued);
-      obvious.set(statement, plain);
-    }
-    // A policy whose plain requests keep failing (Denies everywhere) stops paying for them.
-    const candidates =
-      misses < PLAIN_MISSES ? [...(found.get(statement) ?? []), ...plain] : found.get(statement);
-    for (const candidate of candidates ?? []) {
-      const w = candidate.action === action ? candidate : { ...candidate, action };
-      if (!fits(w)) continue;
-      const request = witnessRequest(w);
-      if (!statementApplies(statement, request, variables)) continue;
-      if (evaluatePolicy(policy, request).decision === "allowed") return w;
-      misses++;
-    }
-    return undefined;
-  };
-  let misses = 0;
+  const plain = plainAnswers(policy, scope, mentions, multivalued);
   for (const statement of policy.statements) {
     if (statement.effect !== "Allow") continue;
     // A statement whose Action or Resource rules out a request grants nothing for it: proved
@@ -493,7 +311,7 @@ export function analyzePolicy(
     for (const action of clientActions(scope.service)) {
       if (!actionApplies(statement, action)) continue;
       const askFor = (extra: (frame: Frame) => Formula, fits: (w: Witness) => boolean): Outcome => {
-        const answer = answeredAlready(statement, action, fits);
+        const answer = plain.answer(statement, action, fits);
         if (answer !== undefined) return { status: "witness", witness: answer };
         const outcome = ask(
           (frame) =>
@@ -503,11 +321,7 @@ export function analyzePolicy(
             ]),
           { actions: [action] },
         );
-        if (outcome.status === "witness" && !hasSetValue(outcome.witness)) {
-          const list = found.get(statement) ?? [];
-          list.push(outcome.witness);
-          found.set(statement, list);
-        }
+        if (outcome.status === "witness") plain.remember(statement, outcome.witness);
         return outcome;
       };
       for (const cls of classes) {
