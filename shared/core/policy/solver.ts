@@ -359,17 +359,18 @@ function litHolds(lit: ProductLit, parts: readonly string[], values: readonly st
   return lit.holds(text);
 }
 
-/**
- * A first try before the product search, for the usual case of a few plain patterns: each part
- * takes its value from the shortest instance of a pattern the clauses require of it (patterns with
- * the fewest wildcards first), else from its domain's shortest instance; the values are then
- * checked on every domain and clause by matching. Sound because everything is checked (a policy
- * naming the guessed text only sends the question on to the search); undefined when a check fails.
- * Cold questions mostly end here: matching is linear and builds no automaton state.
- */
 /** Products of more clauses than this go straight to the search: a guess rarely fits them all. */
 const GUESS_CLAUSES = 16;
 
+/**
+ * A first try before the product search, for the usual case of a few plain patterns: each part
+ * takes its value from the shortest instance of a pattern the clauses require of it (patterns with
+ * the fewest wildcards first), else from its domain's shortest instance (for one value, each
+ * pattern of the narrowest "one of these" clause in turn); the values are then checked on every
+ * clause by matching. Sound because everything is checked (a policy naming the guessed text only
+ * sends the question on to the search); undefined when no guess fits. Cold questions mostly end
+ * here: matching is linear and builds no automaton state.
+ */
 function guessProduct(
   parts: readonly string[],
   domains: readonly Glob[],
@@ -1336,6 +1337,7 @@ const ALWAYS_PRESENT = new Set(["aws:securetransport", "aws:currenttime", "aws:e
 export function alwaysPresentKey(key: string): boolean {
   return ALWAYS_PRESENT.has(key);
 }
+
 const BOOLEAN_KEYS = new Set([
   "aws:securetransport",
   "elasticfilesystem:accessedviamounttarget",
