@@ -260,7 +260,12 @@ export function analyzePolicy(
   const insiders = [...(scope.ownerAccount ? [scope.ownerAccount] : []), ...scope.trustedAccounts];
   const root = rootActionOf(scope.service);
   const variables = variablesOf(policy);
-  const ask = fileSystemAsker([policy], scope, allowedByEvaluator(policy));
+  // Set up on the first question that needs a search (an edited policy often asks none).
+  let asker: ReturnType<typeof fileSystemAsker> | undefined;
+  const ask: ReturnType<typeof fileSystemAsker> = (build, options) => {
+    asker ??= fileSystemAsker([policy], scope, allowedByEvaluator(policy));
+    return asker(build, options);
+  };
   const resource = fileSystemArn(scope);
   // Every statement and action asks the same classes of the same frames: built once per analysis.
   const classFormulas: Map<AccessClass, Map<Frame, Formula>> = new Map();
