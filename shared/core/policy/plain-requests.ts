@@ -9,7 +9,15 @@
  */
 import type { ConditionClause, PolicyDocument, PolicyStatement } from "./document.ts";
 import { evaluatePolicy, statementApplies } from "./evaluate.ts";
-import { DERIVED_KEYS, identityOnlyKey, type Sym, variablesOf, wholeAccountOf } from "./formula.ts";
+import {
+  DERIVED_KEYS,
+  type FrameTable,
+  frameTable,
+  identityOnlyKey,
+  type Sym,
+  variablesOf,
+  wholeAccountOf,
+} from "./formula.ts";
 import { type Mentions, witnessRequest } from "./questions.ts";
 import { clientActions, fileSystemArn, type PolicyScope } from "./scope.ts";
 import { alwaysPresentKey, concreteRequest, type Witness } from "./solver.ts";
@@ -56,27 +64,45 @@ export function plainAnswers(
   const none =
     conditions.some((c) => alwaysPresentKey(c.keyLower) && c.keyLower !== "aws:securetransport") ||
     conditions.reduce((n, c) => n + c.values.length, 0) > PLAIN_VALUES;
+  const resource = fileSystemArn(scope);
+  const frames = resource === undefined ? undefined : frameTable(scope.partition, resource);
   const found = new Map<PolicyStatement, Witness[]>();
-  const plain = new Map<PolicyStatement, Witness[]>();
+  const plain = new Map<PolicyStatement, PlainRequests>();
   let misses = 0;
-  const plainFor = (statement: PolicyStatement): Witness[] => {
-    if (none || misses >= PLAIN_MISSES) return [];
+  const plainFor = (statement: PolicyStatement): PlainRequests | undefined => {
+    if (none || frames === undefined || misses >= PLAIN_MISSES) return undefined;
     let requests = plain.get(statement);
     if (requests === undefined) {
-      requests = plainRequests(statement, denies, scope, mentions, multivalued);
+      requests = plainRequests(statement, denies, scope, mentions, multivalued, frames);
       plain.set(statement, requests);
     }
     return requests;
   };
+  const tryOne = (
+    statement: PolicyStatement,
+    candidate: Witness,
+    action: string,
+    fits: (w: Witness) => boolean,
+  ) => {
+    const w = candidate.action === action ? candidate : { ...candidate, action };
+    if (!fits(w)) return undefined;
+    const request = witnessRequest(w);
+    if (!statementApplies(statement, request, variables)) return undefined;
+    if (evaluatePolicy(policy, request).decision === "allowed") return w;
+    misses++;
+    return undefined;
+  };
   return {
     answer(statement, action, fits) {
-      for (const candidate of [...(found.get(statement) ?? []), ...plainFor(statement)]) {
-        const w = candidate.action === action ? candidate : { ...candidate, action };
-        if (!fits(w)) continue;
-        const request = witnessRequest(w);
-        if (!statementApplies(statement, request, variables)) continue;
-        if (evaluatePolicy(policy, request).decision === "allowed") return w;
-        misses++;
+      for (const candidate of found.get(statement) ?? []) {
+        const w = tryOne(statement, candidate, action, fits);
+        if (w !== undefined) return w;
+      }
+      const requests = plainFor(statement);
+      for (let i = 0; requests !== undefined && i < requests.count; i++) {
+        const candidate = requests.at(i);
+        const w = candidate === undefined ? undefined : tryOne(statement, candidate, action, fits);
+        if (w !== undefined) return w;
       }
       return undefined;
     },
@@ -90,11 +116,17 @@ export function plainAnswers(
   };
 }
 
+/** A statement's plain requests, each built on first use (the first that fits usually ends the question). */
+interface PlainRequests {
+  readonly count: number;
+  at(index: number): Witness | undefined;
+}
+
 /**
  * Requests `statement` plainly grants: the callers its Principal element names (an account's root
  * user, a session of a role named without a path), or for an open statement an anonymous caller
  * and the root user of each account the policy names and of one it does not; with the values of
- * `plainContext`. None when the file system's ARN is not known.
+ * `plainContext`.
  */
 function plainRequests(
   statement: PolicyStatement,
@@ -102,9 +134,8 @@ function plainRequests(
   scope: PolicyScope,
   mentions: Mentions,
   multivalued: ReadonlySet<string>,
-): Witness[] {
-  const resource = fileSystemArn(scope);
-  if (resource === undefined) return [];
+  frames: FrameTable,
+): PlainRequests {
   const callers: { kind: Witness["kind"]; parts: Partial<Record<Sym, string>> }[] = [];
   if (isOpen(statement)) {
     callers.push({ kind: "anonymous", parts: {} });
@@ -120,12 +151,23 @@ function plainRequests(
       else if (role) callers.push({ kind: "session", parts: { A: role[1], N: role[2], U: "x", S: "x" } });
     }
   }
-  const context = plainContext(statement, denies, multivalued);
+  const chosen = callers.slice(0, PLAIN_CALLERS);
   const action = clientActions(scope.service)[0] as string;
-  return callers.slice(0, PLAIN_CALLERS).flatMap(({ kind, parts }) => {
-    const request = concreteRequest({ partition: scope.partition, resource }, kind, action, parts, context);
-    return request === undefined ? [] : [request];
-  });
+  let context: [string, string][] | undefined;
+  const built: (Witness | null)[] = [];
+  return {
+    count: chosen.length,
+    at(index) {
+      let request = built[index];
+      if (request === undefined) {
+        const caller = chosen[index] as (typeof chosen)[number];
+        context ??= plainContext(statement, denies, multivalued);
+        request = concreteRequest(frames, caller.kind, action, caller.parts, context) ?? null;
+        built[index] = request;
+      }
+      return request ?? undefined;
+    },
+  };
 }
 
 /**

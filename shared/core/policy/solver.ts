@@ -44,6 +44,7 @@ import {
   type FixedPrincipal,
   type Formula,
   type Frame,
+  type FrameTable,
   frameTable,
   type Junction,
   type KeyLit,
@@ -1807,13 +1808,13 @@ function instantiate(template: Template | undefined, values: ReadonlyMap<Sym, st
  * key's type.
  */
 export function concreteRequest(
-  space: Pick<SearchSpace, "partition" | "resource">,
+  frames: FrameTable,
   kind: PrincipalKind,
   action: string,
   parts: Readonly<Partial<Record<Sym, string>>>,
   context: Iterable<readonly [string, string]>,
 ): Witness | undefined {
-  const frame = frameTable(space.partition, space.resource).frame(kind, action);
+  const frame = frames.frame(kind, action);
   const checks = new Map<string, Check>([
     ["principal", { status: "sat", value: PRINCIPAL_PARTS[kind].map((part) => parts[part] ?? "") }],
   ]);
