@@ -78,6 +78,8 @@ export function plainAnswers(
     }
     return requests;
   };
+  // `candidate` for `action`, when it answers the question: its caller is of the class asked, the
+  // statement applies to it and the policy allows it (a refusal counts as a miss).
   const tryOne = (
     statement: PolicyStatement,
     candidate: Witness,
