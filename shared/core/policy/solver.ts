@@ -446,6 +446,57 @@ function lengthsOf(glob: Glob): readonly [number, number] {
 const globLengths = new WeakMap<Glob, readonly [number, number]>();
 
 /**
+ * True when the literal cannot hold because of where colons fall. When no part's domain can hold a
+ * `:` (an account, a name), every colon of the template's text is one of its literal colons, so
+ * there are exactly that many. A case-sensitive glob with as many literal colons must match each
+ * of them, in order, against the text's colons (none is left for a wildcard). So the literal
+ * characters right after (and right before) the glob's i-th colon must be the template's own
+ * characters around its i-th colon, as far as both are literal. A role pattern
+ * (`arn:aws:iam::*:role/…`) against an IAM user's ARN (`…:user/{N}`) fails at `r` against `u`.
+ */
+function colonsMisaligned(lit: ProductLit, parts: readonly string[], domains: readonly Glob[]): boolean {
+  if (lit.neg || lit.globs.length !== 1) return false;
+  const glob = lit.globs[0] as Glob;
+  if (glob.ignoreCase) return false;
+  // The template as characters, a part standing for text that holds no colon.
+  const text: (string | null)[] = [];
+  for (const part of lit.template) {
+    if (typeof part !== "string") {
+      const domain = domains[parts.indexOf(part.sym)];
+      if (
+        domain === undefined ||
+        domain.tokens.some((t) => (t.kind === "lit" ? t.ch === ":" : classAccepts(t.cls, ":")))
+      )
+        return false;
+      text.push(null);
+      continue;
+    }
+    for (const ch of part) text.push(ch);
+  }
+  const textColons = text.flatMap((ch, i) => (ch === ":" ? [i] : []));
+  const tokens = glob.tokens;
+  const globColons = tokens.flatMap((t, i) => (t.kind === "lit" && t.ch === ":" ? [i] : []));
+  if (globColons.length !== textColons.length) return false;
+  return globColons.some((at, n) => {
+    const from = textColons[n] as number;
+    // Literal glob characters after the colon against the template's, until either is not literal.
+    for (let g = at + 1, t = from + 1; g < tokens.length && t < text.length; g++, t++) {
+      const token = tokens[g] as (typeof tokens)[number];
+      const ch = text[t];
+      if (token.kind !== "lit" || ch === null || ch === undefined) break;
+      if (token.ch !== ch) return true;
+    }
+    for (let g = at - 1, t = from - 1; g >= 0 && t >= 0; g--, t--) {
+      const token = tokens[g] as (typeof tokens)[number];
+      const ch = text[t];
+      if (token.kind !== "lit" || ch === null || ch === undefined) break;
+      if (token.ch !== ch) return true;
+    }
+    return false;
+  });
+}
+
+/**
  * True when no value of the parts (each within its domain's lengths) makes the template's text as
  * long as any of the literal's case-sensitive globs needs: a positive literal that cannot hold,
  * seen without a search (a root ARN and a pattern longer than any root ARN).
@@ -487,7 +538,9 @@ function solveProduct(
   budget: Budget,
 ): Check {
   if (clauses.some((c) => c.length === 0) || contradicts(clauses)) return UNSAT;
-  if (clauses.some((c) => c.every((lit) => tooLongOrShort(lit, parts, domains)))) return UNSAT;
+  const impossible = (lit: ProductLit) =>
+    tooLongOrShort(lit, parts, domains) || colonsMisaligned(lit, parts, domains);
+  if (clauses.some((c) => c.every(impossible))) return UNSAT;
   if (clauses.length <= GUESS_CLAUSES) {
     budget.spend(1 + clauses.length);
     const guessed = guessProduct(parts, domains, clauses);

@@ -146,6 +146,35 @@ describe("per-key values are decided, not guessed", () => {
     expect(globMatches(compileGlob(pattern, "like"), w.context.get("aws:principalarn") as string)).toBe(true);
   });
 
+  it("colons fall where the ARN puts them: a role pattern is no IAM user's ARN, a user pattern is", () => {
+    const witnessFor = (pattern: string) =>
+      witnessOf(
+        publicMount(
+          policy(
+            allow({ AWS: "*" }, MOUNT, { StringLike: { "aws:PrincipalArn": pattern } }),
+            deny({ AWS: "*" }, MOUNT, { StringEquals: { "aws:PrincipalType": "AssumedRole" } }),
+          ),
+        ),
+      );
+    // Roles are denied: a role pattern leaves no one (`:role/` never falls on an IAM user's `:user/`).
+    expect(
+      publicMount(
+        policy(
+          allow({ AWS: "*" }, MOUNT, { StringLike: { "aws:PrincipalArn": "arn:aws:iam::*:role/*" } }),
+          deny({ AWS: "*" }, MOUNT, { StringEquals: { "aws:PrincipalType": "AssumedRole" } }),
+        ),
+      ).status,
+    ).toBe("proved");
+    // A user pattern, or one whose wildcard spans the colons, still finds its IAM user.
+    for (const pattern of ["arn:aws:iam::*:user/*", "arn:aws:iam::*user/*", "*:user/a?c"]) {
+      const w = witnessFor(pattern);
+      expect(w.kind).toBe("user");
+      expect(globMatches(compileGlob(pattern, "like"), w.context.get("aws:principalarn") as string)).toBe(
+        true,
+      );
+    }
+  });
+
   it("one of many values on both sides: a value both lists name, whatever their order", () => {
     // A key outside AWS's list of limiting keys: fixed values of it still leave the grant public.
     const values = Array.from(
