@@ -25,6 +25,7 @@ import {
 import {
   AWS_KINDS,
   accountIn,
+  accountNamedBy,
   and,
   andThen,
   anyAllowF,
@@ -184,13 +185,6 @@ function namesOrganization(key: string): boolean {
   return key === ORGANIZATION_KEY;
 }
 
-/** The account a Principal value names (an account id, or the account part of an ARN). */
-function accountsNamedBy(value: string): string[] {
-  if (/^\d{12}$/.test(value)) return [value];
-  const account = value.split(":")[4];
-  return account !== undefined && /^\d{12}$/.test(account) ? [account] : [];
-}
-
 /** True when `principal` is one of the configured admin principals (a role covers its sessions; an account root covers the account). */
 export function isAdminPrincipal(principal: RequestPrincipal, admins: readonly string[]): boolean {
   if (principal.kind !== "aws") return false;
@@ -340,7 +334,7 @@ export function analyzePolicy(
           // One question per untrusted account the statement's own principals name (each gets its
           // finding), and one for every other named account together.
           const own = [
-            ...new Set((statement.principals ?? []).flatMap((e) => accountsNamedBy(e.value))),
+            ...new Set((statement.principals ?? []).flatMap((e) => accountNamedBy(e.value) ?? [])),
           ].filter((a) => !insiders.includes(a));
           const others = isOpen(statement)
             ? mentions.namedAccounts.filter((a) => !insiders.includes(a) && !own.includes(a))

@@ -70,6 +70,34 @@ export interface ConditionClause {
   readonly values: readonly string[];
 }
 
+/** Two JSON values are equal (key order aside): early out on the first difference. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every(
+    (k) =>
+      Object.hasOwn(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
+}
+
+/** The two statements' JSON is the same but for their Principal and Action elements (and their `Not` forms). */
+export function sameBesidesPrincipalAndAction(a: PolicyStatement, b: PolicyStatement): boolean {
+  const rest = (raw: Readonly<Record<string, unknown>>) => {
+    const { Principal: _p, NotPrincipal: _np, Action: _a, NotAction: _na, ...others } = raw;
+    return others;
+  };
+  return sameJson(rest(a.raw), rest(b.raw));
+}
+
+/** The two statements' Principal (or NotPrincipal) elements are the same JSON. */
+export function samePrincipalElement(a: PolicyStatement, b: PolicyStatement): boolean {
+  return sameJson(a.raw.Principal, b.raw.Principal) && sameJson(a.raw.NotPrincipal, b.raw.NotPrincipal);
+}
+
 /** One entry of `Principal`/`NotPrincipal`: `"*"` is `{type: "AWS", value: "*"}`. */
 export interface PrincipalEntry {
   readonly type: "AWS" | "Service" | "Federated" | "CanonicalUser";

@@ -31,10 +31,11 @@ import {
   type PolicyDocument,
   type PolicyStatement,
   policyFromJson,
+  sameJson,
   statementLabel,
 } from "./document.ts";
 import { principalApplies, type RequestPrincipal } from "./evaluate.ts";
-import { wholeAccountOf } from "./formula.ts";
+import { accountNamedBy, wholeAccountOf } from "./formula.ts";
 import { findLockout } from "./keep.ts";
 import { matchesAction, matchesPattern } from "./match.ts";
 import { accountPrincipals } from "./narrow.ts";
@@ -122,7 +123,7 @@ function narrowPrincipal(
     const excluded = isRecord(raw.NotPrincipal) ? asArray(raw.NotPrincipal.AWS) : ["*"];
     const kept = new Set(accounts);
     for (const value of excluded) {
-      const account = typeof value === "string" ? accountOfPrincipalValue(value) : undefined;
+      const account = typeof value === "string" ? accountNamedBy(value) : undefined;
       if (account === undefined) return undefined;
       if (!kept.has(account)) continue;
       // A whole account excluded leaves the others; one principal of an allowed account cannot be
@@ -160,12 +161,6 @@ function narrowPrincipal(
   return accounts;
 }
 
-function accountOfPrincipalValue(value: string): string | undefined {
-  if (/^\d{12}$/.test(value)) return value;
-  const account = value.split(":")[4];
-  return account !== undefined && /^\d{12}$/.test(account) ? account : undefined;
-}
-
 /** Removes the named principals of untrusted accounts; false when none is left. */
 function dropUntrustedPrincipals(
   raw: RawStatement,
@@ -183,7 +178,7 @@ function dropUntrustedPrincipals(
       continue;
     }
     const kept = asArray(values).filter((v) => {
-      const account = typeof v === "string" ? accountOfPrincipalValue(v) : undefined;
+      const account = typeof v === "string" ? accountNamedBy(v) : undefined;
       const ok = account !== undefined && accounts.includes(account);
       if (!ok) removed.push(String(v));
       return ok;
@@ -252,7 +247,7 @@ function adminRootStatement(
     .filter((e) => e.type === "AWS" && !e.value.includes("*") && !e.value.includes("?"))
     .map((e) => e.value)
     .filter((value) => {
-      const account = accountOfPrincipalValue(value);
+      const account = accountNamedBy(value);
       return account !== undefined && accounts.includes(account) && adminAccounts.includes(account);
     });
   const admins = [...new Set([...letIn, ...covered])];
@@ -308,10 +303,6 @@ export function tlsDenyStatement(scope: PolicyScope): RawStatement {
     ...(resource ? { Resource: resource } : {}),
     Condition: { Bool: { "aws:SecureTransport": "false" } },
   };
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**

@@ -360,6 +360,13 @@ export function domainOf(s: Sym): Glob {
 const ROOT_ARN = /^arn:[^:]+:iam::(\d{12}):root$/;
 const ACCOUNT_ID = /^\d{12}$/;
 
+/** The account a Principal value names (an account id, or the account part of an ARN); else undefined. */
+export function accountNamedBy(value: string): string | undefined {
+  if (ACCOUNT_ID.test(value)) return value;
+  const account = value.split(":")[4];
+  return account !== undefined && ACCOUNT_ID.test(account) ? account : undefined;
+}
+
 /** The account a Principal value stands for as a whole (an account id, or its root ARN); else undefined. */
 export function wholeAccountOf(value: string): string | undefined {
   return ACCOUNT_ID.test(value) ? value : ROOT_ARN.exec(value)?.[1];

@@ -95,6 +95,16 @@ export function compilePieces(pieces: readonly PatternPiece[], mode: PatternMode
   return { tokens, ignoreCase };
 }
 
+/** The shortest text a glob matches, each single-character wildcard taken as a plain letter or digit. */
+export function shortestInstance(glob: Glob): string {
+  let text = "";
+  for (const token of glob.tokens) {
+    if (token.kind === "lit") text += token.ch;
+    else if (token.kind === "one") text += token.cls === CharClass.Digit ? "2" : "x";
+  }
+  return text;
+}
+
 const compiledGlobs = new Map<string, Glob>();
 const GLOB_CACHE_LIMIT = 20_000;
 

@@ -12,9 +12,16 @@
  * insiders: what an edit takes from them is the edit's purpose (or of no concern here), never a lockout.
  */
 import { fileSystemAsker } from "./analysis.ts";
-import type { PolicyDocument, PolicyStatement } from "./document.ts";
+import {
+  type PolicyDocument,
+  type PolicyStatement,
+  sameBesidesPrincipalAndAction,
+  sameJson,
+  samePrincipalElement,
+} from "./document.ts";
 import { actionApplies, evaluatePolicy } from "./evaluate.ts";
 import {
+  accountNamedBy,
   allowedF,
   and,
   anyAllowF,
@@ -56,21 +63,6 @@ const NO_MENTIONS: Mentions = {
   userIdRoles: [],
 };
 
-/** Two JSON values are equal (a statement kept verbatim): early out on the first difference. */
-function sameJsonValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every(
-    (k) =>
-      Object.hasOwn(b, k) &&
-      sameJsonValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
-  );
-}
-
 /** A Deny that applies only to requests without TLS (`Bool aws:SecureTransport false`, a key always present). */
 function deniesOnlyWithoutTls(statement: PolicyStatement): boolean {
   return statement.conditions.some(
@@ -108,7 +100,7 @@ export function findLockout(
   const verbatim = (statement: PolicyStatement, others: readonly PolicyStatement[]) =>
     vBefore === vAfter && others.some((o) => sameStatement(o, statement));
   const restored = after.statements.filter(
-    (s) => s.effect === "Deny" && exceptions.restoreDenies.some((d) => sameJsonValue(d, s.raw)),
+    (s) => s.effect === "Deny" && exceptions.restoreDenies.some((d) => sameJson(d, s.raw)),
   );
   // Denies the edit adds on purpose: whatever they refuse is excepted by definition.
   const onPurpose = (deny: PolicyStatement) =>
@@ -245,8 +237,8 @@ function namesOnlyOutsiders(statement: PolicyStatement, insiders: readonly strin
   return statement.principals.every((entry) => {
     if (entry.type !== "AWS") return true;
     if (entry.value.includes("*") || entry.value.includes("?")) return false;
-    const account = wholeAccountOf(entry.value) ?? entry.value.split(":")[4];
-    return account !== undefined && ACCOUNT_ID.test(account) && !insiders.includes(account);
+    const account = accountNamedBy(entry.value);
+    return account !== undefined && !insiders.includes(account);
   });
 }
 
@@ -262,14 +254,8 @@ function actionsTakenOut(
   insiders: readonly string[],
   actions: readonly string[],
 ): string[] | undefined {
-  const rest = (raw: Readonly<Record<string, unknown>>) => {
-    const { Principal, NotPrincipal, Action, NotAction, ...others } = raw;
-    return others;
-  };
-  if (!sameJsonValue(rest(original.raw), rest(edited.raw))) return undefined;
-  const samePrincipal =
-    sameJsonValue(original.raw.Principal, edited.raw.Principal) &&
-    sameJsonValue(original.raw.NotPrincipal, edited.raw.NotPrincipal);
+  if (!sameBesidesPrincipalAndAction(original, edited)) return undefined;
+  const samePrincipal = samePrincipalElement(original, edited);
   const principals = edited.principals;
   const takesInInsiders =
     principals !== undefined &&

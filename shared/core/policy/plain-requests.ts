@@ -18,6 +18,7 @@ import {
   variablesOf,
   wholeAccountOf,
 } from "./formula.ts";
+import { compileGlob, shortestInstance } from "./glob.ts";
 import { type Mentions, witnessRequest } from "./questions.ts";
 import { clientActions, fileSystemArn, type PolicyScope } from "./scope.ts";
 import { alwaysPresentKey, concreteRequest, type Witness } from "./solver.ts";
@@ -226,7 +227,7 @@ function plainContext(
     if (reading === undefined || multivalued.has(key) || context.has(key)) return;
     // Principal-derived and organization keys come with the caller; TLS stays on.
     if (DERIVED_KEYS.has(key) || identityOnlyKey(key) || key === "aws:securetransport") return;
-    if (reading === "pattern") context.set(key, value.replaceAll("*", "").replaceAll("?", "x"));
+    if (reading === "pattern") context.set(key, shortestInstance(compileGlob(value, "like")));
     else if (reading === "range") context.set(key, value.split("/")[0] as string);
     else context.set(key, value);
   };

@@ -16,6 +16,7 @@ import { evaluatePolicy, type PolicyDecision } from "./evaluate.ts";
 import {
   AWS_KINDS,
   accountIn,
+  accountNamedBy,
   and,
   DERIVED_KEYS,
   type Formula,
@@ -90,14 +91,6 @@ export interface Mentions {
   readonly userIdRoles: readonly string[];
 }
 
-const ACCOUNT_ID = /^\d{12}$/;
-
-function accountOf(value: string): string | undefined {
-  if (ACCOUNT_ID.test(value)) return value;
-  const account = value.split(":")[4];
-  return account !== undefined && ACCOUNT_ID.test(account) ? account : undefined;
-}
-
 export function mentionsOf(policies: readonly PolicyDocument[], definition: PublicDefinition): Mentions {
   const named = new Set<string>();
   const fixed = new Map<string, string[]>();
@@ -108,7 +101,7 @@ export function mentionsOf(policies: readonly PolicyDocument[], definition: Publ
     for (const statement of policy.statements) {
       for (const entry of [...(statement.principals ?? []), ...(statement.notPrincipals ?? [])]) {
         if (entry.type !== "AWS") continue;
-        const account = accountOf(entry.value);
+        const account = accountNamedBy(entry.value);
         if (account) named.add(account);
       }
       for (const clause of statement.conditions) {
@@ -118,7 +111,7 @@ export function mentionsOf(policies: readonly PolicyDocument[], definition: Publ
             definition.principalConditions &&
             (key === "aws:principalaccount" || key === "aws:principalarn")
           ) {
-            const account = accountOf(value);
+            const account = accountNamedBy(value);
             if (account) named.add(account);
           }
           if (key === "aws:userid" && /^[A-Z0-9]+:\*$/.test(value)) userIdRoles.add(value);

@@ -65,6 +65,7 @@ import {
   globId,
   globMatches,
   type Mentions,
+  shortestInstance,
 } from "./glob.ts";
 
 /** A request the evaluator can check. */
@@ -308,16 +309,6 @@ function contradicts(clauses: readonly ProductClause[]): boolean {
     units.set(same, seen);
   }
   return false;
-}
-
-/** The shortest text a glob matches, each single-character wildcard taken as a plain letter or digit. */
-function shortestInstance(glob: Glob): string {
-  let text = "";
-  for (const token of glob.tokens) {
-    if (token.kind === "lit") text += token.ch;
-    else if (token.kind === "one") text += token.cls === CharClass.Digit ? "2" : "x";
-  }
-  return text;
 }
 
 /**

@@ -4,7 +4,12 @@
  * an explicit Deny must stay one, since without it an identity policy could allow the request
  * (dropping a Deny counts as widening).
  */
-import type { PolicyDocument, PolicyStatement } from "./document.ts";
+import {
+  type PolicyDocument,
+  type PolicyStatement,
+  sameBesidesPrincipalAndAction,
+  samePrincipalElement,
+} from "./document.ts";
 import { actionApplies, decisionRank, evaluatePolicy } from "./evaluate.ts";
 import {
   andThen,
@@ -28,20 +33,11 @@ export function describeWidening(before: PolicyDocument, after: PolicyDocument, 
   return `${witness.action} by ${describeWitness(witness)} would be ${now} instead of ${was}`;
 }
 
-/** A statement's text without its Principal and Action elements (and their `Not` forms). */
-function textBesidesPrincipalAndAction(statement: PolicyStatement): string {
-  const { Principal: _p, NotPrincipal: _np, Action: _a, NotAction: _na, ...rest } = statement.raw;
-  return JSON.stringify(rest);
-}
-
 /** `narrowed` names no caller `original` does not: `original` names everyone, or both name the same. */
 function principalsCovered(narrowed: PolicyStatement, original: PolicyStatement): boolean {
   if (original.principals?.some((entry) => entry.type === "AWS" && entry.value === "*"))
     return narrowed.principals !== undefined;
-  return (
-    JSON.stringify(narrowed.raw.Principal) === JSON.stringify(original.raw.Principal) &&
-    JSON.stringify(narrowed.raw.NotPrincipal) === JSON.stringify(original.raw.NotPrincipal)
-  );
+  return samePrincipalElement(narrowed, original);
 }
 
 /**
@@ -74,7 +70,7 @@ function coveredByElements(narrowed: PolicyStatement, original: PolicyStatement)
     narrowed.effect === original.effect &&
     principalsCovered(narrowed, original) &&
     actionsCovered(narrowed, original) &&
-    textBesidesPrincipalAndAction(narrowed) === textBesidesPrincipalAndAction(original)
+    sameBesidesPrincipalAndAction(narrowed, original)
   );
 }
 

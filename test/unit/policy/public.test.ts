@@ -10,8 +10,8 @@ import {
   evaluatePolicy,
   isPolicySafe,
   problemsOf,
+  witnessRequest,
 } from "../../../shared/core/policy/index.ts";
-import { witnessRequest } from "../../../shared/core/policy/questions.ts";
 import {
   allow,
   deny,

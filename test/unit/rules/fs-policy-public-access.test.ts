@@ -5,6 +5,13 @@ import { EFS_ARN, judge, plannedPolicy, putPolicy, S3_ARN, S3_FS } from "../../h
 
 const RULE = "fs-policy-public-access";
 const MOUNT = ["s3files:ClientMount", "s3files:ClientWrite"];
+/** Mount and write for everyone but one of the owner's roles (an Allow with NotPrincipal). */
+const ALL_BUT_ONE_OWNER_ROLE = {
+  Effect: "Allow",
+  NotPrincipal: { AWS: "arn:aws:iam::111122223333:role/x" },
+  Action: MOUNT,
+  Resource: S3_ARN,
+};
 
 describe(RULE, () => {
   describe("violations", () => {
@@ -58,32 +65,14 @@ describe(RULE, () => {
     });
 
     it("NotPrincipal with Allow is public", () => {
-      const result = judge(
-        putPolicy([
-          {
-            Effect: "Allow",
-            NotPrincipal: { AWS: "arn:aws:iam::111122223333:role/x" },
-            Action: MOUNT,
-            Resource: S3_ARN,
-          },
-        ]),
-      );
+      const result = judge(putPolicy([ALL_BUT_ONE_OWNER_ROLE]));
       expect(result.findings.map((f) => f.rule)).toEqual([RULE]);
     });
 
     it("an edit that would lock out the owner's principals is not planned, and the reason names the request", () => {
       // NotPrincipal excluded one of the owner's roles: narrowing it would grant that role, so the
       // edit removes the statement, and every other principal of the owner's account loses it.
-      const result = judge(
-        putPolicy([
-          {
-            Effect: "Allow",
-            NotPrincipal: { AWS: "arn:aws:iam::111122223333:role/x" },
-            Action: MOUNT,
-            Resource: S3_ARN,
-          },
-        ]),
-      );
+      const result = judge(putPolicy([ALL_BUT_ONE_OWNER_ROLE]));
       expect(result.findings.map((f) => f.rule)).toEqual([RULE]);
       expect(result.plan).toEqual([]);
       expect(result.reason).toMatch(
