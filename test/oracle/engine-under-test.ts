@@ -7,6 +7,7 @@
  * which the rules call.
  */
 import {
+  AnalysisMemo,
   allowedF,
   analyzePolicy,
   and,
@@ -120,7 +121,9 @@ export const productEngine: EngineUnderTest = {
   },
   edit(policy, scope) {
     const document = policyFromJson(policy);
-    const problems = problemsOf(analyzePolicy(document, scope));
+    // One analysis for the problems, the edit and its proof, as the rule shares it.
+    const memo = new AnalysisMemo();
+    const problems = problemsOf(memo.analyze(document, scope));
     if (
       problems.publicGrants.length +
         problems.crossAccountGrants.length +
@@ -128,8 +131,8 @@ export const productEngine: EngineUnderTest = {
       0
     )
       return undefined;
-    const edit = editPolicy(document, scope, ALL_GOALS);
-    const proof = proveEdit(document, edit.policy, scope, ALL_GOALS);
+    const edit = editPolicy(document, scope, ALL_GOALS, memo);
+    const proof = proveEdit(document, edit.policy, scope, ALL_GOALS, memo);
     return {
       edited: edit.policy.raw,
       goals: ["publicAccess", "crossAccountAccess", "rootOutsideAdmins"],

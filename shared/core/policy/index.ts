@@ -9,7 +9,7 @@ import type { PolicyScope } from "./scope.ts";
 
 export type { AccessClass, AccessGrant, PolicyAnalysis, PolicyProblems } from "./analysis.ts";
 /** Decides, per Allow statement, client action and kind of caller, who the policy lets in, each with a witness request. */
-export { analyzePolicy, enforcesTls, isAdminPrincipal, problemsOf } from "./analysis.ts";
+export { AnalysisMemo, analyzePolicy, enforcesTls, isAdminPrincipal, problemsOf } from "./analysis.ts";
 /** The deny-baseline template and its placeholder substitution. */
 export { builtInDenyBaseline, renderBaseline } from "./baseline.ts";
 /**

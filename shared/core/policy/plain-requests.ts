@@ -8,7 +8,7 @@
  * answers do not change, only how soon they come: "safe" is still always the search's proof.
  */
 import type { ConditionClause, PolicyDocument, PolicyStatement } from "./document.ts";
-import { evaluatePolicy, statementApplies } from "./evaluate.ts";
+import { actionApplies, evaluatePolicy, statementApplies } from "./evaluate.ts";
 import {
   DERIVED_KEYS,
   type FrameTable,
@@ -68,14 +68,24 @@ export function plainAnswers(
   const resource = fileSystemArn(scope);
   const frames = resource === undefined ? undefined : frameTable(scope.partition, resource);
   const found = new Map<PolicyStatement, Witness[]>();
-  const plain = new Map<PolicyStatement, PlainRequests>();
+  // By statement, then by the Denies that apply to the action asked: only those need escaping (a
+  // value escaping a Deny of another action, such as an address of its range, can make the caller
+  // "restricted" for nothing).
+  const plain = new Map<PolicyStatement, Map<string, PlainRequests>>();
   let misses = 0;
-  const plainFor = (statement: PolicyStatement): PlainRequests | undefined => {
+  const plainFor = (statement: PolicyStatement, action: string): PlainRequests | undefined => {
     if (none || frames === undefined || misses >= PLAIN_MISSES) return undefined;
-    let requests = plain.get(statement);
+    const applying = denies.filter((deny) => actionApplies(deny, action));
+    const key = applying.map((deny) => deny.index).join(",");
+    let byDenies = plain.get(statement);
+    if (byDenies === undefined) {
+      byDenies = new Map();
+      plain.set(statement, byDenies);
+    }
+    let requests = byDenies.get(key);
     if (requests === undefined) {
-      requests = plainRequests(statement, denies, scope, mentions, multivalued, frames);
-      plain.set(statement, requests);
+      requests = plainRequests(statement, applying, scope, mentions, multivalued, frames);
+      byDenies.set(key, requests);
     }
     return requests;
   };
@@ -101,7 +111,7 @@ export function plainAnswers(
         const w = tryOne(statement, candidate, action, fits);
         if (w !== undefined) return w;
       }
-      const requests = plainFor(statement);
+      const requests = plainFor(statement, action);
       for (let i = 0; requests !== undefined && i < requests.count; i++) {
         const candidate = requests.at(i);
         const w = candidate === undefined ? undefined : tryOne(statement, candidate, action, fits);

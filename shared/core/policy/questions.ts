@@ -91,9 +91,28 @@ export interface Mentions {
   readonly userIdRoles: readonly string[];
 }
 
+/** The mentions of a single policy, remembered (a policy document is immutable; a judgement asks for them several times). */
+const mentionsOfPolicy = new WeakMap<PolicyDocument, Map<PublicDefinition, Mentions>>();
+
 export function mentionsOf(policies: readonly PolicyDocument[], definition: PublicDefinition): Mentions {
+  const [only] = policies;
+  if (only === undefined || policies.length > 1) return findMentions(policies, definition);
+  let byDefinition = mentionsOfPolicy.get(only);
+  if (byDefinition === undefined) {
+    byDefinition = new Map();
+    mentionsOfPolicy.set(only, byDefinition);
+  }
+  let known = byDefinition.get(definition);
+  if (known === undefined) {
+    known = findMentions(policies, definition);
+    byDefinition.set(definition, known);
+  }
+  return known;
+}
+
+function findMentions(policies: readonly PolicyDocument[], definition: PublicDefinition): Mentions {
   const named = new Set<string>();
-  const fixed = new Map<string, string[]>();
+  const fixed = new Map<string, Set<string>>();
   const orgIds = new Set<string>();
   const ipRanges = new Set<string>(PRIVATE_RANGE_TEXTS);
   const userIdRoles = new Set<string>();
@@ -126,9 +145,9 @@ export function mentionsOf(policies: readonly PolicyDocument[], definition: Publ
             }
           }
           if (definition.limitingKeys.includes(key)) {
-            const list = fixed.get(key) ?? [];
-            if (!list.includes(value)) list.push(value);
-            fixed.set(key, list);
+            const values = fixed.get(key) ?? new Set();
+            values.add(value);
+            fixed.set(key, values);
           }
         }
       }
@@ -136,7 +155,7 @@ export function mentionsOf(policies: readonly PolicyDocument[], definition: Publ
   }
   return {
     namedAccounts: [...named],
-    fixed,
+    fixed: new Map([...fixed].map(([key, values]) => [key, [...values]])),
     orgIds: definition.principalConditions ? [...orgIds] : [],
     ipRanges: [...ipRanges],
     userIdRoles: [...userIdRoles],

@@ -177,6 +177,8 @@ interface TemplateConstraint {
  */
 class ProductLit {
   private built: Automaton | undefined;
+  /** The texts of globs without wildcards, when every glob is one (null otherwise): matched by look-up. */
+  private texts: ReadonlySet<string> | null | undefined;
 
   constructor(
     readonly template: Template,
@@ -194,6 +196,11 @@ class ProductLit {
   holds(text: string): boolean {
     if (this.globs.length <= FEW_GLOBS)
       return this.globs.some((glob) => globMatches(glob, text)) !== this.neg;
+    if (this.texts === undefined) {
+      const texts = this.globs.map(exactText);
+      this.texts = texts.every((t) => t !== undefined) ? new Set(texts as string[]) : null;
+    }
+    if (this.texts !== null) return this.texts.has(text) !== this.neg;
     const automaton = this.automaton;
     let state = automaton.start;
     for (const ch of text) {

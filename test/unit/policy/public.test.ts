@@ -10,6 +10,7 @@ import {
   evaluatePolicy,
   isPolicySafe,
   problemsOf,
+  withJudgementBudget,
   witnessRequest,
 } from "../../../shared/core/policy/index.ts";
 import {
@@ -211,6 +212,31 @@ describe("requests tried before a search are only tried", () => {
       expect(grant.context.get("aws:sourcevpc")).not.toBe("vpc-");
       expect(evaluatePolicy(doc, witnessRequest(grant.witness)).decision).toBe("allowed");
     }
+  });
+});
+
+describe("requests tried before a search escape only the Denies of the action asked", () => {
+  it("a Deny of root access outside a range leaves a mount from no address: public, found without a search", () => {
+    const doc = policy(
+      allow("*", MOUNT, { StringLike: { "aws:SourceVpc": "vpc-*" } }),
+      deny("*", "s3files:ClientRootAccess", { NotIpAddress: { "aws:SourceIp": "10.0.1.0/24" } }),
+    );
+    const { result, steps } = withJudgementBudget(() => analyzePolicy(doc, scope()));
+    const grants = problemsOf(result).publicGrants;
+    expect(grants.map((g) => g.principal.kind)).toEqual(["anonymous"]);
+    expect(grants[0]?.context.has("aws:sourceip")).toBe(false);
+    expect(steps).toBe(0);
+  });
+
+  it("a Deny of the same action outside a range is still escaped from it", () => {
+    const doc = policy(
+      allow("*", MOUNT, { StringLike: { "aws:SourceVpc": "vpc-*" } }),
+      deny("*", MOUNT, { NotIpAddress: { "aws:SourceIp": "10.0.1.0/24" } }),
+    );
+    const analysis = analyzePolicy(doc, scope());
+    expect(problemsOf(analysis).publicGrants).toEqual([]);
+    const restricted = analyzePolicy(doc, scope(), { classes: ["restricted"] }).grants;
+    expect(restricted[0]?.context.get("aws:sourceip")).toMatch(/^10\.0\.1\./);
   });
 });
 
