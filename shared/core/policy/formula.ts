@@ -28,6 +28,7 @@ import {
   type PolicyDocument,
   type PolicyStatement,
   type PrincipalEntry,
+  sameJson,
 } from "./document.ts";
 import {
   ARN_SHAPE,
@@ -736,9 +737,14 @@ export function statementIdentity(statement: PolicyStatement): object {
   return identity;
 }
 
-/** The two statements are the same words (same effect, same text). */
+/** The two statements are the same words (same effect, same JSON, principals read alike). */
 export function sameStatement(a: PolicyStatement, b: PolicyStatement): boolean {
-  return a.effect === b.effect && statementIdentity(a) === statementIdentity(b);
+  return (
+    a.effect === b.effect &&
+    (a.principals === undefined && a.notPrincipals === undefined) ===
+      (b.principals === undefined && b.notPrincipals === undefined) &&
+    sameJson(a.raw, b.raw)
+  );
 }
 
 /** The formula "this statement applies" for one frame. */
