@@ -9,7 +9,6 @@
 import {
   AnalysisMemo,
   allowedF,
-  analyzePolicy,
   and,
   anyAllowF,
   clientActions,
@@ -94,11 +93,26 @@ function describe(grant: { principal: RequestPrincipal; action: string }): strin
   return `${grant.action} by ${p.kind === "aws" ? p.arn : p.kind === "service" ? p.service : "anonymous"}`;
 }
 
+/**
+ * The parsed policy and the analyses of the last policy the product path judged: the rule judges a
+ * policy once for its findings, its edit and the edit's proof (one analysis), so `judge` and `edit`
+ * of the same policy share them too.
+ */
+let lastJudged: { policy: unknown; document: PolicyDocument; memo: AnalysisMemo } | undefined;
+
+function productJudgement(policy: unknown): { document: PolicyDocument; memo: AnalysisMemo } {
+  if (lastJudged !== undefined && lastJudged.policy === policy) return lastJudged;
+  const judged = { policy, document: policyFromJson(policy), memo: new AnalysisMemo() };
+  lastJudged = judged;
+  return judged;
+}
+
 /** The product's own path: `analyzePolicy`, `editPolicy`, `proveEdit`, `proveNoWidening` (a sampling analysis before the decision procedure took it over). */
 export const productEngine: EngineUnderTest = {
   name: "product path (analyzePolicy, editPolicy, proveEdit)",
   judge(policy, scope) {
-    const analysis = analyzePolicy(policyFromJson(policy), scope);
+    const { document, memo } = productJudgement(policy);
+    const analysis = memo.analyze(document, scope);
     if (!analysis.complete) {
       const undecided = { kind: "undecided", reason: "too many condition combinations" } as const;
       return { publicAccess: undecided, crossAccountAccess: undecided, rootOutsideAdmins: undecided };
@@ -120,9 +134,7 @@ export const productEngine: EngineUnderTest = {
     };
   },
   edit(policy, scope) {
-    const document = policyFromJson(policy);
-    // One analysis for the problems, the edit and its proof, as the rule shares it.
-    const memo = new AnalysisMemo();
+    const { document, memo } = productJudgement(policy);
     const problems = problemsOf(memo.analyze(document, scope));
     if (
       problems.publicGrants.length +
