@@ -364,8 +364,15 @@ const ACCOUNT_ID = /^\d{12}$/;
 /** The account a Principal value names (an account id, or the account part of an ARN); else undefined. */
 export function accountNamedBy(value: string): string | undefined {
   if (ACCOUNT_ID.test(value)) return value;
-  const account = value.split(":")[4];
-  return account !== undefined && ACCOUNT_ID.test(account) ? account : undefined;
+  // The fifth `:`-separated field (`arn:partition:service:region:account:…`), found without splitting.
+  let start = 0;
+  for (let colons = 0; colons < 4; colons++) {
+    start = value.indexOf(":", start) + 1;
+    if (start === 0) return undefined;
+  }
+  const end = value.indexOf(":", start);
+  const account = value.slice(start, end === -1 ? undefined : end);
+  return ACCOUNT_ID.test(account) ? account : undefined;
 }
 
 /** The account a Principal value stands for as a whole (an account id, or its root ARN); else undefined. */
