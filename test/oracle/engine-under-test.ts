@@ -189,9 +189,16 @@ function answerOf(outcome: Outcome): EngineAnswer {
   };
 }
 
+/** The mentions of each policy the decision procedure is asked about (every question reads them). */
+const mentionsByPolicy = new WeakMap<PolicyDocument, ReturnType<typeof mentionsOf>>();
+
 /** Is some request of `cls` allowed (for the root question: by a caller outside the admins)? */
 function classQuestion(policy: PolicyDocument, scope: PolicyScope, cls: AccessClass | "root"): Outcome {
-  const mentions = mentionsOf([policy], FILE_SYSTEM_PUBLIC);
+  let mentions = mentionsByPolicy.get(policy);
+  if (mentions === undefined) {
+    mentions = mentionsOf([policy], FILE_SYSTEM_PUBLIC);
+    mentionsByPolicy.set(policy, mentions);
+  }
   const trust = { owner: scope.ownerAccount, trusted: scope.trustedAccounts };
   const confirm = (witness: Witness) =>
     evaluatePolicy(policy, witnessRequest(witness)).decision === "allowed" ? witness : undefined;

@@ -91,26 +91,7 @@ export interface Mentions {
   readonly userIdRoles: readonly string[];
 }
 
-/** The mentions of a single policy, remembered (a policy document is immutable; a judgement asks for them several times). */
-const mentionsOfPolicy = new WeakMap<PolicyDocument, Map<PublicDefinition, Mentions>>();
-
 export function mentionsOf(policies: readonly PolicyDocument[], definition: PublicDefinition): Mentions {
-  const [only] = policies;
-  if (only === undefined || policies.length > 1) return findMentions(policies, definition);
-  let byDefinition = mentionsOfPolicy.get(only);
-  if (byDefinition === undefined) {
-    byDefinition = new Map();
-    mentionsOfPolicy.set(only, byDefinition);
-  }
-  let known = byDefinition.get(definition);
-  if (known === undefined) {
-    known = findMentions(policies, definition);
-    byDefinition.set(definition, known);
-  }
-  return known;
-}
-
-function findMentions(policies: readonly PolicyDocument[], definition: PublicDefinition): Mentions {
   const named = new Set<string>();
   const fixed = new Map<string, Set<string>>();
   const orgIds = new Set<string>();
