@@ -10,7 +10,8 @@
  * with Allow is public, and a wildcard value limits nothing (an outsider can always pick a value
  * that matches it).
  */
-import { classifyCidr, PRIVATE_RANGE_TEXTS, parseCidr } from "../net/cidr.ts";
+import { classifyCidr, PRIVATE_RANGE_TEXTS } from "../net/cidr.ts";
+import { parseIp } from "./conditions.ts";
 import type { PolicyDocument } from "./document.ts";
 import { evaluatePolicy, type PolicyDecision } from "./evaluate.ts";
 import {
@@ -118,12 +119,10 @@ export function mentionsOf(policies: readonly PolicyDocument[], definition: Publ
           if (!isFixedValue(value)) continue;
           if (key === "aws:principalorgid") orgIds.add(value);
           if (key === "aws:sourceip") {
-            try {
-              // A range broader than /8 (IPv4) or /32 (IPv6) that reaches the internet limits nothing.
-              if (classifyCidr(parseCidr(value)) !== "internet") ipRanges.add(value);
-            } catch {
-              // not an address: limits nothing
-            }
+            // A range broader than /8 (IPv4) or /32 (IPv6) that reaches the internet limits nothing;
+            // neither does a value that is no address.
+            const range = parseIp(value);
+            if (range !== undefined && classifyCidr(range) !== "internet") ipRanges.add(value);
           }
           if (definition.limitingKeys.includes(key)) {
             const values = fixed.get(key) ?? new Set();
