@@ -243,10 +243,31 @@ export function globMatches(glob: Glob, text: string): boolean {
     }
     if (nextSize === 0) return false;
     [current, next] = [next, current];
-    size = nextSize;
+    size = pruneList(tokens, current, nextSize);
   }
   for (let k = 0; k < size; k++) if (current[k] === n) return true;
   return false;
+}
+
+/**
+ * Drops the positions before the list's last `*` of any character (see `Automaton.prune`: what
+ * the glob matches from an earlier position it also matches from that star), so `*a*a…*b` keeps
+ * a few positions rather than one per star read past; the new size.
+ */
+function pruneList(tokens: readonly Token[], list: Int32Array, size: number): number {
+  let star = -1;
+  for (let k = 0; k < size; k++) {
+    const p = list[k] as number;
+    const token = tokens[p];
+    if (p > star && token?.kind === "star" && token.cls === CharClass.Any) star = p;
+  }
+  if (star < 0) return size;
+  let kept = 0;
+  for (let k = 0; k < size; k++) {
+    const p = list[k] as number;
+    if (p >= star) list[kept++] = p;
+  }
+  return kept;
 }
 
 let matchLists: [Int32Array, Int32Array] = [new Int32Array(64), new Int32Array(64)];
