@@ -133,6 +133,10 @@ export function findLockout(
     ]);
   const kept = (frame: Frame) => and([insider(frame), not(excepted(frame))]);
   const insiders = [...(trust.owner ? [trust.owner] : []), ...trust.trusted];
+  // No Allow of `before` can reach an insider (each names only other accounts' principals): it
+  // allowed no insider anything, so nothing can be taken from one.
+  if (before.statements.every((s) => s.effect !== "Allow" || namesOnlyOutsiders(s, insiders)))
+    return { status: "proved" };
   const confirm = (witness: Witness) => {
     const { principal } = witness;
     if (principal.kind !== "aws" || !insiders.includes(principal.account)) return false;

@@ -319,6 +319,23 @@ describe("what the goals take away on purpose", () => {
     );
   });
 
+  it("a policy that allowed only other accounts' principals has nothing to keep: proved without a search; with a trusted account it does", () => {
+    const partner = allow({ AWS: `arn:aws:iam::${PARTNER}:root` }, "s3files:Client*");
+    const denyAll = deny("*", "s3files:Client*");
+    const { result, steps } = withJudgementBudget(() =>
+      findLockout(policy(partner), policy(denyAll), scope(), NO_EDIT_GOALS),
+    );
+    expect(result).toEqual({ status: "proved" });
+    expect(steps).toBe(0);
+    const locked = findLockout(
+      policy(partner),
+      policy(denyAll),
+      scope({ trustedAccounts: [PARTNER] }),
+      NO_EDIT_GOALS,
+    );
+    expect(locked.status === "witness" && locked.witness.principal).toMatchObject({ account: PARTNER });
+  });
+
   it("an edit that changes no Allow and adds no Deny asks nothing", () => {
     const before = policy(owner, deny("*", "s3files:ClientRootAccess"));
     expect(
