@@ -14,7 +14,7 @@
  */
 import { cidrContains, parseCidr } from "../net/cidr.ts";
 import { parseIp } from "./conditions.ts";
-import type { PolicyDocument, PolicyStatement } from "./document.ts";
+import type { ConditionClause, PolicyDocument, PolicyStatement } from "./document.ts";
 import {
   actionApplies,
   evaluatePolicy,
@@ -147,42 +147,55 @@ export function fileSystemAsker(
 }
 
 /**
- * True when every request `statement` allows carries, for some key `excluded` accepts, one of the
- * fixed values the statement lists: a clause `StringEquals` (case-sensitive, no `IfExists`, no set
- * operator, on a key with one value per request) whose values are all fixed. The public and
- * cross-account classes exclude the fixed values a policy gives its limiting keys and
- * `aws:PrincipalOrgID` (`classF` reads them from every clause of the policy, this one included), so
- * such a statement grants those classes nothing: a proof by the statement's own condition, as
- * `isOpen` is one by its Principal element.
+ * True when one clause of the statement's own condition holds every request the statement allows
+ * to a limit `limits` accepts: a clause without `IfExists` or a set operator, on a key with one
+ * value per request. A proof by the statement's own condition, as `isOpen` is one by its Principal
+ * element: the class formulas read the same limits from every clause of the policy, this one
+ * included (see `limitsPublic`).
  */
-function heldToFixedValues(
+function heldBy(
   statement: PolicyStatement,
   multivalued: ReadonlySet<string>,
-  excluded: (key: string) => boolean,
+  limits: (clause: ConditionClause) => boolean,
 ): boolean {
   return statement.conditions.some(
     (clause) =>
-      clause.base === "StringEquals" &&
       !clause.ifExists &&
       clause.set === undefined &&
       clause.values.length > 0 &&
-      clause.values.every(isFixedValue) &&
       !multivalued.has(clause.keyLower) &&
-      excluded(clause.keyLower),
+      limits(clause),
   );
 }
 
 const ORGANIZATION_KEY = "aws:principalorgid";
+const MOUNT_TARGET_KEY = "elasticfilesystem:accessedviamounttarget";
 
-/** Keys whose fixed values keep a file-system grant from being public (`limitedF`, `organizationF`). */
-function limitsPublic(key: string): boolean {
-  if (key === "elasticfilesystem:accessedviamounttarget") return false; // limits by its value "true" only
-  return key === ORGANIZATION_KEY || FILE_SYSTEM_PUBLIC.limitingKeys.includes(key);
+/** `StringEquals` (case-sensitive) with fixed values only: the request carries one of them. */
+function fixedValues(clause: ConditionClause): boolean {
+  return clause.base === "StringEquals" && clause.values.every(isFixedValue);
+}
+
+/**
+ * Clauses whose every request is not public (`limitedF`, `organizationF`): fixed values of a
+ * limiting key or of `aws:PrincipalOrgID`; `IpAddress` ranges the policy's mentions count as
+ * limiting (private, or no broader than /8 or /32); `elasticfilesystem:AccessedViaMountTarget`
+ * = true (`Bool`, as the EFS console writes it).
+ */
+function limitsPublic(mentions: Mentions): (clause: ConditionClause) => boolean {
+  return (clause) => {
+    const key = clause.keyLower;
+    if (key === MOUNT_TARGET_KEY)
+      return clause.base === "Bool" && clause.values.every((value) => value.toLowerCase() === "true");
+    if (clause.base === "IpAddress")
+      return key === "aws:sourceip" && clause.values.every((range) => mentions.ipRanges.includes(range));
+    return fixedValues(clause) && (key === ORGANIZATION_KEY || FILE_SYSTEM_PUBLIC.limitingKeys.includes(key));
+  };
 }
 
 /** A fixed organization is the owner's: a caller in it is not cross-account (`classF`). */
-function namesOrganization(key: string): boolean {
-  return key === ORGANIZATION_KEY;
+function namesOrganization(clause: ConditionClause): boolean {
+  return clause.keyLower === ORGANIZATION_KEY && fixedValues(clause);
 }
 
 /** True when `principal` is one of the configured admin principals (a role covers its sessions; an account root covers the account). */
@@ -300,6 +313,7 @@ export function analyzePolicy(
   // same statement, then the ones the statement plainly grants (`plain-requests.ts`).
   const multivalued = multivaluedKeysOf([policy]);
   const plain = plainAnswers(policy, scope, mentions, multivalued);
+  const publicLimits = limitsPublic(mentions);
   for (const statement of policy.statements) {
     if (statement.effect !== "Allow") continue;
     // A statement whose Action or Resource rules out a request grants nothing for it: proved
@@ -328,8 +342,8 @@ export function analyzePolicy(
         // outsiders it cannot reach need no question (a proof by the Principal element alone).
         if ((cls === "public" || cls === "restricted" || cls === "organization") && !isOpen(statement))
           continue;
-        if (cls === "public" && heldToFixedValues(statement, multivalued, limitsPublic)) continue;
-        if (cls === "cross-account" && heldToFixedValues(statement, multivalued, namesOrganization)) continue;
+        if (cls === "public" && heldBy(statement, multivalued, publicLimits)) continue;
+        if (cls === "cross-account" && heldBy(statement, multivalued, namesOrganization)) continue;
         if (cls === "cross-account") {
           // One question per untrusted account the statement's own principals name (each gets its
           // finding), and one for every other named account together.
@@ -462,6 +476,8 @@ export interface TlsVerdict {
  * every caller. An implicit deny is not enough: a same-account identity policy could still allow it.
  */
 export function enforcesTls(policy: PolicyDocument, scope: PolicyScope): TlsVerdict {
+  if (policy.statements.some((statement) => deniesEveryRequestWithoutTls(statement, scope)))
+    return { enforced: true };
   const outcome = askFileSystem(
     [policy],
     scope,
@@ -473,6 +489,34 @@ export function enforcesTls(policy: PolicyDocument, scope: PolicyScope): TlsVerd
     return { enforced: false, undecided: outcome.reason, example: outcome.reason };
   const w = outcome.witness;
   return { enforced: false, example: `${w.action} by ${describeWitness(w)} is not denied` };
+}
+
+/**
+ * True when the statement alone denies every client request without TLS, read off its elements:
+ * a Deny of every caller (`"*"`) and every client action, on the file system (no `Resource`, or
+ * one that matches it without policy variables), whose only condition is `Bool`
+ * `aws:SecureTransport` = false (the EFS console's statement). Anything else is left to the search.
+ */
+function deniesEveryRequestWithoutTls(statement: PolicyStatement, scope: PolicyScope): boolean {
+  if (statement.effect !== "Deny") return false;
+  if (!statement.principals?.some((entry) => entry.type === "AWS" && entry.value === "*")) return false;
+  if (!clientActions(scope.service).every((action) => actionApplies(statement, action))) return false;
+  const patterns = statement.resources ?? statement.notResources ?? [];
+  if (patterns.some((pattern) => pattern.includes("${"))) return false;
+  const resource = fileSystemArn(scope);
+  const everyResource = statement.resources === undefined && statement.notResources === undefined;
+  if (!everyResource && (resource === undefined || !resourceApplies(statement, resource, undefined)))
+    return false;
+  const [clause, ...others] = statement.conditions;
+  return (
+    others.length === 0 &&
+    clause !== undefined &&
+    clause.base === "Bool" &&
+    clause.keyLower === "aws:securetransport" &&
+    clause.set === undefined &&
+    clause.values.length > 0 &&
+    clause.values.every((value) => value.toLowerCase() === "false")
+  );
 }
 
 /** A caller, in words. */

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import {
   analyzePolicy,
+  enforcesTls,
   evaluatePolicy,
   isPolicySafe,
   problemsOf,
@@ -237,6 +238,58 @@ describe("requests tried before a search escape only the Denies of the action as
     expect(problemsOf(analysis).publicGrants).toEqual([]);
     const restricted = analyzePolicy(doc, scope(), { classes: ["restricted"] }).grants;
     expect(restricted[0]?.context.get("aws:sourceip")).toMatch(/^10\.0\.1\./);
+  });
+});
+
+describe("proofs read off a statement's own condition or elements", () => {
+  const EFS_MOUNT = "elasticfilesystem:ClientMount";
+  const efsAllow = (condition: Record<string, unknown>) => ({
+    ...allow("*", EFS_MOUNT, condition),
+    Resource: EFS_ARN,
+  });
+  const steps = (work: () => unknown) => withJudgementBudget(work).steps;
+
+  it("through a mount target (the EFS console's statement): not public, without a search; with IfExists public", () => {
+    const held = policy(efsAllow({ Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } }));
+    expect(steps(() => expect(isPublic(held, efsScope())).toBe(false))).toBe(0);
+    const ifExists = policy(
+      efsAllow({ BoolIfExists: { "elasticfilesystem:AccessedViaMountTarget": "true" } }),
+    );
+    expect(isPublic(ifExists, efsScope())).toBe(true);
+  });
+
+  it("a private or narrow source range: not public, without a search; a range broader than /8 still searched and public", () => {
+    for (const range of ["10.1.0.0/16", "203.0.113.0/24"]) {
+      const held = policy(allow("*", MOUNT, { IpAddress: { "aws:SourceIp": range } }));
+      expect(steps(() => expect(isPublic(held)).toBe(false))).toBe(0);
+    }
+    const wide = policy(allow("*", MOUNT, { IpAddress: { "aws:SourceIp": ["10.1.0.0/16", "52.0.0.0/6"] } }));
+    expect(steps(() => expect(isPublic(wide)).toBe(true))).toBeGreaterThan(0);
+  });
+
+  it("the EFS console's Deny of requests without TLS enforces TLS without a search; narrower Denies are searched", () => {
+    const tls = (over: Record<string, unknown> = {}) => ({
+      ...deny({ AWS: "*" }, "*", { Bool: { "aws:SecureTransport": "false" } }),
+      Resource: EFS_ARN,
+      ...over,
+    });
+    const mount = { ...allow({ AWS: OWNER }, EFS_MOUNT), Resource: EFS_ARN };
+    expect(steps(() => expect(enforcesTls(policy(mount, tls()), efsScope()).enforced).toBe(true))).toBe(0);
+    const narrower = [
+      tls({ Principal: { AWS: OWNER } }),
+      tls({ Action: "elasticfilesystem:ClientWrite" }),
+      tls({ Resource: `${EFS_ARN}-other` }),
+      tls({
+        Condition: { Bool: { "aws:SecureTransport": "false" }, StringLike: { "aws:SourceVpc": "vpc-*" } },
+      }),
+    ];
+    for (const statement of narrower) {
+      const { result, steps: spent } = withJudgementBudget(() =>
+        enforcesTls(policy(mount, statement), efsScope()),
+      );
+      expect(result.enforced).toBe(false);
+      expect(spent).toBeGreaterThan(0);
+    }
   });
 });
 
