@@ -198,6 +198,30 @@ function namesOrganization(clause: ConditionClause): boolean {
   return clause.keyLower === ORGANIZATION_KEY && fixedValues(clause);
 }
 
+/** The classes of callers outside the owner's and trusted accounts. */
+const OUTSIDER_CLASSES: readonly AccessClass[] = ["public", "cross-account", "organization", "restricted"];
+
+/** An ARN (or ARN pattern) whose text up to its account, the account included, is fixed. */
+const FIXED_ACCOUNT_ARN = /^arn:[^:*?$]+:[^:*?$]*:[^:*?$]*:(\d{12}):/;
+
+/**
+ * Clauses that hold the caller to the given accounts: `aws:PrincipalAccount` equal to fixed ones,
+ * or `aws:PrincipalArn` equal to or like ARNs whose account is fixed (a wildcard after the account
+ * cannot change it). Every caller such a statement allows is of those accounts.
+ */
+function holdsCallerTo(accounts: readonly string[]): (clause: ConditionClause) => boolean {
+  return (clause) => {
+    if (clause.keyLower === "aws:principalaccount")
+      return fixedValues(clause) && clause.values.every((account) => accounts.includes(account));
+    if (clause.keyLower !== "aws:principalarn") return false;
+    if (!["StringEquals", "StringLike", "ArnEquals", "ArnLike"].includes(clause.base)) return false;
+    return clause.values.every((arn) => {
+      const account = FIXED_ACCOUNT_ARN.exec(arn)?.[1];
+      return account !== undefined && accounts.includes(account);
+    });
+  };
+}
+
 /** True when `principal` is one of the configured admin principals (a role covers its sessions; an account root covers the account). */
 export function isAdminPrincipal(principal: RequestPrincipal, admins: readonly string[]): boolean {
   if (principal.kind !== "aws") return false;
@@ -321,6 +345,7 @@ export function analyzePolicy(
     const patterns = statement.resources ?? statement.notResources ?? [];
     const concrete = resource !== undefined && !patterns.some((p) => p.includes("${"));
     if (concrete && !resourceApplies(statement, resource, undefined)) continue;
+    const insidersOnly = heldBy(statement, multivalued, holdsCallerTo(insiders));
     for (const action of clientActions(scope.service)) {
       if (!actionApplies(statement, action)) continue;
       const askFor = (extra: (frame: Frame) => Formula, fits: (w: Witness) => boolean): Outcome => {
@@ -342,6 +367,9 @@ export function analyzePolicy(
         // outsiders it cannot reach need no question (a proof by the Principal element alone).
         if ((cls === "public" || cls === "restricted" || cls === "organization") && !isOpen(statement))
           continue;
+        // One whose condition holds every caller to the owner's and trusted accounts reaches no
+        // outsider at all.
+        if (insidersOnly && OUTSIDER_CLASSES.includes(cls)) continue;
         if (cls === "public" && heldBy(statement, multivalued, publicLimits)) continue;
         if (cls === "cross-account" && heldBy(statement, multivalued, namesOrganization)) continue;
         if (cls === "cross-account") {

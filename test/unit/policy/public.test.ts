@@ -267,6 +267,31 @@ describe("proofs read off a statement's own condition or elements", () => {
     expect(steps(() => expect(isPublic(wide)).toBe(true))).toBeGreaterThan(0);
   });
 
+  it("callers held to the owner's account by aws:PrincipalArn or aws:PrincipalAccount: no outsider, without a search", () => {
+    const held = [
+      { ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${OWNER}:role/app-*` } },
+      {
+        StringLike: {
+          "aws:PrincipalArn": [`arn:aws:iam::${OWNER}:role/*`, `arn:aws:iam::${OWNER}:user/ops`],
+        },
+      },
+      { StringEquals: { "aws:PrincipalAccount": OWNER } },
+    ];
+    for (const condition of held) {
+      const doc = policy(allow("*", MOUNT, condition));
+      expect(steps(() => expect(isPublic(doc) || isCrossAccount(doc)).toBe(false))).toBe(0);
+    }
+    // The account is not fixed (a wildcard before it), or is a partner's: outsiders remain.
+    const open = policy(
+      allow("*", MOUNT, { StringLike: { "aws:PrincipalArn": `arn:aws:iam::*${OWNER.slice(4)}:role/*` } }),
+    );
+    expect(isPublic(open)).toBe(true);
+    const partner = policy(
+      allow("*", MOUNT, { ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${PARTNER}:role/*` } }),
+    );
+    expect(isCrossAccount(partner)).toBe(true);
+  });
+
   it("the EFS console's Deny of requests without TLS enforces TLS without a search; narrower Denies are searched", () => {
     const tls = (over: Record<string, unknown> = {}) => ({
       ...deny({ AWS: "*" }, "*", { Bool: { "aws:SecureTransport": "false" } }),
