@@ -67,17 +67,24 @@ export interface PatternPiece {
  * The ARN part a character falls in is counted over the whole pattern, literal pieces included.
  */
 export function compilePieces(pieces: readonly PatternPiece[], mode: PatternMode, ignoreCase: boolean): Glob {
-  const flat: { ch: string; literal: boolean }[] = [];
-  for (const piece of pieces) for (const ch of piece.text) flat.push({ ch, literal: piece.literal });
-  const colons = flat.filter((c) => c.ch === ":").length;
+  // The pattern's code points, and whether each comes from a literal piece (a resolved variable).
+  const chars: string[] = [];
+  const literal: boolean[] = [];
+  let colons = 0;
+  for (const piece of pieces)
+    for (const ch of piece.text) {
+      chars.push(ch);
+      literal.push(piece.literal);
+      if (ch === ":") colons++;
+    }
   const tokens: Token[] = [];
   let part = 0;
-  for (let i = 0; i < flat.length; i++) {
-    const { ch, literal } = flat[i] as { ch: string; literal: boolean };
-    const wildcard = !literal && mode !== "equals" && (ch === "*" || ch === "?");
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i] as string;
+    const wildcard = !literal[i] && mode !== "equals" && (ch === "*" || ch === "?");
     if (!wildcard) {
       if (ch === ":") part++;
-      tokens.push({ kind: "lit", ch: ignoreCase ? ch.toLowerCase() : ch });
+      tokens.push(literalToken(ignoreCase ? ch.toLowerCase() : ch));
       continue;
     }
     let cls: CharClass = CharClass.Any;
@@ -86,13 +93,34 @@ export function compilePieces(pieces: readonly PatternPiece[], mode: PatternMode
       // than an ARN and this is its last one (it then stands for the rest of the value).
       if (part < 5 && part < colons) cls = CharClass.NotColon;
     } else if (mode === "resource" && part < 5) {
-      const next = flat[i + 1];
-      const endsSegment = ch === "*" && (next === undefined || next.ch === ":");
+      const next = chars[i + 1];
+      const endsSegment = ch === "*" && (next === undefined || next === ":");
       if (!endsSegment) cls = CharClass.NotColon;
     }
-    tokens.push(ch === "*" ? { kind: "star", cls } : { kind: "one", cls });
+    tokens.push((ch === "*" ? STAR_TOKENS : ONE_TOKENS)[cls] as Token);
   }
   return { tokens, ignoreCase };
+}
+
+/** Tokens are immutable: one object per literal character and per wildcard, shared by every glob. */
+const literalTokens = new Map<string, Token>();
+const STAR_TOKENS: readonly Token[] = [CharClass.Any, CharClass.NotColon, CharClass.Digit].map((cls) => ({
+  kind: "star" as const,
+  cls,
+}));
+const ONE_TOKENS: readonly Token[] = [CharClass.Any, CharClass.NotColon, CharClass.Digit].map((cls) => ({
+  kind: "one" as const,
+  cls,
+}));
+
+function literalToken(ch: string): Token {
+  let token = literalTokens.get(ch);
+  if (token === undefined) {
+    token = { kind: "lit", ch };
+    if (literalTokens.size >= 10_000) literalTokens.clear();
+    literalTokens.set(ch, token);
+  }
+  return token;
 }
 
 /** The shortest text a glob matches, each single-character wildcard taken as a plain letter or digit. */
