@@ -52,8 +52,12 @@ export function benchPolicy(fileSystemId: string) {
   };
 }
 
-/** A CloudTrail PutFileSystemPolicy record that puts `policy` on `fileSystemId`. */
-export function putPolicyRecord(fileSystemId: string, policy: unknown) {
+/** A CloudTrail PutFileSystemPolicy record that puts `policy` on `fileSystemId` (S3 Files, or EFS). */
+export function putPolicyRecord(
+  fileSystemId: string,
+  policy: unknown,
+  service: "s3files" | "efs" = "s3files",
+) {
   return {
     eventVersion: "1.11",
     userIdentity: {
@@ -62,7 +66,7 @@ export function putPolicyRecord(fileSystemId: string, policy: unknown) {
       accountId: OWNER,
     },
     eventTime: "2026-11-22T12:00:00Z",
-    eventSource: "s3files.amazonaws.com",
+    eventSource: service === "efs" ? "elasticfilesystem.amazonaws.com" : "s3files.amazonaws.com",
     eventName: "PutFileSystemPolicy",
     awsRegion: "us-west-2",
     sourceIPAddress: "203.0.113.24",
@@ -91,4 +95,106 @@ export function benchPolicyVariant(i: number): { fileSystemId: string; policy: u
     .replaceAll("203.0.113.0/24", `10.${(i >> 8) & 255}.${i & 255}.0/24`)
     .replaceAll("role/app", `role/app-${i}`);
   return { fileSystemId, policy: JSON.parse(text) };
+}
+
+/**
+ * Other shapes people write, each as a record of variant `i` (every value that can change does,
+ * so no memo serves the next): the cold judgement rate is measured on each, not only on the bench
+ * policy. Synthetic, built here.
+ */
+export const POLICY_SHAPES: readonly { readonly name: string; readonly record: (i: number) => unknown }[] = [
+  {
+    name: "public, no condition",
+    record: (i) =>
+      s3files(i, (fs) => [
+        allow("*", ["s3files:ClientMount", "s3files:ClientWrite"], fs),
+        allow({ AWS: `arn:aws:iam::${OWNER}:role/app-${i}` }, "s3files:*", fs),
+      ]),
+  },
+  {
+    name: "a partner account's root",
+    record: (i) =>
+      s3files(i, (fs) => [allow({ AWS: `arn:aws:iam::${400000000000 + i}:root` }, "s3files:Client*", fs)]),
+  },
+  {
+    name: "EFS console: via mount targets, TLS Deny",
+    record: (i) =>
+      efs(i, () => [
+        {
+          Sid: `efs-statement-${i}`,
+          ...allow({ AWS: "*" }, [
+            "elasticfilesystem:ClientRootAccess",
+            "elasticfilesystem:ClientWrite",
+            "elasticfilesystem:ClientMount",
+          ]),
+          Condition: { Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } },
+        },
+        TLS_DENY,
+      ]),
+  },
+  {
+    name: "EFS: a private source range, TLS Deny",
+    record: (i) =>
+      efs(i, (fs) => [
+        {
+          ...allow("*", "elasticfilesystem:Client*", fs),
+          Condition: { IpAddress: { "aws:SourceIp": `10.${i & 255}.0.0/16` } },
+        },
+        TLS_DENY,
+      ]),
+  },
+  {
+    name: 'Principal "*", aws:PrincipalArn like the owner\'s roles',
+    record: (i) =>
+      s3files(i, (fs) => [
+        {
+          ...allow("*", "s3files:Client*", fs),
+          Condition: { ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${OWNER}:role/app-${i}-*` } },
+        },
+      ]),
+  },
+  {
+    name: "ten statements: principals, patterns, Denies",
+    record: (i) =>
+      s3files(i, (fs) =>
+        Array.from({ length: 10 }, (_, k) => ({
+          Sid: `S${k}`,
+          ...allow(
+            k % 3 === 0 ? "*" : { AWS: `arn:aws:iam::${k % 2 ? OWNER : 400000000000 + i}:role/r${k}` },
+            k % 2 ? "s3files:ClientMount" : ["s3files:ClientWrite", "s3files:ClientRootAccess"],
+            fs,
+          ),
+          Effect: k % 4 === 3 ? "Deny" : "Allow",
+          ...(k % 3 === 0 ? { Condition: { StringLike: { "aws:SourceVpc": `vpc-${i}${k}*` } } } : {}),
+        })),
+      ),
+  },
+];
+
+const TLS_DENY = {
+  Effect: "Deny",
+  Principal: { AWS: "*" },
+  Action: "*",
+  Condition: { Bool: { "aws:SecureTransport": "false" } },
+};
+
+function allow(principal: unknown, action: string | string[], resource?: string) {
+  return {
+    Effect: "Allow",
+    Principal: principal,
+    Action: action,
+    ...(resource ? { Resource: resource } : {}),
+  };
+}
+
+function s3files(i: number, statements: (fs: string) => unknown[]) {
+  const fileSystemId = `fs-${(0x10000000 + i).toString(16)}`;
+  const arn = `arn:aws:s3files:us-west-2:${OWNER}:file-system/${fileSystemId}`;
+  return putPolicyRecord(fileSystemId, { Version: "2012-10-17", Statement: statements(arn) });
+}
+
+function efs(i: number, statements: (fs: string) => unknown[]) {
+  const fileSystemId = `fs-${(0x10000000 + i).toString(16)}`;
+  const arn = `arn:aws:elasticfilesystem:us-west-2:${OWNER}:file-system/${fileSystemId}`;
+  return putPolicyRecord(fileSystemId, { Version: "2012-10-17", Statement: statements(arn) }, "efs");
 }

@@ -3,7 +3,9 @@
  * - uncached PutFileSystemPolicy judgement with edit and proof (the three questions, the narrowing
  *   edit, `findWidening` and the questions again on the edited policy), against the product's
  *   path (`evaluateRecord`: intake, `analyzePolicy`, `editPolicy`, `proveEdit`) and against the Z3
- *   oracle answering the same questions;
+ *   oracle answering the same questions; and `evaluateRecord` on other shapes people write
+ *   (`POLICY_SHAPES`: the EFS console's policy, a partner's root, a private source range…), each
+ *   a different policy every round;
  * - the worst case over adversarial policies (`policy-adversarial.ts`: a 600-character `*a*a…*b`
  *   pattern beside a long value, many fixed values, many patterns of both polarities, long
  *   ignore-case values, hundreds of address ranges, numbers, dates and set values, many keys, many
@@ -23,7 +25,7 @@ import { RULE_IDS } from "../shared/core/rules/index.ts";
 import { engineScopeOf, oracleScopeOf } from "../test/oracle/differential.ts";
 import { decisionEngine } from "../test/oracle/engine-under-test.ts";
 import { PolicyOracle } from "../test/oracle/z3-policy-oracle.ts";
-import { benchPolicyVariant, putPolicyRecord } from "./bench-policy.ts";
+import { benchPolicyVariant, POLICY_SHAPES, putPolicyRecord } from "./bench-policy.ts";
 import { adversarialPolicies, BENCH_CASE } from "./policy-adversarial.ts";
 
 const CASE = BENCH_CASE;
@@ -109,6 +111,14 @@ export async function run(): Promise<void> {
   await rate("evaluateRecord, a different policy each round (all cold)", undefined, 3, () =>
     evaluateRecord(variants[next++ % variants.length] as typeof record, { config: { ...config }, now }),
   );
+  console.log("evaluateRecord on other shapes people write, a different policy each round (all cold):");
+  for (const shape of POLICY_SHAPES) {
+    const records = Array.from({ length: 20_000 }, (_, i) => shape.record(i + 1));
+    let n = 0;
+    await rate(`  ${shape.name}`, undefined, 2, () =>
+      evaluateRecord(records[n++ % records.length] as typeof record, { config: { ...config }, now }),
+    );
+  }
   const baseline = await rate(
     "evaluateRecord, the same policy each round (engine memos warm)",
     undefined,
