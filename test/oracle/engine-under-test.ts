@@ -185,7 +185,7 @@ function answerOf(outcome: Outcome): EngineAnswer {
   return {
     kind: "witness",
     request: { principal: request.principal, action: request.action, context: request.context },
-    text: `${request.action} by ${describe(request)}`,
+    text: describe(request),
   };
 }
 
