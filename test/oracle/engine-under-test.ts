@@ -156,8 +156,15 @@ export const productEngine: EngineUnderTest = {
     const proof = proveNoWidening(policyFromJson(before), policyFromJson(after), scope);
     if (proof.ok) return { kind: "proof" };
     const failure = proof.failure ?? "widens";
-    if (failure.startsWith("too many")) return { kind: "undecided", reason: failure };
-    return { kind: "witness", text: failure };
+    // No witness: the question was left undecided (the budget, or policy variables the evaluator
+    // could not confirm a request of), which is no answer either way.
+    if (proof.witness === undefined) return { kind: "undecided", reason: failure };
+    const request = witnessRequest(proof.witness);
+    return {
+      kind: "witness",
+      request: { principal: request.principal, action: request.action, context: request.context },
+      text: failure,
+    };
   },
   decide(policy, request, resource) {
     return evaluatePolicy(policyFromJson(policy), { ...request, resource }).decision;
