@@ -137,9 +137,9 @@ interface PlainRequests {
 
 /**
  * Requests `statement` plainly grants: the callers its Principal element names (an account's root
- * user, a session of a role named without a path), or for an open statement an anonymous caller
- * and the root user of each account the policy names and of one it does not; with the values of
- * `plainContext`.
+ * user, a session of a role named without a path), or for an open statement an anonymous caller,
+ * the callers its `aws:PrincipalArn` condition names, and the root user of each account the policy
+ * names and of one it does not; with the values of `plainContext`.
  */
 function plainRequests(
   statement: PolicyStatement,
@@ -149,20 +149,24 @@ function plainRequests(
   multivalued: ReadonlySet<string>,
   frames: FrameTable,
 ): PlainRequests {
-  const callers: { kind: Witness["kind"]; parts: Partial<Record<Sym, string>> }[] = [];
+  const callers: Caller[] = [];
   if (isOpen(statement)) {
     callers.push({ kind: "anonymous", parts: {} });
+    // The callers its own aws:PrincipalArn condition names (a role pattern's shortest instance).
+    for (const clause of statement.conditions)
+      if (
+        clause.keyLower === "aws:principalarn" &&
+        NAMES_CALLERS.has(clause.base) &&
+        !clause.ifExists &&
+        !clause.set
+      )
+        for (const value of clause.values.slice(0, PLAIN_ACCOUNTS)) callers.push(...callerNamedBy(value));
     const named = mentions.namedAccounts.slice(0, PLAIN_ACCOUNTS);
     for (const account of [...named, unnamedAccount(scope, mentions)])
       callers.push({ kind: "root", parts: { A: account } });
   } else {
-    for (const entry of statement.principals ?? []) {
-      if (entry.type !== "AWS") continue;
-      const account = wholeAccountOf(entry.value);
-      const role = /^arn:[^:]+:iam::(\d{12}):role\/([^/*?]+)$/.exec(entry.value);
-      if (account !== undefined) callers.push({ kind: "root", parts: { A: account } });
-      else if (role) callers.push({ kind: "session", parts: { A: role[1], N: role[2], U: "x", S: "x" } });
-    }
+    for (const entry of statement.principals ?? [])
+      if (entry.type === "AWS") callers.push(...callerNamedBy(entry.value));
   }
   const chosen = callers.slice(0, PLAIN_CALLERS);
   const action = clientActions(scope.service)[0] as string;
@@ -181,6 +185,28 @@ function plainRequests(
       return request ?? undefined;
     },
   };
+}
+
+interface Caller {
+  readonly kind: Witness["kind"];
+  readonly parts: Partial<Record<Sym, string>>;
+}
+
+/** Operators of `aws:PrincipalArn` whose values name the callers they admit. */
+const NAMES_CALLERS = new Set(["StringEquals", "StringLike", "ArnEquals", "ArnLike"]);
+
+/**
+ * The caller a Principal value or an `aws:PrincipalArn` value names, if it names one plainly: an
+ * account (its root user), or a role (a session of it; wildcards in the role's name read as its
+ * shortest instance, which the evaluator then checks like every other value).
+ */
+function callerNamedBy(value: string): Caller[] {
+  const account = wholeAccountOf(value);
+  if (account !== undefined) return [{ kind: "root", parts: { A: account } }];
+  const role = /^arn:[^:*?]+:iam::(\d{12}):role\/([^/]+)$/.exec(value);
+  if (!role) return [];
+  const name = shortestInstance(compileGlob(role[2] as string, "like"));
+  return name === "" ? [] : [{ kind: "session", parts: { A: role[1], N: name, U: "x", S: "x" } }];
 }
 
 /**

@@ -318,6 +318,22 @@ describe("proofs read off a statement's own condition or elements", () => {
   });
 });
 
+describe("requests tried before a search include the callers a statement's aws:PrincipalArn names", () => {
+  it("root access held to the owner's roles by a pattern: a session of such a role, found without a search", () => {
+    const doc = policy(
+      allow("*", "s3files:ClientRootAccess", {
+        ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${OWNER}:role/app-*` },
+      }),
+    );
+    const { result, steps } = withJudgementBudget(() => analyzePolicy(doc, scope()));
+    const root = problemsOf(result).rootOutsideAdmins;
+    expect(root.map((g) => g.principal)).toEqual([
+      expect.objectContaining({ account: OWNER, roleArn: `arn:aws:iam::${OWNER}:role/app-` }),
+    ]);
+    expect(steps).toBe(0);
+  });
+});
+
 describe("requests tried before a search are requests AWS makes", () => {
   it("an S3 Files request carries no key of EFS, so a grant held to one grants nothing", () => {
     const held = { Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } };
