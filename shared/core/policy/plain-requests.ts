@@ -27,7 +27,7 @@ import { alwaysPresentKey, concreteRequest, type Witness } from "./solver.ts";
 const PLAIN_VALUES = 64;
 /** Plain requests a statement applies to but the policy refuses, per policy, before they are no longer tried. */
 const PLAIN_MISSES = 4;
-/** Named accounts whose root users an open statement's plain requests include, at most. */
+/** Named accounts whose root users, and `aws:PrincipalArn` values whose callers, an open statement's plain requests include, at most (each). */
 const PLAIN_ACCOUNTS = 4;
 /** Plain requests per statement, at most: each costs an evaluation of the policy per question. */
 const PLAIN_CALLERS = 8;
