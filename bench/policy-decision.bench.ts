@@ -65,8 +65,11 @@ async function bundleChild(dir: string): Promise<string> {
   return outfile;
 }
 
-/** Fresh processes per policy: the time is the least of them (the machine is shared, and one run can lose ±10 ms to it), the memory the most. */
-const RUNS = 3;
+/**
+ * Fresh processes per policy: the time is the least of them, the memory the most. The machine is
+ * shared: one run can lose 10–25 ms to a neighbour, and three in a row have.
+ */
+const RUNS = 5;
 
 interface ChildRun {
   readonly ms?: number;
