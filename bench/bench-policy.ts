@@ -81,13 +81,18 @@ export function putPolicyRecord(
   };
 }
 
+/** The file system of variant `i` (a new one each round: no memo serves the next). */
+function variantFileSystem(i: number): string {
+  return `fs-${(0x10000000 + i).toString(16)}`;
+}
+
 /**
  * The bench policy with every value changed by `i` (file system, partner account, organization,
  * VPC pattern, office range, role): the same shape, but nothing a judgement remembers from one
  * variant (formulas, checks, matches) serves the next, so judging variants measures cold work.
  */
 export function benchPolicyVariant(i: number): { fileSystemId: string; policy: unknown } {
-  const fileSystemId = `fs-${(0x10000000 + i).toString(16)}`;
+  const fileSystemId = variantFileSystem(i);
   const text = JSON.stringify(benchPolicy(fileSystemId))
     .replaceAll("444455556666", String(400000000000 + i))
     .replaceAll("o-a1b2c3d4e5", `o-${(1e11 + i).toString(36)}`)
@@ -187,14 +192,12 @@ function allow(principal: unknown, action: string | string[], resource?: string)
   };
 }
 
-function s3files(i: number, statements: (fs: string) => unknown[]) {
-  const fileSystemId = `fs-${(0x10000000 + i).toString(16)}`;
-  const arn = `arn:aws:s3files:us-west-2:${OWNER}:file-system/${fileSystemId}`;
-  return putPolicyRecord(fileSystemId, { Version: "2012-10-17", Statement: statements(arn) });
+/** The record putting `statements` (given the file system's ARN) on variant `i`'s file system. */
+function shapeRecord(service: "s3files" | "efs", i: number, statements: (fs: string) => unknown[]) {
+  const fileSystemId = variantFileSystem(i);
+  const arn = `arn:aws:${service === "efs" ? "elasticfilesystem" : "s3files"}:us-west-2:${OWNER}:file-system/${fileSystemId}`;
+  return putPolicyRecord(fileSystemId, { Version: "2012-10-17", Statement: statements(arn) }, service);
 }
 
-function efs(i: number, statements: (fs: string) => unknown[]) {
-  const fileSystemId = `fs-${(0x10000000 + i).toString(16)}`;
-  const arn = `arn:aws:elasticfilesystem:us-west-2:${OWNER}:file-system/${fileSystemId}`;
-  return putPolicyRecord(fileSystemId, { Version: "2012-10-17", Statement: statements(arn) }, "efs");
-}
+const s3files = (i: number, statements: (fs: string) => unknown[]) => shapeRecord("s3files", i, statements);
+const efs = (i: number, statements: (fs: string) => unknown[]) => shapeRecord("efs", i, statements);

@@ -43,7 +43,7 @@ import {
 import { globMatches } from "./glob.ts";
 import type { ContextValues } from "./match.ts";
 import { globOf, isFixedValue } from "./match.ts";
-import { isOpen, plainAnswers } from "./plain-requests.ts";
+import { isOpen, NAMES_CALLERS, plainAnswers } from "./plain-requests.ts";
 import {
   ACCESS_CLASSES,
   type AccessClass,
@@ -214,7 +214,7 @@ function holdsCallerTo(accounts: readonly string[]): (clause: ConditionClause) =
     if (clause.keyLower === "aws:principalaccount")
       return fixedValues(clause) && clause.values.every((account) => accounts.includes(account));
     if (clause.keyLower !== "aws:principalarn") return false;
-    if (!["StringEquals", "StringLike", "ArnEquals", "ArnLike"].includes(clause.base)) return false;
+    if (!NAMES_CALLERS.has(clause.base)) return false;
     return clause.values.every((arn) => {
       const account = FIXED_ACCOUNT_ARN.exec(arn)?.[1];
       return account !== undefined && accounts.includes(account);
@@ -338,6 +338,7 @@ export function analyzePolicy(
   const multivalued = multivaluedKeysOf([policy]);
   const plain = plainAnswers(policy, scope, mentions, multivalued);
   const publicLimits = limitsPublic(mentions);
+  const callerLimits = holdsCallerTo(insiders);
   for (const statement of policy.statements) {
     if (statement.effect !== "Allow") continue;
     // A statement whose Action or Resource rules out a request grants nothing for it: proved
@@ -345,7 +346,7 @@ export function analyzePolicy(
     const patterns = statement.resources ?? statement.notResources ?? [];
     const concrete = resource !== undefined && !patterns.some((p) => p.includes("${"));
     if (concrete && !resourceApplies(statement, resource, undefined)) continue;
-    const insidersOnly = heldBy(statement, multivalued, holdsCallerTo(insiders));
+    const insidersOnly = heldBy(statement, multivalued, callerLimits);
     for (const action of clientActions(scope.service)) {
       if (!actionApplies(statement, action)) continue;
       const askFor = (extra: (frame: Frame) => Formula, fits: (w: Witness) => boolean): Outcome => {

@@ -168,8 +168,8 @@ export function findLockout(
   const rootAllTaken =
     exceptions.rootOutsideAdmins &&
     !scope.adminPrincipals.some((arn) => {
-      const account = arn.split(":")[4];
-      return account === undefined || !ACCOUNT_ID.test(account) || insiders.includes(account);
+      const account = accountNamedBy(arn);
+      return account === undefined || insiders.includes(account);
     });
 
   let undecided: Outcome | undefined;
@@ -232,8 +232,6 @@ export function findLockout(
   }
   return undecided ?? { status: "proved" };
 }
-
-const ACCOUNT_ID = /^\d{12}$/;
 
 /** A statement whose Principal names only fixed principals of accounts outside `insiders`. */
 function namesOnlyOutsiders(statement: PolicyStatement, insiders: readonly string[]): boolean {

@@ -68,24 +68,19 @@ export function plainAnswers(
   const resource = fileSystemArn(scope);
   const frames = resource === undefined ? undefined : frameTable(scope.partition, resource);
   const found = new Map<PolicyStatement, Witness[]>();
-  // By statement, then by the Denies that apply to the action asked: only those need escaping (a
-  // value escaping a Deny of another action, such as an address of its range, can make the caller
+  // By statement and the Denies that apply to the action asked: only those need escaping (a value
+  // escaping a Deny of another action, such as an address of its range, can make the caller
   // "restricted" for nothing).
-  const plain = new Map<PolicyStatement, Map<string, PlainRequests>>();
+  const plain = new Map<string, PlainRequests>();
   let misses = 0;
   const plainFor = (statement: PolicyStatement, action: string): PlainRequests | undefined => {
     if (none || frames === undefined || misses >= PLAIN_MISSES) return undefined;
     const applying = denies.filter((deny) => actionApplies(deny, action));
-    const key = applying.map((deny) => deny.index).join(",");
-    let byDenies = plain.get(statement);
-    if (byDenies === undefined) {
-      byDenies = new Map();
-      plain.set(statement, byDenies);
-    }
-    let requests = byDenies.get(key);
+    const key = `${statement.index}:${applying.map((deny) => deny.index).join(",")}`;
+    let requests = plain.get(key);
     if (requests === undefined) {
       requests = plainRequests(statement, applying, scope, mentions, multivalued, frames);
-      byDenies.set(key, requests);
+      plain.set(key, requests);
     }
     return requests;
   };
@@ -193,7 +188,7 @@ interface Caller {
 }
 
 /** Operators of `aws:PrincipalArn` whose values name the callers they admit. */
-const NAMES_CALLERS = new Set(["StringEquals", "StringLike", "ArnEquals", "ArnLike"]);
+export const NAMES_CALLERS = new Set(["StringEquals", "StringLike", "ArnEquals", "ArnLike"]);
 
 /**
  * The caller a Principal value or an `aws:PrincipalArn` value names, if it names one plainly: an

@@ -177,7 +177,6 @@ interface TemplateConstraint {
  */
 class ProductLit {
   private built: Automaton | undefined;
-  /** The texts of globs without wildcards, when every glob is one (null otherwise): matched by look-up. */
   private texts: ReadonlySet<string> | null | undefined;
 
   constructor(
@@ -192,15 +191,21 @@ class ProductLit {
     return this.built;
   }
 
-  /** Whether `text` satisfies the literal: matched glob by glob when they are few, else by the automaton. */
-  holds(text: string): boolean {
-    if (this.globs.length <= FEW_GLOBS)
-      return this.globs.some((glob) => globMatches(glob, text)) !== this.neg;
+  /** The texts of the globs when every one is a text without wildcards (then matched by look-up); else undefined. */
+  get fixedTexts(): ReadonlySet<string> | undefined {
     if (this.texts === undefined) {
       const texts = this.globs.map(exactText);
       this.texts = texts.every((t) => t !== undefined) ? new Set(texts as string[]) : null;
     }
-    if (this.texts !== null) return this.texts.has(text) !== this.neg;
+    return this.texts ?? undefined;
+  }
+
+  /** Whether `text` satisfies the literal: matched glob by glob when they are few, else by the automaton. */
+  holds(text: string): boolean {
+    if (this.globs.length <= FEW_GLOBS)
+      return this.globs.some((glob) => globMatches(glob, text)) !== this.neg;
+    const fixed = this.fixedTexts;
+    if (fixed !== undefined) return fixed.has(text) !== this.neg;
     const automaton = this.automaton;
     let state = automaton.start;
     for (const ch of text) {
@@ -982,13 +987,12 @@ function solveValueProduct(
     return UNSAT;
   }
   // The fewest fixed values some clause allows, if any clause allows only fixed values.
-  let fixed: string[] | undefined;
+  let fixed: ReadonlySet<string> | undefined;
   for (const clause of direct ? product : []) {
     const lit = clause[0] as ProductLit;
     if (clause.length !== 1 || lit.neg) continue;
-    const texts = lit.globs.map(exactText);
-    if (texts.every((t) => t !== undefined) && (fixed === undefined || texts.length < fixed.length))
-      fixed = texts as string[];
+    const texts = lit.fixedTexts;
+    if (texts !== undefined && (fixed === undefined || texts.size < fixed.size)) fixed = texts;
   }
   if (fixed !== undefined) {
     const cost = 1 + (product.length >> 4);
